@@ -1,0 +1,17 @@
+namespace HierTcn.Data.Dataset;
+
+/// <summary>The arrays of a prepared dataset in memory, as preparation builds them (see <see cref="DatasetFile"/>).</summary>
+public sealed class DatasetArrays
+{
+    public required long[] ItemIds { get; init; }
+    public required long[] UserIds { get; init; }
+    public required byte[] UserSplit { get; init; }
+    public required int[] UserSessions { get; init; }
+    public required int[] SessionEvents { get; init; }
+    public required int[] EventItems { get; init; }
+    public required long[] EventTimestamps { get; init; }
+    public required byte[] EventSplit { get; init; }
+    /// <summary>Null without impressions.</summary>
+    public long[]? ImpressionOffsets { get; init; }
+    public int[]? ImpressionItems { get; init; }
+}
