@@ -231,4 +231,24 @@ public sealed class EventReaderTests : IDisposable
         }
         Assert.Equal(2, EventReader.Read(path).Count);
     }
+
+    [Fact]
+    public void Read_UnclosedQuote_ThrowsMalformedWithLine()
+    {
+        string path = _tmp.WriteText("q.csv", "user_id,item_id,timestamp_ms\n1,2,1600000000000\n1,\"3,1600000000001\n");
+        var e = Assert.Throws<UserInputException>(() => EventReader.Read(path));
+        Assert.Contains($"{path}: malformed CSV near line 3", e.Message);
+    }
+
+    [Fact]
+    public void Read_BlankLine_LineNumbersStayRight()
+    {
+        string path = _tmp.WriteText("b.csv", "user_id,item_id,timestamp_ms\n1,2,1600000000000\n\n1,x,1600000000000\n");
+        var t = EventReader.Read(path);
+        Assert.Equal(1, t.Count);
+        // The blank line is a bad row of its own (one empty field), so it is reported and the count stays right.
+        Assert.Equal(2, t.Summary.BadRows);
+        Assert.StartsWith("line 3: 1 fields", t.Summary.BadRowExamples[0]);
+        Assert.StartsWith("line 4: item_id 'x'", t.Summary.BadRowExamples[1]);
+    }
 }
