@@ -69,6 +69,14 @@ public sealed class CliCommandTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_SplitWithCatalogFrom_ExitsNonZero()
+    {
+        var (exit, error) = Run(PrepareCommand.Create(), "--input", "x.csv", "--out", _tmp.File("d"), "--split", "warm", "--catalog-from", _tmp.File("d0"));
+        Assert.Equal(1, exit);
+        Assert.Contains("exclude each other", error);
+    }
+
+    [Fact]
     public void Prepare_UnknownSplit_ExitsNonZero()
     {
         var (exit, _) = Run(PrepareCommand.Create(), "--input", "x.csv", "--out", _tmp.File("d"), "--split", "sideways");
