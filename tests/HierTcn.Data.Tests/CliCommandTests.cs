@@ -3,11 +3,8 @@ using HierTcn.Data.Dataset;
 
 namespace HierTcn.Data.Tests;
 
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
-
 /// <summary>The commands' handlers run in-process, as <c>./hiertcn</c> runs them (stderr captured).</summary>
-[Collection(nameof(ConsoleCollection))]
+[Collection(nameof(SerialCollection))]
 public sealed class CliCommandTests : IDisposable
 {
     private readonly TempDirectory _tmp = new();
