@@ -18,6 +18,10 @@ public sealed record EvaluationReport
     [JsonPropertyName("split")] public string Split { get; init; } = "";
     [JsonPropertyName("model")] public string Model { get; init; } = "";
     [JsonPropertyName("dataset")] public ReportDataset Dataset { get; init; } = new();
+    /// <summary>The dataset the model was fitted on when it differs from <see cref="Dataset"/> (PROTOCOL.md section 9).</summary>
+    [JsonPropertyName("fit_dataset")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReportDataset? FitDataset { get; init; }
     /// <summary>Full-catalogue ranking.</summary>
     [JsonPropertyName("metrics")] public MetricGroups Metrics { get; init; } = new();
     /// <summary>The same metrics ranked within each event's candidate pool (the items shown with it, plus the true item);
