@@ -31,11 +31,12 @@ internal static class BaselineCommand
             Description = "sknn: use the previous session when a new session starts.",
             DefaultValueFactory = _ => true,
         };
+        var remind = new Option<bool>("--remind") { Description = "sknn: let items of the current session score from neighbours." };
         var batch = new Option<int>("--batch-size") { Description = "Queries per scoring call.", DefaultValueFactory = _ => 512 };
 
         var command = new Command("baseline", "Fit a simple baseline (pop, cooc, sknn) on the training split and evaluate it.")
         {
-            data, model, split, report, score, eventsCsv, sampleSize, neighbours, sessionAware, batch,
+            data, model, split, report, score, eventsCsv, sampleSize, neighbours, sessionAware, remind, batch,
         };
         command.SetAction(parse => CommandRunner.Run(() => Run(
             parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(score),
@@ -45,6 +46,7 @@ internal static class BaselineCommand
                 SampleSize = parse.GetValue(sampleSize),
                 Neighbours = parse.GetValue(neighbours),
                 SessionAware = parse.GetValue(sessionAware),
+                Remind = parse.GetValue(remind),
             },
             parse.GetValue(batch))));
         return command;
@@ -138,7 +140,11 @@ internal static class BaselineCommand
     {
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]{r.Model}[/] on [bold]{r.Dataset.Name}[/] ({r.Dataset.SplitKind} split, {r.Split}): N = {r.Dataset.Items:N0} items, {r.Metrics.Event.N:N0} events of {r.ScoredUsers:N0} users; fit {r.TrainWallTimeSeconds:F1} s, eval {r.EvalWallTimeSeconds:F1} s ({r.EventsPerSecond:N0} events/s), peak memory {r.PeakMemoryBytes / 1048576.0:N0} MiB");
-        var table = new Table().AddColumns("", "R@1", "R@5", "R@10", "R@20", "MRR", "MRP", "n");
+        var table = new Table();
+        foreach (string column in new[] { "", "R@1", "R@5", "R@10", "R@20", "MRR", "MRP", "n" })
+        {
+            table.AddColumn(new TableColumn(column).NoWrap());
+        }
         void Row(string name, MetricSet m) => table.AddRow(name, F(m.Recall1), F(m.Recall5), F(m.Recall10), F(m.Recall20), F(m.Mrr), F(m.Mrp), m.N.ToString("N0"));
         void Groups(string prefix, MetricGroups g)
         {

@@ -13,7 +13,8 @@ namespace HierTcn.Data.Baselines;
 /// <see cref="SessionKnnOptions.Neighbours"/> most similar are kept (ties: the more recent), and an item scores the sum
 /// of the similarities of the kept neighbours that contain it. Popularity, scaled below a thousandth of the weakest
 /// kept similarity, breaks ties; without neighbours the score is popularity alone. The session-aware variant uses the
-/// user's previous session when the query event opens a new session. Immutable after fitting; safe to share.
+/// user's previous session when the query event opens a new session. Unless <see cref="SessionKnnOptions.Remind"/>,
+/// items of the current session get no neighbour score. Immutable after fitting; safe to share.
 /// </summary>
 public sealed class SessionKnnModel : IRankingModel
 {
@@ -40,6 +41,7 @@ public sealed class SessionKnnModel : IRankingModel
             ["sample_size"] = options.SampleSize,
             ["k"] = options.Neighbours,
             ["session_aware"] = options.SessionAware,
+            ["remind"] = options.Remind,
             ["position_weight"] = "linear: p / L, p = 1 oldest .. L newest",
             ["similarity"] = "sum of current weights of shared items",
             ["tie_break"] = "popularity, below 1e-3 of the weakest neighbour similarity",
@@ -200,6 +202,13 @@ public sealed class SessionKnnModel : IRankingModel
             for (int j = _sessionStart[s]; j < _sessionStart[s + 1]; j++)
             {
                 row[_sessionItems[j]] += sim;
+            }
+        }
+        if (!_options.Remind)
+        {
+            foreach (int item in touched)
+            {
+                row[item] = delta * _tie[item];
             }
         }
     }

@@ -14,6 +14,11 @@ public sealed record SessionKnnOptions
     /// session; otherwise such an event falls back to popularity. Default true.</summary>
     public bool SessionAware { get; init; } = true;
 
+    /// <summary>Let items of the current session score from neighbours ("remind" in Ludewig and Jannach's
+    /// implementation). Off by default: such items keep only the popularity tie-break, since news readers rarely open
+    /// the same article twice in a row.</summary>
+    public bool Remind { get; init; }
+
     /// <summary>Threads that score the queries of a batch. Default: all processors.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 
