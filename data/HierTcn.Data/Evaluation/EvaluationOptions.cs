@@ -7,8 +7,9 @@ public sealed record EvaluationOptions
     public int BatchSize { get; init; } = 512;
 
     /// <summary>Cap on the score buffer (batch rows x catalogue size x 4 bytes); the batch shrinks to fit it, down to
-    /// one row. Default 64 MiB.</summary>
-    public long MaxScoreBufferBytes { get; init; } = 64L << 20;
+    /// one row. Default 8 MiB: the model writes a batch and the harness reads it back, so a buffer that stays in the
+    /// processor's cache keeps large catalogues from being memory-bound.</summary>
+    public long MaxScoreBufferBytes { get; init; } = 8L << 20;
 
     /// <summary>Threads that rank rows of a batch. Default: all processors.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;

@@ -26,9 +26,10 @@ public static class Evaluator
     /// Scores <paramref name="split"/> of <paramref name="data"/> with <paramref name="model"/>. The model gets the
     /// queries in batches of at most <see cref="EvaluationOptions.BatchSize"/>; a batch ends at a user boundary unless
     /// one user alone fills it. Rank = 1 + the number of other items whose score is &gt;= the true item's score; a NaN
-    /// true score ranks N (last) and NaN scores of other items never count against it. Rows the model leaves unwritten
-    /// hold NaN. With impressions, each event is also ranked within its pool (the items shown with it plus the true
-    /// item, duplicates counted once).
+    /// true score ranks N (last) and NaN scores of other items never count against it. In a row the model leaves
+    /// unwritten the true item reads NaN (the harness sets that cell before each call), so it ranks last. With
+    /// impressions, each event is also ranked within its pool (the items shown with it plus the true item, duplicates
+    /// counted once).
     /// </summary>
     public static EvaluationReport Evaluate(PreparedDataset data, IRankingModel model, DataSplit split, EvaluationOptions? options = null)
     {
@@ -57,7 +58,12 @@ public static class Evaluator
             int end = BatchEnd(queries, pos, rows);
             int count = end - pos;
             var batchScores = scores.AsSpan(0, count * n);
-            batchScores.Fill(float.NaN);
+            // A row the model leaves unwritten must not reuse the previous batch's scores: its true item reads NaN and
+            // ranks last. One cell per row, not a pass over the buffer.
+            for (int i = 0; i < count; i++)
+            {
+                batchScores[i * n + data.EventItems[queries[pos + i].Event]] = float.NaN;
+            }
             model.Score(data, queries.AsSpan(pos, count), batchScores);
             int offset = pos;
             Parallel.For(0, count, parallel, i =>

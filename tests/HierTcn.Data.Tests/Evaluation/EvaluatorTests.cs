@@ -77,6 +77,37 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_ModelLeavesRowsUnwritten_RanksTrueItemsLast()
+    {
+        using var data = ThreeUsers(items: 30);
+        // Batches of two: without the harness's guard the later batches would reuse the oracle rows of the first.
+        var oracle = new FixedModel((q, i) => i == data.EventItems[q.Event] ? 1 : 0);
+        var lazy = new LazyModel(oracle);
+        var report = Evaluator.Evaluate(data, lazy, DataSplit.Test, new EvaluationOptions { BatchSize = 2 });
+        Assert.Equal(5, report.Metrics.Event.N);
+        Assert.Equal((1 + 1 + 30 + 30 + 30) / 5.0 / 30, report.Metrics.Event.Mrp, 12);
+    }
+
+    /// <summary>Writes its first batch with the inner model, then nothing.</summary>
+    private sealed class LazyModel(IRankingModel inner) : IRankingModel
+    {
+        private bool _wrote;
+
+        public string Name => "lazy";
+
+        public IReadOnlyDictionary<string, object?> HyperParameters => inner.HyperParameters;
+
+        public void Score(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries, Span<float> scores)
+        {
+            if (!_wrote)
+            {
+                inner.Score(data, queries, scores);
+                _wrote = true;
+            }
+        }
+    }
+
+    [Fact]
     public void Evaluate_ValidationSplitWithoutUsers_ReportsZeroEvents()
     {
         using var data = ThreeUsers();
