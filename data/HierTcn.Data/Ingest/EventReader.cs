@@ -43,14 +43,13 @@ public static class EventReader
         long fileLength = file.Length;
         using var hashing = new HashingReadStream(file);
         using var text = InputFile.OpenText(hashing, gzip);
-        var csvOptions = new CsvDataReaderOptions { HasHeaders = true, Delimiter = delimiter, BufferSize = 1 << 16 };
-        using var csv = CsvDataReader.Create(text, csvOptions);
-        var columns = Columns.Find(csv, path, options, delimiter);
-
+        var csvOptions = new CsvDataReaderOptions { HasHeaders = true, Delimiter = delimiter, BufferSize = 1 << 16, OwnsReader = false };
         var state = new ReadState(options, path);
         long row = 0;
         try
         {
+            using var csv = CsvDataReader.Create(text, csvOptions);
+            var columns = Columns.Find(csv, path, options, delimiter);
             while (csv.Read())
             {
                 row++;
@@ -73,6 +72,10 @@ public static class EventReader
         catch (CsvRecordTooLargeException e)
         {
             throw new UserInputException($"{path}: a record near line {row + 2} is longer than the reader's buffer; is the delimiter right ('{Escape(delimiter)}')?", e);
+        }
+        catch (CsvFormatException e)
+        {
+            throw new UserInputException($"{path}: malformed CSV near line {row + 2} ({e.Message})", e);
         }
         string sha = hashing.Finish();
         progress?.Report(1);

@@ -136,15 +136,21 @@ public static class DatasetPreparer
         {
             keep = parent.DenseIds.ContainsKey;
         }
-        var kept = new List<int>(items.Length);
-        for (int i = 0; i < items.Length; i++)
+        // Two passes, so the index array is allocated once at its final size.
+        int count = 0;
+        foreach (long item in items)
+        {
+            count += keep(item) ? 1 : 0;
+        }
+        var kept = new int[count];
+        for (int i = 0, k = 0; i < items.Length; i++)
         {
             if (keep(items[i]))
             {
-                kept.Add(i);
+                kept[k++] = i;
             }
         }
-        return [.. kept];
+        return kept;
     }
 
     /// <summary>Drops the users of sorted <paramref name="order"/> with fewer than 10 or more than 1000 events.</summary>

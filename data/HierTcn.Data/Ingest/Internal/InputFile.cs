@@ -6,6 +6,13 @@ namespace HierTcn.Data.Ingest.Internal;
 /// <summary>Opens a delimited text file, plain or gzip, and works out its delimiter.</summary>
 internal static class InputFile
 {
+    /// <summary>Without strict validation, .NET's inflater ends a truncated gzip stream silently, as if the data
+    /// ended there. The switch is read once per process, when the first DeflateStream is made; hosts set it in their
+    /// runtimeconfig (RuntimeHostConfigurationOption), and this covers hosts that did not and have made none yet.</summary>
+    public const string StrictValidationSwitch = "System.IO.Compression.UseStrictValidation";
+
+    static InputFile() => AppContext.SetSwitch(StrictValidationSwitch, true);
+
     /// <summary>True when the file starts with the gzip magic bytes; an empty or one-byte file is not gzip.</summary>
     public static bool IsGzip(string path)
     {

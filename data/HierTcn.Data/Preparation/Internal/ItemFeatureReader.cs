@@ -79,6 +79,10 @@ internal static class ItemFeatureReader
         {
             throw new UserInputException($"{path}: corrupt or truncated data after line {line} ({e.Message})", e);
         }
+        catch (CsvFormatException e)
+        {
+            throw new UserInputException($"{path}: malformed CSV near line {line + 1} ({e.Message})", e);
+        }
         int missing = seen.Count(s => !s);
         if (missing > 0)
         {

@@ -1,0 +1,101 @@
+using HierTcn.Cli.Commands;
+using HierTcn.Data.Dataset;
+
+namespace HierTcn.Data.Tests;
+
+[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>The commands' handlers run in-process, as <c>./hiertcn</c> runs them (stderr captured).</summary>
+[Collection(nameof(ConsoleCollection))]
+public sealed class CliCommandTests : IDisposable
+{
+    private readonly TempDirectory _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    private static (int Exit, string Error) Run(System.CommandLine.Command command, params string[] args)
+    {
+        var saved = Console.Error;
+        var error = new StringWriter();
+        Console.SetError(error);
+        try
+        {
+            int exit = command.Parse(args).Invoke();
+            return (exit, error.ToString());
+        }
+        finally
+        {
+            Console.SetError(saved);
+        }
+    }
+
+    [Fact]
+    public void Prepare_HeaderOnlyFile_ExitsNonZeroWithOneLineError()
+    {
+        string input = _tmp.WriteText("h.csv", "user_id,item_id,timestamp_ms\n");
+        var (exit, error) = Run(PrepareCommand.Create(), "--input", input, "--out", _tmp.File("d"));
+        Assert.NotEqual(0, exit);
+        Assert.Equal($"error: {input}: no events (the file has a header line but no data rows)", error.Trim());
+        Assert.False(File.Exists(Path.Combine(_tmp.File("d"), DatasetHeader.FileName)));
+    }
+
+    [Fact]
+    public void Prepare_BadRowWithFailPolicy_ExitsNonZeroNamingLine()
+    {
+        string input = _tmp.WriteText("b.csv", new EventsCsv().Many(1, 1, 60) + "1,oops,1600000000000\n");
+        var (exit, error) = Run(PrepareCommand.Create(), "--input", input, "--out", _tmp.File("d"), "--on-bad-row", "fail");
+        Assert.Equal(1, exit);
+        Assert.Contains("line 62: item_id 'oops' is not an integer id", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void Prepare_GoodFileWarm_ExitsZeroAndWritesDataset()
+    {
+        var csv = new EventsCsv();
+        for (int u = 0; u < 5; u++)
+        {
+            csv.Many(u, 3, 10, EventsCsv.T0 + u * 1000);
+        }
+        string input = _tmp.WriteText("g.csv", csv + "x,1,2\n");
+        string dir = _tmp.File("d");
+        var (exit, error) = Run(PrepareCommand.Create(), "--input", input, "--out", dir, "--split", "warm");
+        Assert.Equal(0, exit);
+        Assert.Contains("skipped 1 bad rows", error);
+        using var ds = PreparedDataset.Open(dir);
+        Assert.Equal("warm", ds.Header.Split);
+        Assert.Equal(50, ds.EventCount);
+    }
+
+    [Fact]
+    public void Prepare_UnknownSplit_ExitsNonZero()
+    {
+        var (exit, _) = Run(PrepareCommand.Create(), "--input", "x.csv", "--out", _tmp.File("d"), "--split", "sideways");
+        Assert.NotEqual(0, exit);
+    }
+
+    [Fact]
+    public void Generate_ThenPrepareWithImpressionsAndItems_RoundTrips()
+    {
+        string gen = _tmp.File("gen");
+        var (exit, error) = Run(GenerateCommand.Create(), "--out", gen, "--users", "400", "--items", "60", "--dim", "4", "--topics", "6", "--seed", "3");
+        Assert.True(exit == 0, error);
+        string dir = _tmp.File("d");
+        (exit, error) = Run(PrepareCommand.Create(), "--input", Path.Combine(gen, "events.csv.gz"), "--out", dir,
+            "--impressions-col", "impressions", "--items", Path.Combine(gen, "items.csv.gz"));
+        Assert.True(exit == 0, error);
+        using var ds = PreparedDataset.Open(dir);
+        Assert.Equal(60, ds.ItemCount);
+        Assert.Equal(4, ds.ItemFeatureDim);
+        Assert.True(ds.HasImpressions);
+    }
+
+    [Fact]
+    public void Generate_InvalidDim_ExitsNonZeroNamingOption()
+    {
+        var (exit, error) = Run(GenerateCommand.Create(), "--out", _tmp.File("g"), "--dim", "1000");
+        Assert.Equal(1, exit);
+        Assert.Contains("--dim must be 2..512", error);
+    }
+}
