@@ -133,7 +133,7 @@ public sealed class ProtocolCrossCheckTests : IDisposable
 
     private static JsonDocument Python(params string[] args)
     {
-        string script = Path.Combine(RepoRoot(), "tests", "protocol-reference", "protocol_ref.py");
+        string script = Path.Combine(RepoPaths.Root, "tests", "protocol-reference", "protocol_ref.py");
         var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
         foreach (string a in args)
@@ -146,17 +146,5 @@ public sealed class ProtocolCrossCheckTests : IDisposable
         Assert.True(p.WaitForExit(120_000), "protocol_ref.py did not finish in 2 minutes");
         Assert.True(p.ExitCode == 0, $"protocol_ref.py failed: {stderr.Result}");
         return JsonDocument.Parse(stdout.Result);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "HierTcn.sln")))
-            {
-                return d.FullName;
-            }
-        }
-        throw new InvalidOperationException($"HierTcn.sln not found above {AppContext.BaseDirectory}");
     }
 }
