@@ -138,6 +138,12 @@ internal static class BaselineCommand
 
     private static void Render(EvaluationReport r)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Logs and pipes get the plain table: Spectre would wrap it at its default 80 columns.
+            Console.Write(r.FormatTable());
+            return;
+        }
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]{r.Model}[/] on [bold]{r.Dataset.Name}[/] ({r.Dataset.SplitKind} split, {r.Split}): N = {r.Dataset.Items:N0} items, {r.Metrics.Event.N:N0} events of {r.ScoredUsers:N0} users; fit {r.TrainWallTimeSeconds:F1} s, eval {r.EvalWallTimeSeconds:F1} s ({r.EventsPerSecond:N0} events/s), peak memory {r.PeakMemoryBytes / 1048576.0:N0} MiB");
         var table = new Table();

@@ -76,7 +76,8 @@ public sealed record EvaluationReport
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"{Model} on {Dataset.Name} ({Dataset.SplitKind} split, {Split}): N = {Dataset.Items:N0} items, ");
-        sb.Append(inv, $"{Metrics.Event.N:N0} events of {ScoredUsers:N0} users, {EvalWallTimeSeconds:F1} s ({EventsPerSecond:N0} events/s)\n");
+        sb.Append(inv, $"{Metrics.Event.N:N0} events of {ScoredUsers:N0} users; fit {TrainWallTimeSeconds:F1} s, ");
+        sb.Append(inv, $"eval {EvalWallTimeSeconds:F1} s ({EventsPerSecond:N0} events/s), peak memory {PeakMemoryBytes / 1048576.0:N0} MiB\n");
         sb.Append(inv, $"{"",-22}{"R@1",8}{"R@5",8}{"R@10",8}{"R@20",8}{"MRR",8}{"MRP",8}{"n",10}\n");
         void Row(string name, MetricSet m) =>
             sb.Append(inv, $"{name,-22}{m.Recall1,8:F4}{m.Recall5,8:F4}{m.Recall10,8:F4}{m.Recall20,8:F4}{m.Mrr,8:F4}{m.Mrp,8:F4}{m.N,10:N0}\n");
