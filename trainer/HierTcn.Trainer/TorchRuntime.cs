@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace HierTcn.Trainer;
@@ -6,19 +5,19 @@ namespace HierTcn.Trainer;
 /// <summary>Process-wide libtorch settings: thread counts, seeds, device selection.</summary>
 public static class TorchRuntime
 {
+    private static int s_interopSet;
+
     /// <summary>Sets libtorch's intra-op and inter-op thread counts. Call before the first tensor operation: the
     /// inter-op count can only be set once per process, so a later call only changes the intra-op count.</summary>
     public static void SetThreads(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         torch.set_num_threads(threads);
-        try
+        // libtorch aborts the process (not an exception) when the inter-op pool size is set twice or after parallel
+        // work started, so only the first call in the process sets it.
+        if (Interlocked.Exchange(ref s_interopSet, 1) == 0)
         {
             torch.set_num_interop_threads(threads);
-        }
-        catch (Exception e) when (e is InvalidOperationException or ExternalException)
-        {
-            // libtorch allows the inter-op pool size to be set only before its first parallel work.
         }
     }
 
