@@ -118,13 +118,13 @@ public sealed class ModelTests
         using var model = (HierarchicalModel)ModelFactory.Create(Small(kind), ItemSource.Ids(Items));
         model.eval();
         int[][] sessions = [[3, 4, 5], [6, 7, 8, 9, 10], [11, 12]];
-        for (int s = 0; s < sessions.Length; s++)
+        var a = RunUser(model, sessions);
+        // First item, a middle item and a session's last item.
+        foreach (var (s, p) in new[] { (0, 0), (1, 2), (1, 4), (2, 1) })
         {
-            for (int p = 0; p < sessions[s].Length; p++)
             {
                 int[][] changed = [.. sessions.Select(x => (int[])x.Clone())];
                 changed[s][p] += 20;
-                var a = RunUser(model, sessions);
                 var b = RunUser(model, changed);
                 for (int s2 = 0; s2 < sessions.Length; s2++)
                 {
