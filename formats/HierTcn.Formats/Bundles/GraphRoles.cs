@@ -1,0 +1,12 @@
+namespace HierTcn.Formats.Bundles;
+
+/// <summary>What a bundle's graphs do for the service.</summary>
+public static class GraphRoles
+{
+    /// <summary>The user embedding from the current session so far (and the user's state): runs per request.</summary>
+    public const string Embed = "embed";
+
+    /// <summary>The new user state when a session closes (hierarchical models and HRNN) or, for the flat GRU, the
+    /// state after one event; runs per session or per event.</summary>
+    public const string Update = "update";
+}
