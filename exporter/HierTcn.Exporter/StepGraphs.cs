@@ -141,11 +141,39 @@ public static class StepGraphs
         return g.ToBytes("Flat TCN over the user's recent rows: concat(previous item embedding, session-start flag); user embedding at each row's last valid position.");
     }
 
-    internal static byte[] HrnnSessionStep(ModelWeights w, ModelDims dims, GraphSpec spec) =>
-        throw new NotSupportedException("HRNN export is not written yet");
+    /// <summary>HRNN embed: the session GRU from tanh(session_init(state)) per layer over the session rows, head on its
+    /// top state at each row's last valid position.</summary>
+    internal static byte[] HrnnSessionStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("session_gru_step", spec);
+        var finals = HrnnSession(g, w, dims);
+        var session = GruShape.FromWeights(w, "session_gru");
+        g.Output(Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, session.Hidden), spec.Outputs[0]);
+        return g.ToBytes("HRNN session level: session GRU started from tanh(session_init(user state)) per layer over the session rows; user embedding at each row's last valid position.");
+    }
 
-    internal static byte[] HrnnUserStep(ModelWeights w, ModelDims dims, GraphSpec spec) =>
-        throw new NotSupportedException("HRNN export is not written yet");
+    /// <summary>HRNN update: the user GRU stack stepped with the session GRU's top state after the session's last row.</summary>
+    internal static byte[] HrnnUserStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("user_gru_step", spec);
+        var finals = HrnnSession(g, w, dims);
+        var session = GruShape.FromWeights(w, "session_gru");
+        var (next, _) = Layers.GruStackStep(g, w, "user_gru", "state", finals[^1], session.Hidden, dims.Layers, dims.Hidden);
+        g.Output(next, spec.Outputs[0]);
+        return g.ToBytes("HRNN user level: the user GRU stack stepped with the session GRU's final top state (the session rows must end with the session's last item).");
+    }
+
+    private static string[] HrnnSession(OnnxGraph g, ModelWeights w, ModelDims dims)
+    {
+        var session = GruShape.FromWeights(w, "session_gru");
+        if (session.Layers != dims.Layers)
+        {
+            throw new InvalidDataException($"hrnn: session_gru has {session.Layers} layers, user_gru {dims.Layers}; they must match");
+        }
+        string starts = g.Op("Tanh", [Layers.Linear(g, w, "session_init", "state", session.Hidden, dims.Hidden)]); // [B, L, H_session]
+        var initial = Enumerable.Range(0, dims.Layers).Select(k => Layers.Layer(g, starts, k)).ToArray();
+        return Layers.GruStackSequence(g, w, "session_gru", "items", "lengths", dims.ItemDim, session.Layers, session.Hidden, initial);
+    }
 
     private static OnnxGraph Begin(string name, GraphSpec spec)
     {

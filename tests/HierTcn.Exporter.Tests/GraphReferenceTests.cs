@@ -74,6 +74,24 @@ public sealed class GraphReferenceTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [MemberData(nameof(Shapes))]
+    public void HrnnSteps_RandomBatch_MatchReference(int b, int t)
+    {
+        var w = RandomWeights.For(ModelTypes.Hrnn, seed: 8);
+        var batch = Batch.Random(b * 100 + t, b, t, D, L, H);
+        var graphs = StepGraphs.Build(ModelTypes.Hrnn, w);
+        using var embed = new Ort(graphs[GraphRoles.Embed]);
+        using var update = new Ort(graphs[GraphRoles.Update]);
+        (string, Array, long[])[] inputs = [("items", batch.Items, [b, t, D]), ("lengths", batch.Lengths, [b]), ("state", batch.State, [b, L, H])];
+        var reference = new Reference(w);
+        var finals = Enumerable.Range(0, b).Select(i => reference.HrnnSession(
+            [.. Enumerable.Range(0, (int)batch.Lengths[i]).Select(j => batch.Row(i, j, D))], batch.StateOf(i, L, H))).ToArray();
+        Report("session_gru_step", b, t, embed.Run(inputs)["user_embedding"], [.. finals.SelectMany(s => reference.Linear("output", s[^1]))]);
+        Report("user_gru_step", b, t, update.Run(inputs)["next_state"],
+            [.. Enumerable.Range(0, b).SelectMany(i => reference.GruStack("user_gru", batch.StateOf(i, L, H), finals[i][^1]).SelectMany(h => h))]);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(64)]

@@ -68,6 +68,10 @@ internal sealed class RandomWeights(int seed)
                 r.Gru("high_gru", layers, d, hidden).Gru("low_gru", layers, d + hidden, hidden).Add("output.weight", d, hidden).Add("output.bias", d);
                 r.Add("user_start", layers, hidden);
                 break;
+            case "hrnn":
+                r.Gru("user_gru", layers, hidden + 4, hidden).Gru("session_gru", layers, d, hidden + 4).Add("session_init.weight", hidden + 4, hidden)
+                    .Add("session_init.bias", hidden + 4).Add("output.weight", d, hidden + 4).Add("output.bias", d).Add("user_start", layers, hidden);
+                break;
             case "gru":
                 r.Gru("gru", layers, d + 1, hidden).Add("output.weight", d, hidden).Add("output.bias", d);
                 break;

@@ -140,4 +140,15 @@ internal sealed class Reference(ModelWeights w)
         }
         return Linear("output", state[^1]);
     }
+
+    /// <summary>HRNN: the session GRU's top states over rows [n][d] from tanh(session_init(user state)) per layer.</summary>
+    public float[][] HrnnSession(float[][] rows, float[][] user)
+    {
+        var state = user.Select(h => Linear("session_init", h).Select(MathF.Tanh).ToArray()).ToArray();
+        foreach (var row in rows)
+        {
+            state = GruStack("session_gru", state, row);
+        }
+        return state;
+    }
 }
