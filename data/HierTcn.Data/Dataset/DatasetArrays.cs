@@ -14,4 +14,7 @@ public sealed class DatasetArrays
     /// <summary>Null without impressions.</summary>
     public long[]? ImpressionOffsets { get; init; }
     public int[]? ImpressionItems { get; init; }
+    /// <summary>Null without item features; else N * <see cref="ItemFeatureDim"/> floats, row-major by dense item id.</summary>
+    public float[]? ItemFeatures { get; init; }
+    public int ItemFeatureDim { get; init; }
 }

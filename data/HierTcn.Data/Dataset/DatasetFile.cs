@@ -18,6 +18,7 @@ namespace HierTcn.Data.Dataset;
 /// <item><term>event_split</term><description>uint8[E]: the event's split</description></item>
 /// <item><term>imp_offsets</term><description>int64[E+1], only with impressions: offsets into imp_items</description></item>
 /// <item><term>imp_items</term><description>int32[M], only with impressions: dense ids of the items shown with each event</description></item>
+/// <item><term>item_features</term><description>float32[N*d], only with item features (header <c>item_feature_dim</c> = d): row-major by dense item id</description></item>
 /// </list>
 /// </summary>
 public static class DatasetFile
@@ -40,6 +41,7 @@ public static class DatasetFile
     public const string EventSplit = "event_split";
     public const string ImpressionOffsets = "imp_offsets";
     public const string ImpressionItems = "imp_items";
+    public const string ItemFeatures = "item_features";
 
     /// <summary>Writes the sections to <paramref name="path"/>; returns nothing, the caller hashes and renames.</summary>
     internal static void Write(string path, IReadOnlyList<(string Name, Array Data)> sections)

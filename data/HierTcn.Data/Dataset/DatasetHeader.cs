@@ -32,6 +32,8 @@ public sealed record DatasetHeader
     [JsonPropertyName("t1_ms")] public long? T1Ms { get; init; }
     [JsonPropertyName("t2_ms")] public long? T2Ms { get; init; }
     [JsonPropertyName("has_impressions")] public bool HasImpressions { get; init; }
+    /// <summary>Length d of each item's feature vector in the <c>item_features</c> section; 0 without features.</summary>
+    [JsonPropertyName("item_feature_dim")] public int ItemFeatureDim { get; init; }
     /// <summary>Counts after filtering over all splits; <see cref="DatasetCounts.Items"/> is the catalogue size N.</summary>
     [JsonPropertyName("counts")] public DatasetCounts Counts { get; init; } = new();
     /// <summary>Counts per split ("train", "validation", "test"). A warm-split session counts where its first event falls.</summary>
@@ -41,6 +43,10 @@ public sealed record DatasetHeader
     [JsonPropertyName("data_file")] public string DataFile { get; init; } = DatasetFile.FileName;
     [JsonPropertyName("data_sha256")] public string DataSha256 { get; init; } = "";
     [JsonPropertyName("created_utc")] public DateTime CreatedUtc { get; init; }
+    /// <summary>Wall time of the preparation from the start of ingest until the arrays are ready (writing excluded).</summary>
+    [JsonPropertyName("prepare_seconds")] public double PrepareSeconds { get; init; }
+    /// <summary>The preparing process's peak resident memory (bytes) when the arrays are ready.</summary>
+    [JsonPropertyName("prepare_peak_memory_bytes")] public long PreparePeakMemoryBytes { get; init; }
 
     [JsonIgnore]
     public SplitKind SplitKind => Split switch
@@ -58,12 +64,4 @@ public sealed record DatasetHeader
         DataSplit.Test => "test",
         _ => throw new ArgumentOutOfRangeException(nameof(split)),
     };
-}
-
-/// <summary>What ingest saw in the input file.</summary>
-public sealed record IngestSummary
-{
-    [JsonPropertyName("rows_read")] public long RowsRead { get; init; }
-    [JsonPropertyName("bad_rows")] public long BadRows { get; init; }
-    [JsonPropertyName("rows_kept")] public long RowsKept { get; init; }
 }

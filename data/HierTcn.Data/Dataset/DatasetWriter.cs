@@ -31,6 +31,15 @@ public static class DatasetWriter
             sections.Add((DatasetFile.ImpressionOffsets, arrays.ImpressionOffsets));
             sections.Add((DatasetFile.ImpressionItems, arrays.ImpressionItems));
         }
+        bool hasImpressions = arrays.ImpressionOffsets is not null && arrays.ImpressionItems is not null;
+        if (arrays.ItemFeatures is not null)
+        {
+            if (arrays.ItemFeatureDim <= 0 || arrays.ItemFeatures.LongLength != (long)arrays.ItemIds.Length * arrays.ItemFeatureDim)
+            {
+                throw new ArgumentException($"item features: {arrays.ItemFeatures.LongLength} floats, expected {arrays.ItemIds.Length} items x dim {arrays.ItemFeatureDim}");
+            }
+            sections.Add((DatasetFile.ItemFeatures, arrays.ItemFeatures));
+        }
 
         string suffix = $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
         string dataPath = Path.Combine(directory, DatasetFile.FileName);
@@ -45,7 +54,8 @@ public static class DatasetWriter
             {
                 sha = Convert.ToHexStringLower(SHA256.HashData(s));
             }
-            var written = header with { DataFile = DatasetFile.FileName, DataSha256 = sha, HasImpressions = sections.Count > 8 };
+            var written = header with { DataFile = DatasetFile.FileName, DataSha256 = sha, HasImpressions = hasImpressions,
+                ItemFeatureDim = arrays.ItemFeatures is null ? 0 : arrays.ItemFeatureDim };
             using (var hs = new FileStream(headerTmp, FileMode.CreateNew, FileAccess.Write))
             {
                 JsonSerializer.Serialize(hs, written, s_json);

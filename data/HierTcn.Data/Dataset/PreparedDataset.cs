@@ -37,6 +37,8 @@ public sealed unsafe class PreparedDataset : IDisposable
     public int SessionCount => SessionEvents.Length - 1;
     public int EventCount => EventItems.Length;
     public bool HasImpressions => _sections.ContainsKey(DatasetFile.ImpressionOffsets);
+    /// <summary>Length of each item's feature vector; 0 when the dataset has no item features.</summary>
+    public int ItemFeatureDim => _sections.ContainsKey(DatasetFile.ItemFeatures) ? Header.ItemFeatureDim : 0;
 
     public ReadOnlySpan<long> ItemIds => Section<long>(DatasetFile.ItemIds);
     public ReadOnlySpan<long> UserIds => Section<long>(DatasetFile.UserIds);
@@ -48,6 +50,15 @@ public sealed unsafe class PreparedDataset : IDisposable
     public ReadOnlySpan<byte> EventSplit => Section<byte>(DatasetFile.EventSplit);
     public ReadOnlySpan<long> ImpressionOffsets => Section<long>(DatasetFile.ImpressionOffsets);
     public ReadOnlySpan<int> ImpressionItems => Section<int>(DatasetFile.ImpressionItems);
+    /// <summary>N * <see cref="ItemFeatureDim"/> floats, row-major by dense item id; empty without features.</summary>
+    public ReadOnlySpan<float> ItemFeatures => Section<float>(DatasetFile.ItemFeatures);
+
+    /// <summary>The feature vector of dense item <paramref name="item"/> (empty without features).</summary>
+    public ReadOnlySpan<float> ItemFeatureVector(int item)
+    {
+        int d = ItemFeatureDim;
+        return d == 0 ? [] : ItemFeatures.Slice(item * d, d);
+    }
 
     /// <summary>The user's events as [start, end) global event indices.</summary>
     public (int Start, int End) UserEvents(int user)
@@ -172,7 +183,8 @@ public sealed unsafe class PreparedDataset : IDisposable
     private static int ElementSize(string name, string path) => name switch
     {
         DatasetFile.ItemIds or DatasetFile.UserIds or DatasetFile.EventTimestamps or DatasetFile.ImpressionOffsets => 8,
-        DatasetFile.UserSessions or DatasetFile.SessionEvents or DatasetFile.EventItems or DatasetFile.ImpressionItems => 4,
+        DatasetFile.UserSessions or DatasetFile.SessionEvents or DatasetFile.EventItems or DatasetFile.ImpressionItems
+            or DatasetFile.ItemFeatures => 4,
         DatasetFile.UserSplit or DatasetFile.EventSplit => 1,
         _ => throw new InvalidDataException($"{path}: unknown section '{name}'"),
     };
@@ -220,6 +232,11 @@ public sealed unsafe class PreparedDataset : IDisposable
         {
             Check(ImpressionOffsets.Length == events + 1, "imp_offsets must have events + 1 entries");
             Check(ImpressionOffsets[events] == ImpressionItems.Length, "imp_offsets does not cover imp_items");
+        }
+        if (_sections.TryGetValue(DatasetFile.ItemFeatures, out var features))
+        {
+            Check(Header.ItemFeatureDim > 0 && features.Count == (long)n * Header.ItemFeatureDim,
+                $"item_features holds {features.Count} floats, expected {n} items x item_feature_dim {Header.ItemFeatureDim}");
         }
     }
 

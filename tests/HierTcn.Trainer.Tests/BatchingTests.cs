@@ -1,0 +1,168 @@
+using HierTcn.Data.Dataset;
+using HierTcn.Trainer.Batching;
+using HierTcn.Trainer.Models;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Tests;
+
+public sealed class BatchingTests
+{
+    static BatchingTests() => TorchRuntime.SetThreads(2);
+
+    // Users A (3 sessions), B (1), C (1), D (2); items name the user (A = 10s, B = 20s, ...) and the session.
+    private static readonly List<int[][]> s_users =
+    [
+        [[10, 11], [12], [13, 14, 15]],
+        [[20, 21, 22]],
+        [[30]],
+        [[40, 41], [42, 43, 44, 45]],
+    ];
+
+    [Fact]
+    public void Produce_HandWorkedExample_FillsFewestQueueAndMarksNewUsers()
+    {
+        using var dir = new TempDir();
+        using var data = SyntheticData.Write(dir.Path, s_users, 50);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batcher = new SessionQueueBatcher(data, sessions, 2);
+        var batches = new List<PaddedBatch>();
+        batcher.Produce([0, 1, 2, 3], batches.Add, CancellationToken.None);
+        // Step 0: A -> q0, B -> q1. Step 1: q1 empty, C -> q1. Step 2: q1 empty, D -> q1. Step 3: q0 dry.
+        string[] expected = ["10 11 | 20 21 22", "12 | 30", "13 14 15 | 40 41", "- | 42 43 44 45"];
+        Assert.Equal(expected, batches.Select(Describe));
+        Assert.Equal([true, true], batches[0].NewUser!);
+        Assert.Equal([false, true], batches[1].NewUser!);
+        Assert.Equal([false, true], batches[2].NewUser!);
+        Assert.Equal([false, false], batches[3].NewUser!);
+        Assert.Equal([3, 1, 3, 4], batches.Select(b => b.Steps));
+        Assert.Equal([0L, 4], batches[3].Lengths);
+    }
+
+    private static string Describe(PaddedBatch b) => string.Join(" | ", Enumerable.Range(0, b.Rows).Select(r =>
+        b.Lengths[r] == 0 ? "-" : string.Join(' ', b.Items.Skip(r * b.Steps).Take((int)b.Lengths[r]))));
+
+    [Fact]
+    public void Epoch_RandomUsers_EverySessionOnceInOrderOnOneRow()
+    {
+        using var dir = new TempDir();
+        var users = SyntheticData.Walks(37, 30, seed: 4);
+        using var data = SyntheticData.Write(dir.Path, users, 30, u => u % 5 == 0 ? DataSplit.Test : DataSplit.Train);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batcher = new SessionQueueBatcher(data, sessions, 4);
+        var batches = batcher.Epoch(seed: 9).ToList();
+        Assert.Equal(batcher.EpochSynchronous(9).Select(Describe), batches.Select(Describe)); // the thread changes nothing
+
+        var seen = new List<int>();                            // first event of each session, in the order read
+        var rowOfUser = new Dictionary<int, int>();
+        var lastStepOfUser = new Dictionary<int, int>();
+        var userOfEvent = new int[data.EventCount];
+        for (int u = 0; u < data.UserCount; u++)
+        {
+            var (a, b) = data.UserEvents(u);
+            for (int e = a; e < b; e++)
+            {
+                userOfEvent[e] = u;
+            }
+        }
+        for (int step = 0; step < batches.Count; step++)
+        {
+            var batch = batches[step];
+            Assert.Equal(batch.Lengths.Max(), batch.Steps);
+            for (int r = 0; r < batch.Rows; r++)
+            {
+                int len = (int)batch.Lengths[r];
+                for (int p = 0; p < batch.Steps; p++)
+                {
+                    int e = batch.Events[r * batch.Steps + p];
+                    Assert.Equal(p < len, e >= 0);
+                    if (e >= 0)
+                    {
+                        Assert.Equal(data.EventItems[e], batch.Items[r * batch.Steps + p]);
+                    }
+                }
+                if (len == 0)
+                {
+                    continue;
+                }
+                int first = batch.Events[r * batch.Steps];
+                int user = userOfEvent[first];
+                seen.Add(first);
+                bool isNew = !rowOfUser.ContainsKey(user);
+                Assert.Equal(isNew, batch.NewUser![r]);
+                if (!isNew)
+                {
+                    Assert.Equal(rowOfUser[user], r);                       // a user's sessions stay on one row
+                    Assert.Equal(lastStepOfUser[user] + 1, step);           // ... on consecutive steps
+                }
+                rowOfUser[user] = r;
+                lastStepOfUser[user] = step;
+            }
+        }
+        // Every training session exactly once, each user's in order; test users never appear.
+        Assert.Equal(sessions.SessionStart.Order(), seen.Order());
+        Assert.Equal(sessions.SessionCount, seen.Distinct().Count());
+        Assert.DoesNotContain(seen, e => data.EventSplit[e] != (byte)DataSplit.Train);
+        // Filling the queue with the fewest sessions keeps the epoch close to total / B steps.
+        int maxUserSessions = users.Max(u => u.Length);
+        Assert.InRange(batches.Count, (sessions.SessionCount + 3) / 4, (sessions.SessionCount + 3) / 4 + maxUserSessions);
+    }
+
+    [Fact]
+    public void Epoch_CarriedStateThroughQueues_EqualsEachUserRunAlone()
+    {
+        TorchRuntime.Seed(2);
+        using var dir = new TempDir();
+        var users = SyntheticData.Walks(9, 30, seed: 1);
+        using var data = SyntheticData.Write(dir.Path, users, 30);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var options = new ModelOptions { ItemDim = 8, HighLayers = 2, HighHidden = 6, TcnBlocks = 2, TcnChannels = 5, TcnKernel = 3 };
+        using var model = new HierTcnModel(options, ItemSource.Ids(30));
+        model.eval();
+        using var _ = no_grad();
+
+        var batched = Run(model, new SessionQueueBatcher(data, sessions, 3).EpochSynchronous(5));
+        var alone = Run(model, new SessionQueueBatcher(data, sessions, 1).EpochSynchronous(5));
+        Assert.Equal(data.EventCount, batched.Count);
+        foreach (var (evt, u) in alone)
+        {
+            Assert.True(u.allclose(batched[evt], rtol: 1e-4, atol: 1e-5), $"event {evt}: batched output differs from the user alone");
+        }
+    }
+
+    /// <summary>u for every event, carrying the state from step to step as training does.</summary>
+    private static Dictionary<int, Tensor> Run(HierarchicalModel model, List<PaddedBatch> batches)
+    {
+        var result = new Dictionary<int, Tensor>();
+        var state = model.InitialState(batches[0].Rows);
+        foreach (var b in batches)
+        {
+            var (u, next) = model.Step(state, tensor(b.Items, [b.Rows, b.Steps]), tensor(b.Lengths), tensor(b.NewUser!));
+            state.Dispose();
+            state = next;
+            for (int r = 0; r < b.Rows; r++)
+            {
+                for (int p = 0; p < b.Lengths[r]; p++)
+                {
+                    result[b.Events[r * b.Steps + p]] = u[r, p].clone();
+                }
+            }
+        }
+        state.Dispose();
+        return result;
+    }
+
+    [Fact]
+    public void UserSequenceBatcher_Epoch_PadsWholeUsersWithSessionFlags()
+    {
+        using var dir = new TempDir();
+        using var data = SyntheticData.Write(dir.Path, s_users, 50);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batches = new UserSequenceBatcher(data, sessions, 3).Epoch(seed: 1).ToList();
+        Assert.Equal([3, 1], batches.Select(b => b.Rows));
+        var all = batches.SelectMany(b => Enumerable.Range(0, b.Rows).Select(r =>
+            string.Join(' ', Enumerable.Range(0, (int)b.Lengths[r]).Select(p =>
+                (b.SessionStarts![r * b.Steps + p] == 1 ? "/" : "") + b.Items[r * b.Steps + p])))).Order().ToList();
+        Assert.Equal(["/10 11 /12 /13 14 15", "/20 21 22", "/30", "/40 41 /42 43 44 45"], all);
+        Assert.All(batches, b => Assert.Equal(b.Lengths.Max(), b.Steps));
+    }
+}

@@ -1,0 +1,200 @@
+using HierTcn.Trainer.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Tests;
+
+public sealed class ModelTests
+{
+    private const int Items = 50;
+
+    static ModelTests() => TorchRuntime.SetThreads(2);
+
+    private static ModelOptions Small(ModelKind kind) => new()
+    {
+        Kind = kind, ItemDim = 8, HighLayers = 2, HighHidden = 6, LowLayers = 2, LowHidden = 7,
+        TcnBlocks = kind == ModelKind.Tcn ? 3 : 2, TcnChannels = 5, TcnKernel = 3,
+    };
+
+    [Fact]
+    public void StateDict_HierTcnPaperSizes_HasContractNamesAndShapes()
+    {
+        TorchRuntime.Seed(1);
+        using var model = new HierTcnModel(ModelOptions.ForKind(ModelKind.HierTcn), ItemSource.Ids(2521));
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal([2521L, 128], shapes["item_embedding.weight"]);
+        Assert.Equal([128L], shapes["session_start"]);
+        Assert.Equal([4L, 128], shapes["user_start"]);
+        for (int k = 0; k < 4; k++)
+        {
+            Assert.Equal([384L, 128], shapes[$"high_gru.layers.{k}.weight_ih"]);
+            Assert.Equal([384L, 128], shapes[$"high_gru.layers.{k}.weight_hh"]);
+            Assert.Equal([384L], shapes[$"high_gru.layers.{k}.bias_ih"]);
+            Assert.Equal([384L], shapes[$"high_gru.layers.{k}.bias_hh"]);
+            Assert.Equal([128L, k == 0 ? 256 : 128, 5], shapes[$"tcn.blocks.{k}.conv1.weight"]);
+            Assert.Equal([128L, 128, 5], shapes[$"tcn.blocks.{k}.conv2.weight"]);
+            Assert.Equal([128L], shapes[$"tcn.blocks.{k}.conv2.bias"]);
+        }
+        Assert.Equal([128L, 256, 1], shapes["tcn.blocks.0.downsample.weight"]);
+        Assert.DoesNotContain("tcn.blocks.1.downsample.weight", shapes.Keys);
+        Assert.Equal([128L, 128], shapes["output.weight"]);
+        Assert.Equal([128L], shapes["output.bias"]);
+        Assert.Equal(shapes.Count, model.named_parameters().Count());
+        Assert.DoesNotContain(shapes.Keys, k => k.StartsWith('_'));
+    }
+
+    [Theory]
+    [InlineData(ModelKind.HierTcn, new[] { "high_gru.layers.3.weight_hh", "tcn.blocks.3.conv2.weight", "output.weight", "user_start" })]
+    [InlineData(ModelKind.HierGru, new[] { "high_gru.layers.3.weight_hh", "low_gru.layers.3.bias_hh", "output.bias" })]
+    [InlineData(ModelKind.Hrnn, new[] { "user_gru.layers.3.weight_ih", "session_gru.layers.0.weight_ih", "session_init.weight" })]
+    [InlineData(ModelKind.Tcn, new[] { "tcn.blocks.5.conv1.weight", "tcn.blocks.0.downsample.weight", "session_start" })]
+    [InlineData(ModelKind.Gru, new[] { "gru.layers.3.weight_hh", "gru.layers.0.weight_ih", "item_embedding.weight" })]
+    public void StateDict_EachModel_HasContractNames(ModelKind kind, string[] expected)
+    {
+        using var model = ModelFactory.Create(ModelOptions.ForKind(kind), ItemSource.Ids(100));
+        var keys = model.state_dict().Keys.ToHashSet();
+        foreach (string name in expected)
+        {
+            Assert.Contains(name, keys);
+        }
+        Assert.True(model.ParameterCount() > 100 * 128);
+    }
+
+    [Fact]
+    public void StateDict_BatchNormOn_HasRunningStatistics()
+    {
+        using var model = new TcnModel(Small(ModelKind.Tcn) with { BatchNorm = true }, ItemSource.Ids(Items));
+        var keys = model.state_dict().Keys.ToHashSet();
+        Assert.Contains("tcn.blocks.0.bn1.running_mean", keys);
+        Assert.Contains("tcn.blocks.2.bn2.running_var", keys);
+        Assert.Contains("tcn.blocks.2.bn2.weight", keys);
+    }
+
+    [Fact]
+    public void StateDict_FeatureSetting_HasProjectionAndNoFixedVectors()
+    {
+        var features = Enumerable.Range(0, Items * 4).Select(i => (float)Math.Sin(i)).ToArray();
+        using var model = new HierTcnModel(Small(ModelKind.HierTcn), ItemSource.FromFeatures(features, Items, 4));
+        var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
+        Assert.Equal([8L, 4], shapes["item_projection.weight"]);
+        Assert.DoesNotContain("item_embedding.weight", shapes.Keys);
+        Assert.Equal([Items, 8L], model.ItemVectors().shape);
+    }
+
+    [Theory]
+    [InlineData(ModelKind.Tcn, false)]
+    [InlineData(ModelKind.Gru, false)]
+    [InlineData(ModelKind.Tcn, true)]
+    public void Forward_FlatModelFutureInputChanged_EarlierOutputsUnchanged(ModelKind kind, bool batchNorm)
+    {
+        TorchRuntime.Seed(7);
+        using var model = (FlatModel)ModelFactory.Create(Small(kind) with { BatchNorm = batchNorm }, ItemSource.Ids(Items));
+        model.train(batchNorm); // per-time-step statistics in training mode must stay causal too
+        const int t = 12;
+        var rng = new Random(3);
+        long[] items = [.. Enumerable.Range(0, 2 * t).Select(_ => (long)rng.Next(Items))];
+        float[] starts = [.. Enumerable.Range(0, 2 * t).Select(i => i % 5 == 0 ? 1f : 0f)];
+        using var lengths = tensor(new long[] { t, t });
+        for (int j = 0; j < t - 1; j++)
+        {
+            long[] changed = (long[])items.Clone();
+            changed[j] = (changed[j] + 1) % Items;
+            changed[t + j] = (changed[t + j] + 7) % Items;
+            using var a = model.Forward(tensor(items, [2, t]), tensor(starts, [2, t]), lengths);
+            using var b = model.Forward(tensor(changed, [2, t]), tensor(starts, [2, t]), lengths);
+            // Event j's item is input at position j + 1: outputs 0..j must not move, position j + 1 must.
+            Assert.True(a.slice(1, 0, j + 1, 1).allclose(b.slice(1, 0, j + 1, 1), rtol: 0, atol: 1e-6), $"{kind}: output before {j + 1} changed");
+            Assert.False(a.select(1, j + 1).allclose(b.select(1, j + 1), rtol: 0, atol: 1e-6), $"{kind}: position {j + 1} ignores its input");
+        }
+    }
+
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    [InlineData(ModelKind.Hrnn)]
+    public void Step_HierarchicalFutureInputChanged_EarlierOutputsUnchanged(ModelKind kind)
+    {
+        TorchRuntime.Seed(11);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(kind), ItemSource.Ids(Items));
+        model.eval();
+        int[][] sessions = [[3, 4, 5], [6, 7, 8, 9, 10], [11, 12]];
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            for (int p = 0; p < sessions[s].Length; p++)
+            {
+                int[][] changed = [.. sessions.Select(x => (int[])x.Clone())];
+                changed[s][p] += 20;
+                var a = RunUser(model, sessions);
+                var b = RunUser(model, changed);
+                for (int s2 = 0; s2 < sessions.Length; s2++)
+                {
+                    for (int p2 = 0; p2 < sessions[s2].Length; p2++)
+                    {
+                        bool before = s2 < s || (s2 == s && p2 <= p);
+                        bool same = a[s2][p2].allclose(b[s2][p2], rtol: 0, atol: 1e-6);
+                        if (before)
+                        {
+                            Assert.True(same, $"{kind}: output at session {s2} position {p2} moved when session {s} item {p} changed");
+                        }
+                    }
+                }
+                if (p + 1 < sessions[s].Length)
+                {
+                    Assert.False(a[s][p + 1].allclose(b[s][p + 1], rtol: 0, atol: 1e-6), $"{kind}: next position ignores the item");
+                }
+                if (s + 1 < sessions.Length)
+                {
+                    Assert.False(a[s + 1][0].allclose(b[s + 1][0], rtol: 0, atol: 1e-6), $"{kind}: next session ignores the high level");
+                }
+            }
+        }
+    }
+
+    /// <summary>One user's sessions, one step each (row 0), beside a second user that stays fixed (row 1).</summary>
+    private static List<Tensor[]> RunUser(HierarchicalModel model, int[][] sessions)
+    {
+        var outputs = new List<Tensor[]>();
+        var state = model.InitialState(2);
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            int len = sessions[s].Length;
+            long[] items = new long[2 * 5];
+            for (int p = 0; p < len; p++)
+            {
+                items[p] = sessions[s][p];
+            }
+            for (int p = 0; p < 4; p++)
+            {
+                items[5 + p] = 40 + p + s;
+            }
+            using var lengths = tensor(new long[] { len, 4 });
+            using var newUser = tensor(new[] { s == 0, s == 0 });
+            var (u, next) = model.Step(state, tensor(items, [2, 5]), lengths, newUser);
+            state.Dispose();
+            state = next;
+            outputs.Add([.. Enumerable.Range(0, len).Select(p => u[0, p].clone())]);
+        }
+        state.Dispose();
+        return outputs;
+    }
+
+    [Fact]
+    public void Step_NewUserFlag_RestartsFromUserStart()
+    {
+        TorchRuntime.Seed(5);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn), ItemSource.Ids(Items));
+        model.eval();
+        using var items = tensor(new long[] { 1, 2, 3 }, [1, 3]);
+        using var lengths = tensor(new long[] { 3 });
+        var s0 = model.InitialState(1);
+        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true }));
+        var (continued, s2) = model.Step(s1, items, lengths, tensor(new[] { false }));
+        var (restarted, s3) = model.Step(s1, items, lengths, tensor(new[] { true }));
+        Assert.True(first.allclose(restarted, rtol: 0, atol: 1e-6));
+        Assert.False(first.allclose(continued, rtol: 0, atol: 1e-6));
+        foreach (var s in new[] { s0, s1, s2, s3 })
+        {
+            s.Dispose();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Losses;
+
+/// <summary>The losses of paper section 3.5.2 over P scored positions. Every loss is a mean over positions.</summary>
+public static class RankingLoss
+{
+    /// <param name="options">Which loss.</param>
+    /// <param name="user">u [P, d].</param>
+    /// <param name="targets">Positive item ids [P] int64.</param>
+    /// <param name="items">All item vectors [N, d].</param>
+    /// <param name="negatives">Negatives for each position; required when <see cref="LossOptions.NeedsNegatives"/>.</param>
+    public static Tensor Compute(LossOptions options, Tensor user, Tensor targets, Tensor items, Negatives? negatives)
+    {
+        if (options.Kind == LossKind.CrossEntropy && !options.SampledSoftmax)
+        {
+            return nn.functional.cross_entropy(user.matmul(items.t()), targets);
+        }
+        Tensor positive = items.index_select(0, targets);                       // [P, d]
+        if (options.Kind == LossKind.L2)
+        {
+            return (user - positive).square().sum(-1).mean();
+        }
+        if (negatives is null)
+        {
+            throw new ArgumentException($"the {options.Kind} loss needs negatives", nameof(negatives));
+        }
+        Tensor pos = (user * positive).sum(-1);                                 // [P]
+        long p = negatives.Ids.shape[0];
+        long k = negatives.Ids.shape[1];
+        Tensor negVectors = items.index_select(0, negatives.Ids.flatten()).view(p, k, -1);
+        Tensor neg = (negVectors * user.unsqueeze(1)).sum(-1);                  // [P, K]
+        // Negatives that are the positive itself are dropped, as are padding slots.
+        Tensor mask = negatives.Mask.logical_and(negatives.Ids.ne(targets.unsqueeze(1)));
+        Tensor maskF = mask.to(user.dtype);
+        Tensor count = maskF.sum(-1).clamp_min(1);
+        switch (options.Kind)
+        {
+            case LossKind.CrossEntropy:
+            {
+                Tensor logits = cat([pos.unsqueeze(1), (neg - negatives.LogProbability).masked_fill(mask.logical_not(), double.NegativeInfinity)], 1);
+                return -logits.log_softmax(1).select(1, 0).mean();
+            }
+            case LossKind.Nce:
+            {
+                Tensor negTerm = (nn.functional.logsigmoid(neg.neg()) * maskF).sum(-1);
+                return -(nn.functional.logsigmoid(pos) + negTerm).mean();
+            }
+            case LossKind.Bpr:
+            {
+                Tensor terms = nn.functional.logsigmoid(pos.unsqueeze(1) - neg) * maskF;
+                return -(terms.sum(-1) / count).mean();
+            }
+            case LossKind.Hinge:
+            {
+                Tensor terms = (options.Margin - pos.unsqueeze(1) + neg).clamp_min(0) * maskF;
+                return (terms.sum(-1) / count).mean();
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(options));
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using HierTcn.Trainer.Models.Internal;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Models;
+
+/// <summary>HierGRU: <see cref="HierTcnModel"/> with a GRU stack (<c>low_gru</c>) as the low level, started from zero
+/// in every session and reading the same inputs (previous item vector concatenated with the high-level top state).</summary>
+public sealed class HierGruModel : HierarchicalModel
+{
+#pragma warning disable IDE1006 // PyTorch names: the fields are the weight names.
+    private readonly Embedding? item_embedding;
+    private readonly Linear? item_projection;
+    private readonly Parameter session_start;
+    private readonly Parameter user_start;
+    private readonly GruStack high_gru;
+    private readonly GruStack low_gru;
+    private readonly Linear output;
+#pragma warning restore IDE1006
+    private readonly ItemLayer _items;
+
+    public HierGruModel(ModelOptions options, ItemSource items) : base("HierGru", options with { Kind = ModelKind.HierGru }, items)
+    {
+        _items = new ItemLayer(items, Options);
+        item_embedding = _items.Embedding;
+        item_projection = _items.Projection;
+        int d = _items.Dim;
+        session_start = new Parameter(randn(d) / Math.Sqrt(d));
+        user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
+        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
+        low_gru = new GruStack("low_gru", d + Options.HighHidden, Options.LowHidden, Options.LowLayers, Options.Dropout);
+        output = nn.Linear(Options.LowHidden, d);
+        RegisterComponents();
+    }
+
+    private protected override ItemLayer ItemLayer => _items;
+
+    public override HierarchicalState InitialState(int batch)
+    {
+        Device dev = Device;
+        return new HierarchicalState(
+            zeros(Options.HighLayers, batch, Options.HighHidden, device: dev),
+            zeros([batch, 1], int64, dev), zeros([batch], int64, dev), null);
+    }
+
+    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser)
+    {
+        Tensor h = Advance(state.High, state.PendingLengths,
+            () => high_gru.Step(SessionMean(state.PendingItems, state.PendingLengths), state.High), newUser, user_start);
+        long steps = items.shape[1];
+        long batch = items.shape[0];
+        Tensor top = h[Options.HighLayers - 1].unsqueeze(1).expand(-1, steps, -1);
+        Tensor input = cat([ShiftedInput(items, session_start), top], -1);
+        Tensor low0 = zeros(Options.LowLayers, batch, Options.LowHidden, device: items.device);
+        Tensor u = output.forward(low_gru.Forward(input, low0));
+        return (u, new HierarchicalState(h, items, lengths, null));
+    }
+}

@@ -1,0 +1,61 @@
+using HierTcn.Trainer.Models.Internal;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Models;
+
+/// <summary>
+/// HierTCN (paper section 3.3): a high-level GRU stack updated once per session with the mean of the session's item
+/// vectors (eq. 10), and a causal TCN inside the session whose input at every position is the previous item's vector
+/// (the start token at position 0) concatenated with the high-level state's top layer (eq. 11, Full connection).
+/// u_t = output(tcn(...)_t); score(i) = u_t . e_i (eq. 12).
+/// </summary>
+public sealed class HierTcnModel : HierarchicalModel
+{
+#pragma warning disable IDE1006 // PyTorch names: the fields are the weight names.
+    private readonly Embedding? item_embedding;
+    private readonly Linear? item_projection;
+    private readonly Parameter session_start;
+    private readonly Parameter user_start;
+    private readonly GruStack high_gru;
+    private readonly TemporalConvNet tcn;
+    private readonly Linear output;
+#pragma warning restore IDE1006
+    private readonly ItemLayer _items;
+
+    public HierTcnModel(ModelOptions options, ItemSource items) : base("HierTcn", options with { Kind = ModelKind.HierTcn }, items)
+    {
+        _items = new ItemLayer(items, Options);
+        item_embedding = _items.Embedding;
+        item_projection = _items.Projection;
+        int d = _items.Dim;
+        session_start = new Parameter(randn(d) / Math.Sqrt(d));
+        user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
+        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
+        tcn = new TemporalConvNet("tcn", d + Options.HighHidden, Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout);
+        output = nn.Linear(Options.TcnChannels, d);
+        RegisterComponents();
+    }
+
+    private protected override ItemLayer ItemLayer => _items;
+
+    public override HierarchicalState InitialState(int batch)
+    {
+        Device dev = Device;
+        return new HierarchicalState(
+            zeros(Options.HighLayers, batch, Options.HighHidden, device: dev),
+            zeros([batch, 1], int64, dev), zeros([batch], int64, dev), null);
+    }
+
+    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser)
+    {
+        Tensor h = Advance(state.High, state.PendingLengths,
+            () => high_gru.Step(SessionMean(state.PendingItems, state.PendingLengths), state.High), newUser, user_start);
+        long steps = items.shape[1];
+        Tensor top = h[Options.HighLayers - 1].unsqueeze(1).expand(-1, steps, -1);
+        Tensor input = cat([ShiftedInput(items, session_start), top], -1);
+        Tensor u = output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
+        return (u, new HierarchicalState(h, items, lengths, null));
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+
+namespace HierTcn.Trainer.Models;
+
+/// <summary>Model sizes and regularization. Defaults are the paper's (section 4.2.3); <see cref="ForKind"/> fills in
+/// the per-model defaults (flat GRU 4 x 200, flat TCN 6 blocks).</summary>
+public sealed record ModelOptions
+{
+    [JsonPropertyName("kind")] public ModelKind Kind { get; init; } = ModelKind.HierTcn;
+    /// <summary>Item embedding size d; also the user embedding's size (tied scoring, eq. 12). Default 128.</summary>
+    [JsonPropertyName("item_dim")] public int ItemDim { get; init; } = 128;
+    /// <summary>High-level (user) GRU layers; default 4.</summary>
+    [JsonPropertyName("high_layers")] public int HighLayers { get; init; } = 4;
+    /// <summary>High-level GRU hidden size; default 128.</summary>
+    [JsonPropertyName("high_hidden")] public int HighHidden { get; init; } = 128;
+    /// <summary>Low-level GRU layers (HierGRU, HRNN's session GRU) or flat GRU layers; default 4.</summary>
+    [JsonPropertyName("low_layers")] public int LowLayers { get; init; } = 4;
+    /// <summary>Low-level GRU hidden size; default 128 (flat GRU: 200).</summary>
+    [JsonPropertyName("low_hidden")] public int LowHidden { get; init; } = 128;
+    /// <summary>TCN blocks (2 convolutions each, dilation 2^i); default 4 (flat TCN: 6).</summary>
+    [JsonPropertyName("tcn_blocks")] public int TcnBlocks { get; init; } = 4;
+    /// <summary>TCN filters per convolution; default 128.</summary>
+    [JsonPropertyName("tcn_channels")] public int TcnChannels { get; init; } = 128;
+    /// <summary>TCN kernel size; default 5.</summary>
+    [JsonPropertyName("tcn_kernel")] public int TcnKernel { get; init; } = 5;
+    /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off).</summary>
+    [JsonPropertyName("dropout")] public double Dropout { get; init; }
+    /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
+    [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
+    /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
+    [JsonPropertyName("project_features")] public bool ProjectFeatures { get; init; } = true;
+
+    /// <summary>The paper's sizes for <paramref name="kind"/>.</summary>
+    public static ModelOptions ForKind(ModelKind kind) => kind switch
+    {
+        ModelKind.Gru => new ModelOptions { Kind = kind, LowLayers = 4, LowHidden = 200 },
+        ModelKind.Tcn => new ModelOptions { Kind = kind, TcnBlocks = 6 },
+        _ => new ModelOptions { Kind = kind },
+    };
+
+    /// <summary>Throws <see cref="Data.UserInputException"/> naming the first bad size.</summary>
+    public void Validate()
+    {
+        static void Positive(int v, string name)
+        {
+            if (v < 1)
+            {
+                throw new Data.UserInputException($"model option {name} = {v}: must be at least 1.");
+            }
+        }
+        Positive(ItemDim, "item_dim");
+        Positive(HighLayers, "high_layers");
+        Positive(HighHidden, "high_hidden");
+        Positive(LowLayers, "low_layers");
+        Positive(LowHidden, "low_hidden");
+        Positive(TcnBlocks, "tcn_blocks");
+        Positive(TcnChannels, "tcn_channels");
+        Positive(TcnKernel, "tcn_kernel");
+        if (Dropout is < 0 or >= 1)
+        {
+            throw new Data.UserInputException($"model option dropout = {Dropout}: must be in [0, 1).");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using HierTcn.Trainer.Models.Internal;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Models;
+
+/// <summary>
+/// Base of the trainable models. A model maps a user's history to user embeddings u_t (one per position) and scores
+/// item i as u_t . e_i with the same item vectors it reads as input (tied, paper eq. 12). Subclasses own all their
+/// modules as fields named like PyTorch's, so the state dict keys are the names in notes/CONTRACT.md.
+/// </summary>
+public abstract class RecommenderModel : nn.Module
+{
+    private protected RecommenderModel(string name, ModelOptions options, ItemSource items) : base(name)
+    {
+        options.Validate();
+        Options = options;
+        Items = items;
+    }
+
+    public ModelOptions Options { get; }
+    public ItemSource Items { get; }
+    public ModelKind Kind => Options.Kind;
+
+    /// <summary>The user/item embedding size d.</summary>
+    public int Dim => ItemLayer.Dim;
+
+    private protected abstract ItemLayer ItemLayer { get; }
+
+    /// <summary>All item vectors [N, d], the scoring matrix.</summary>
+    public Tensor ItemVectors() => ItemLayer.All(Device);
+
+    /// <summary>Vectors of the dense item ids <paramref name="ids"/> -> [..., d].</summary>
+    public Tensor ItemVectorsOf(Tensor ids) => ItemLayer.Lookup(ids);
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => parameters().First().device;
+
+    /// <summary>Number of trainable scalars.</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>One line per state-dict entry ("name [shape]") and the total, for logs and the run directory.</summary>
+    public string Describe()
+    {
+        var lines = named_parameters().Select(p => $"  {p.name} [{string.Join(", ", p.parameter.shape)}]").ToList();
+        lines.Insert(0, $"{ModelKinds.Name(Kind)}: {ParameterCount():N0} parameters");
+        return string.Join('\n', lines);
+    }
+}
