@@ -143,7 +143,7 @@ public sealed class GraphReferenceTests(ITestOutputHelper output)
     private void Report(string graph, int b, int t, float[] got, float[] want)
     {
         float diff = Diff.MaxAbs(got, want);
-        output.WriteLine($"{graph} B={b} T={t}: ONNX Runtime vs C# reference max abs diff {diff:E3}");
+        output.WriteLine($"{graph} B={b} T={t}: ONNX Runtime vs C# reference max abs diff {diff:E3} (max |value| {want.Max(MathF.Abs):F3})");
         Assert.True(diff <= Tolerance, $"{graph} B={b} T={t}: max abs diff {diff} > {Tolerance}");
     }
 }
