@@ -7,7 +7,7 @@ namespace HierTcn.Trainer.Models;
 
 /// <summary>
 /// HRNN (Quadrana et al. 2017): a session GRU over the session's items (start token first) whose initial state is
-/// tanh(session_init(user state)) per layer; its top state after the session's last item updates the user GRU.
+/// tanh(session_init(user state)) per layer; its top state at the session's last position (after reading x_{n-1}) updates the user GRU (CONTRACT.md).
 /// u_t = output(session GRU top state at t).
 /// </summary>
 public sealed class HrnnModel : HierarchicalModel
@@ -59,13 +59,11 @@ public sealed class HrnnModel : HierarchicalModel
         Tensor pendingVector = state.PendingVector ?? throw new ArgumentException("hrnn state lacks the pending session vector");
         Tensor user = Advance(state.High, state.PendingLengths, () => user_gru.Step(pendingVector, state.High), newUser, user_start);
         Tensor s0 = session_init.forward(user).tanh();
-        long steps = items.shape[1];
-        // One step more than the predictions need: the state after the session's last item is the final state that
-        // updates the user GRU, so the last item reaches the next session too.
-        Tensor input = cat([session_start.view(1, 1, -1).expand(items.shape[0], 1, -1), ItemVectorsOf(items)], 1);
-        Tensor top = session_gru.Forward(input, s0);                                          // [B, T + 1, H]
-        Tensor last = lengths.view(-1, 1, 1).expand(-1, 1, top.shape[2]);
+        // CONTRACT.md: the session GRU reads [start, x_1 .. x_{n-1}] and its top state at the last valid position updates
+        // the user GRU, so the user level never sees a session's last item (kept as the contract says, for serving parity).
+        Tensor top = session_gru.Forward(ShiftedInput(items, session_start), s0);              // [B, T, H]
+        Tensor last = (lengths - 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, top.shape[2]);
         Tensor final = top.gather(1, last).squeeze(1);
-        return (output.forward(top.slice(1, 0, steps, 1)), new HierarchicalState(user, items, lengths, final));
+        return (output.forward(top), new HierarchicalState(user, items, lengths, final));
     }
 }
