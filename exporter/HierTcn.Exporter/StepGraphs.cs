@@ -152,7 +152,8 @@ public static class StepGraphs
         return g.ToBytes("HRNN session level: session GRU started from tanh(session_init(user state)) per layer over the session rows; user embedding at each row's last valid position.");
     }
 
-    /// <summary>HRNN update: the user GRU stack stepped with the session GRU's top state after the session's last row.</summary>
+    /// <summary>HRNN update: the user GRU stack stepped with the session GRU's top state at each row's last valid row
+    /// (rows [start, x_1 .. x_{n-1}], lengths n, as the trainer does).</summary>
     internal static byte[] HrnnUserStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("user_gru_step", spec);
@@ -160,7 +161,7 @@ public static class StepGraphs
         var session = GruShape.FromWeights(w, "session_gru");
         var (next, _) = Layers.GruStackStep(g, w, "user_gru", "state", finals[^1], session.Hidden, dims.Layers, dims.Hidden);
         g.Output(next, spec.Outputs[0]);
-        return g.ToBytes("HRNN user level: the user GRU stack stepped with the session GRU's final top state (the session rows must end with the session's last item).");
+        return g.ToBytes("HRNN user level: the user GRU stack stepped with the session GRU's top state at the last valid row; the rows are the ones the session GRU read: the start token, then x_1 .. x_{n-1} (CONTRACT.md).");
     }
 
     private static string[] HrnnSession(OnnxGraph g, ModelWeights w, ModelDims dims)

@@ -108,7 +108,7 @@ public sealed class TorchParityTests(ITestOutputHelper output)
 
             using var update = new Ort(graphs[GraphRoles.Update]);
             float[] updated = type == ModelTypes.Hrnn
-                ? update.Run(("items", h.Rows(h.Items1, t + 1), [b, t + 1, h.D]), ("lengths", h.L1.Select(l => l + 1).ToArray(), [b]),
+                ? update.Run(("items", h.Rows(h.Items1, t), [b, t, h.D]), ("lengths", h.L1, [b]),
                     ("state", state1, [b, layers, hidden]))["next_state"]
                 : update.Run(("state", state1, [b, layers, hidden]), ("session_mean", h.SessionMeans(), [b, h.D]))["next_state"];
             Report($"{type} update", b, t, updated, state2);

@@ -9,7 +9,8 @@ namespace HierTcn.Formats.Bundles;
 /// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] -> next_state [B,L,H]</description></item>
 /// <item><term>hiergru</term><description>embed <c>low_gru_step</c> (as tcn_step); update <c>gru_step</c></description></item>
 /// <item><term>hrnn</term><description>embed <c>session_gru_step</c> (as tcn_step); update <c>user_gru_step</c>:
-/// items, lengths, state -> next_state</description></item>
+/// items, lengths, state -> next_state, where items are the closed session's rows [start, x_1 .. x_{n-1}] and
+/// lengths n (the session GRU's top state there updates the user GRU)</description></item>
 /// <item><term>gru</term><description>embed and update <c>flat_gru_step</c>: state [B,L,H], item [B,d], new_session [B]
 /// -> next_state [B,L,H], user_embedding [B,d]</description></item>
 /// <item><term>tcn</term><description>embed <c>flat_tcn_step</c>: items [B,T,d], new_session [B,T], lengths [B] int64
