@@ -29,7 +29,7 @@ public sealed class ItemFeatureFileTests : IDisposable
     [InlineData("1,0.5\nx,0.5\n", "items.csv:2: item id \"x\" is not an integer")]
     [InlineData("1,0.5\n1,0.7\n", "items.csv:2: item id 1 appears twice")]
     [InlineData("1,NaN\n", "items.csv:1: feature 0 \"NaN\" is not a finite number")]
-    [InlineData("1\n", "items.csv:1: no feature values")]
+    [InlineData("1\n", "items.csv:1: no feature values after the item id")]
     [InlineData("item_id,f0\n", "items.csv: no items")]
     public void Read_MalformedLine_RefusedNamingFileAndLine(string content, string message)
     {
