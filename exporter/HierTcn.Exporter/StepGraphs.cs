@@ -69,6 +69,7 @@ public static class StepGraphs
             {
                 bytes = (modelType, role) switch
                 {
+                    (_, GraphRoles.Score) => ScoreTopK(spec),
                     (ModelTypes.HierTcn, GraphRoles.Embed) => TcnStep(w, dims, spec),
                     (ModelTypes.HierGru, GraphRoles.Embed) => LowGruStep(w, dims, spec),
                     (ModelTypes.HierTcn or ModelTypes.HierGru, GraphRoles.Update) => GruStep(w, dims, spec),
@@ -174,6 +175,17 @@ public static class StepGraphs
         string starts = g.Op("Tanh", [Layers.Linear(g, w, "session_init", "state", session.Hidden, dims.Hidden)]); // [B, L, H_session]
         var initial = Enumerable.Range(0, dims.Layers).Select(k => Layers.Layer(g, starts, k)).ToArray();
         return Layers.GruStackSequence(g, w, "session_gru", "items", "lengths", dims.ItemDim, session.Layers, session.Hidden, initial);
+    }
+
+    /// <summary>Scores u . e_i for every row of the item matrix (eq. 12) and keeps the k best, best first.</summary>
+    internal static byte[] ScoreTopK(GraphSpec spec)
+    {
+        var g = Begin("score_topk", spec);
+        string scores = g.Op("MatMul", ["user_embedding", g.Op("Transpose", ["item_matrix"], OnnxGraph.Ints("perm", 1, 0))]);
+        var top = g.Ops("TopK", [scores, "k"], 2, OnnxGraph.Int("axis", 1), OnnxGraph.Int("largest", 1), OnnxGraph.Int("sorted", 1));
+        g.Output(top[0], spec.Outputs[0]);
+        g.Output(top[1], spec.Outputs[1]);
+        return g.ToBytes("Scoring (eq. 12): user embeddings times the item matrix (an item snapshot), top k per row.");
     }
 
     private static OnnxGraph Begin(string name, GraphSpec spec)

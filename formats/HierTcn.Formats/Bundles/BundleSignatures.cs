@@ -16,6 +16,8 @@ namespace HierTcn.Formats.Bundles;
 /// <item><term>tcn</term><description>embed <c>flat_tcn_step</c>: items [B,T,d], new_session [B,T], lengths [B] int64
 /// -> user_embedding [B,d]; no state</description></item>
 /// </list>
+/// Every type also has <c>score_topk</c> (role score): user_embedding [B,d], item_matrix [N,d], k [1] int64 ->
+/// scores [B,K], indices [B,K] int64 (rows of item_matrix, best first), eq. 12's dot product.
 /// Every type has the start token <c>session_start</c> [d]; all but tcn have <c>user_start</c> [L,H] (zeros for the
 /// flat GRU, whose state starts at zero).
 /// </summary>
@@ -23,6 +25,8 @@ public static class BundleSignatures
 {
     public const string Batch = "B";
     public const string Time = "T";
+    public const string Items = "N";
+    public const string TopK = "K";
     public const string SessionStart = "session_start";
     public const string UserStart = "user_start";
     public const string StartTokensFile = "start_tokens.bin";
@@ -30,6 +34,26 @@ public static class BundleSignatures
     /// <summary>The graphs (by role) a bundle of <paramref name="modelType"/> must have.</summary>
     /// <exception cref="ArgumentException">Unknown model type.</exception>
     public static IReadOnlyDictionary<string, GraphSpec> Graphs(string modelType, ModelDims dims)
+    {
+        var graphs = new Dictionary<string, GraphSpec>(ModelGraphs(modelType, dims), StringComparer.Ordinal)
+        {
+            [GraphRoles.Score] = ScoreTopK(dims),
+        };
+        return graphs;
+    }
+
+    /// <summary>The scoring graph: user embeddings against the item matrix, top k.</summary>
+    public static GraphSpec ScoreTopK(ModelDims dims)
+    {
+        var b = TensorDim.Dynamic(Batch);
+        var d = TensorDim.Fixed(dims.ItemDim);
+        var k = TensorDim.Dynamic(TopK);
+        return new GraphSpec("score_topk.onnx",
+            [F("user_embedding", b, d), F("item_matrix", TensorDim.Dynamic(Items), d), new TensorSpec("k", TensorSpec.Int64, [TensorDim.Fixed(1)])],
+            [F("scores", b, k), new TensorSpec("indices", TensorSpec.Int64, [b, k])]);
+    }
+
+    private static IReadOnlyDictionary<string, GraphSpec> ModelGraphs(string modelType, ModelDims dims)
     {
         var b = TensorDim.Dynamic(Batch);
         var t = TensorDim.Dynamic(Time);

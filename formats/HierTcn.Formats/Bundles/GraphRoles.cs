@@ -9,4 +9,7 @@ public static class GraphRoles
     /// <summary>The new user state when a session closes (hierarchical models and HRNN) or, for the flat GRU, the
     /// state after one event; runs per session or per event.</summary>
     public const string Update = "update";
+
+    /// <summary>Scoring: user embeddings against an item matrix, top k (eq. 12), the same for every model type.</summary>
+    public const string Score = "score";
 }
