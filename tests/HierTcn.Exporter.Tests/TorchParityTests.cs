@@ -15,7 +15,7 @@ namespace HierTcn.Exporter.Tests;
 /// mixed in each batch. Sizes are the paper's structure (4 or 6 blocks, kernel 5) at reduced widths so the suite
 /// stays fast; one case runs the paper's full sizes.
 /// </summary>
-public sealed class TorchParityTests(ITestOutputHelper output)
+public sealed partial class TorchParityTests(ITestOutputHelper output)
 {
     private const int Items = 300;
     private const float Tolerance = 1e-4f;
@@ -55,11 +55,14 @@ public sealed class TorchParityTests(ITestOutputHelper output)
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn), 7, 121, seed: 5);
 
-    private void Check(ModelOptions options, int b, int t, int seed)
+    private void Check(ModelOptions options, int b, int t, int seed) => Check(options, ItemSource.Ids(Items), seed, w => new History(w, seed, b, t));
+
+    /// <summary>Parity of every graph of <paramref name="options"/>'s model on the sessions <paramref name="history"/> makes.</summary>
+    internal void Check(ModelOptions options, ItemSource items, int seed, Func<ModelWeights, History> history)
     {
         TorchRuntime.Seed(seed);
         using var scope = NewDisposeScope();
-        using var model = ModelFactory.Create(options, ItemSource.Ids(Items));
+        using var model = ModelFactory.Create(options, items);
         model.eval();
         using (no_grad())
         {
@@ -74,18 +77,18 @@ public sealed class TorchParityTests(ITestOutputHelper output)
         string type = ModelKinds.Name(options.Kind);
         var weights = TorchWeights.From(model);
         var graphs = StepGraphs.Build(type, weights);
-        var history = new History(weights, seed, b, t);
+        var h = history(weights);
         using var grad = no_grad();
         switch (model)
         {
             case HierarchicalModel hier:
-                CheckHierarchical(type, hier, graphs, history);
+                CheckHierarchical(type, hier, graphs, h);
                 break;
             case FlatModel flat when options.Kind == ModelKind.Tcn:
-                CheckFlatTcn(flat, graphs, history);
+                CheckFlatTcn(flat, graphs, h);
                 break;
             case FlatModel flat:
-                CheckFlatGru(flat, graphs, history, options.LowLayers, options.LowHidden);
+                CheckFlatGru(flat, graphs, h, options.LowLayers, options.LowHidden);
                 break;
         }
     }
@@ -165,31 +168,37 @@ public sealed class TorchParityTests(ITestOutputHelper output)
 
     /// <summary>Two random sessions per row (ids, lengths: row 0 full, row 1 a single item, the rest mixed), session
     /// start flags, and the ONNX input rows built from the model's own item embeddings.</summary>
-    private sealed class History
+    internal sealed class History
     {
         private readonly float[] _embedding;
         private readonly float[] _start;
 
-        public History(ModelWeights w, int seed, int b, int t)
+        public History(ModelWeights w, int seed, int b, int t) : this(w, b, t, RandomSessions(seed, b, t))
+        {
+        }
+
+        /// <summary>Given sessions: ids [B*T] and lengths [B] of two consecutive sessions per row, flags [B*T].</summary>
+        public History(ModelWeights w, int b, int t, (long[] Items1, long[] L1, long[] Items2, long[] L2, float[] Flags) sessions)
         {
             B = b;
             T = t;
             D = w["session_start"].Shape[0];
             _embedding = w["item_embedding.weight"].Data;
             _start = w["session_start"].Data;
-            var random = new Random(seed);
-            long[] Lengths() => [.. Enumerable.Range(0, b).Select(i => i == 0 ? t : i == 1 ? 1L : random.Next(1, t + 1))];
-            long[] Ids() => [.. Enumerable.Range(0, b * t).Select(_ => (long)random.Next(Items))];
-            L1 = Lengths();
-            L2 = Lengths();
-            Items1 = Ids();
-            Items2 = Ids();
-            StartFlags = [.. Enumerable.Range(0, b * t).Select(_ => random.Next(5) == 0 ? 1f : 0f)];
+            (Items1, L1, Items2, L2, StartFlags) = sessions;
             Ids1 = tensor(Items1, [b, t]);
             Ids2 = tensor(Items2, [b, t]);
             Lengths1 = tensor(L1);
             Lengths2 = tensor(L2);
             Starts = tensor(StartFlags, [b, t]);
+        }
+
+        private static (long[], long[], long[], long[], float[]) RandomSessions(int seed, int b, int t)
+        {
+            var random = new Random(seed);
+            long[] Lengths() => [.. Enumerable.Range(0, b).Select(i => i == 0 ? t : i == 1 ? 1L : random.Next(1, t + 1))];
+            long[] Ids() => [.. Enumerable.Range(0, b * t).Select(_ => (long)random.Next(Items))];
+            return (Ids(), Lengths(), Ids(), Lengths(), [.. Enumerable.Range(0, b * t).Select(_ => random.Next(5) == 0 ? 1f : 0f)]);
         }
 
         public int B { get; }
