@@ -1,0 +1,208 @@
+using HierTcn.Exporter.Internal;
+using HierTcn.Formats.Bundles;
+
+namespace HierTcn.Exporter;
+
+/// <summary>
+/// Builds the serving graphs of <see cref="BundleSignatures"/> from a model's weights (CONTRACT.md names) as ONNX
+/// files (opset 17, IR 8): weights are initializers, B and T are dynamic. Each method returns the file's bytes.
+/// </summary>
+public static class StepGraphs
+{
+    /// <summary>Sizes of a model of <paramref name="modelType"/>, read from its weights and checked for consistency.</summary>
+    public static ModelDims Dims(string modelType, ModelWeights w)
+    {
+        int d = w.Get("output.weight", -1, -1).Shape[0];
+        switch (modelType)
+        {
+            case ModelTypes.HierTcn:
+            {
+                var high = GruShape.FromWeights(w, "high_gru");
+                var tcn = TcnShape.FromWeights(w);
+                Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                Expect(tcn.InputChannels == d + high.Hidden, $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden}");
+                return new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+            }
+            case ModelTypes.HierGru:
+            {
+                var high = GruShape.FromWeights(w, "high_gru");
+                var low = GruShape.FromWeights(w, "low_gru");
+                Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                Expect(low.Input == d + high.Hidden, $"low_gru input size {low.Input} must be item dim {d} + high-level hidden {high.Hidden}");
+                return new ModelDims(d, high.Layers, high.Hidden);
+            }
+            case ModelTypes.Hrnn:
+            {
+                var user = GruShape.FromWeights(w, "user_gru");
+                var session = GruShape.FromWeights(w, "session_gru");
+                Expect(session.Input == d, $"session_gru input size {session.Input} must equal the item dimension {d}");
+                Expect(user.Input == session.Hidden, $"user_gru input size {user.Input} must equal session_gru hidden {session.Hidden}");
+                return new ModelDims(d, user.Layers, user.Hidden);
+            }
+            case ModelTypes.Gru:
+            {
+                var gru = GruShape.FromWeights(w, "gru");
+                Expect(gru.Input == d + 1, $"gru input size {gru.Input} must be item dim {d} + 1 (the session-start flag)");
+                return new ModelDims(d, gru.Layers, gru.Hidden);
+            }
+            case ModelTypes.Tcn:
+            {
+                var tcn = TcnShape.FromWeights(w);
+                Expect(tcn.InputChannels == d + 1, $"tcn input channels {tcn.InputChannels} must be item dim {d} + 1 (the session-start flag)");
+                return new ModelDims(d, 1, 1, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+            }
+            default:
+                throw new InvalidDataException($"unknown model type \"{modelType}\"; known: {string.Join(", ", ModelTypes.All)}");
+        }
+    }
+
+    /// <summary>Every graph of the model by role (<see cref="GraphRoles"/>); roles that share a file share bytes.</summary>
+    public static IReadOnlyDictionary<string, byte[]> Build(string modelType, ModelWeights w)
+    {
+        var dims = Dims(modelType, w);
+        var specs = BundleSignatures.Graphs(modelType, dims);
+        var built = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var byFile = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (role, spec) in specs)
+        {
+            if (!byFile.TryGetValue(spec.File, out var bytes))
+            {
+                bytes = (modelType, role) switch
+                {
+                    (_, GraphRoles.Score) => ScoreTopK(spec),
+                    (ModelTypes.HierTcn, GraphRoles.Embed) => TcnStep(w, dims, spec),
+                    (ModelTypes.HierGru, GraphRoles.Embed) => LowGruStep(w, dims, spec),
+                    (ModelTypes.HierTcn or ModelTypes.HierGru, GraphRoles.Update) => GruStep(w, dims, spec),
+                    (ModelTypes.Hrnn, GraphRoles.Embed) => HrnnSessionStep(w, dims, spec),
+                    (ModelTypes.Hrnn, GraphRoles.Update) => HrnnUserStep(w, dims, spec),
+                    (ModelTypes.Gru, _) => FlatGruStep(w, dims, spec),
+                    (ModelTypes.Tcn, GraphRoles.Embed) => FlatTcnStep(w, dims, spec),
+                    _ => throw new InvalidOperationException($"no builder for {modelType} {role}"),
+                };
+                byFile[spec.File] = bytes;
+            }
+            built[role] = bytes;
+        }
+        return built;
+    }
+
+    /// <summary>HierTCN/HierGRU session close: state [B,L,H], session_mean [B,d] -> next_state = high_gru(state, mean).</summary>
+    internal static byte[] GruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("gru_step", spec);
+        var (next, _) = Layers.GruStackStep(g, w, "high_gru", "state", "session_mean", dims.ItemDim, dims.Layers, dims.Hidden);
+        g.Output(next, spec.Outputs[0]);
+        return g.ToBytes("HierTCN high-level update (eq. 10): the high-level GRU stack applied to the mean of the closed session's item embeddings.");
+    }
+
+    /// <summary>HierTCN embed: the TCN over [items, top layer of state] rows, output head at lengths - 1.</summary>
+    internal static byte[] TcnStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("tcn_step", spec);
+        string top = Layers.Layer(g, "state", dims.Layers - 1);
+        string x = g.Op("Concat", ["items", Layers.RepeatOverTime(g, top, "items", dims.Hidden)], OnnxGraph.Int("axis", 2));
+        string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
+        string last = Layers.LastValid(g, seq, "lengths", dims.Channels!.Value);
+        g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
+        return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state; user embedding at each row's last valid position.");
+    }
+
+    /// <summary>HierGRU embed: the low GRU stack (zero start) over [items, top layer of state], head on its last state.</summary>
+    internal static byte[] LowGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("low_gru_step", spec);
+        var low = GruShape.FromWeights(w, "low_gru");
+        string top = Layers.Layer(g, "state", dims.Layers - 1);
+        string x = g.Op("Concat", ["items", Layers.RepeatOverTime(g, top, "items", dims.Hidden)], OnnxGraph.Int("axis", 2));
+        var finals = Layers.GruStackSequence(g, w, "low_gru", x, "lengths", low.Input, low.Layers, low.Hidden, null);
+        g.Output(Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), spec.Outputs[0]);
+        return g.ToBytes("HierGRU low level: GRU stack over the session rows, each concatenated with the top high-level state; user embedding from its state at each row's last valid position.");
+    }
+
+    /// <summary>Flat GRU, one event: state [B,L,H], item [B,d], new_session [B] -> next_state and the user embedding
+    /// of the new top state.</summary>
+    internal static byte[] FlatGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("flat_gru_step", spec);
+        string x = g.Op("Concat", ["item", g.Op("Unsqueeze", ["new_session", g.Int64s("axes", 1)])], OnnxGraph.Int("axis", 1));
+        var (next, top) = Layers.GruStackStep(g, w, "gru", "state", x, dims.ItemDim + 1, dims.Layers, dims.Hidden);
+        g.Output(next, spec.Outputs[0]);
+        g.Output(Layers.Linear(g, w, "output", top, dims.ItemDim, dims.Hidden), spec.Outputs[1]);
+        return g.ToBytes("Flat GRU over the user's whole sequence: one step on concat(previous item embedding, session-start flag of the event to predict).");
+    }
+
+    /// <summary>Flat TCN: the TCN over [items, new_session] rows, output head at lengths - 1.</summary>
+    internal static byte[] FlatTcnStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("flat_tcn_step", spec);
+        string x = g.Op("Concat", ["items", g.Op("Unsqueeze", ["new_session", g.Int64s("axes", 2)])], OnnxGraph.Int("axis", 2));
+        string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
+        string last = Layers.LastValid(g, seq, "lengths", dims.Channels!.Value);
+        g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
+        return g.ToBytes("Flat TCN over the user's recent rows: concat(previous item embedding, session-start flag); user embedding at each row's last valid position.");
+    }
+
+    /// <summary>HRNN embed: the session GRU from tanh(session_init(state)) per layer over the session rows, head on its
+    /// top state at each row's last valid position.</summary>
+    internal static byte[] HrnnSessionStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("session_gru_step", spec);
+        var finals = HrnnSession(g, w, dims);
+        var session = GruShape.FromWeights(w, "session_gru");
+        g.Output(Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, session.Hidden), spec.Outputs[0]);
+        return g.ToBytes("HRNN session level: session GRU started from tanh(session_init(user state)) per layer over the session rows; user embedding at each row's last valid position.");
+    }
+
+    /// <summary>HRNN update: the user GRU stack stepped with the session GRU's top state at each row's last valid row
+    /// (rows [start, x_1 .. x_{n-1}], lengths n, as the trainer does).</summary>
+    internal static byte[] HrnnUserStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("user_gru_step", spec);
+        var finals = HrnnSession(g, w, dims);
+        var session = GruShape.FromWeights(w, "session_gru");
+        var (next, _) = Layers.GruStackStep(g, w, "user_gru", "state", finals[^1], session.Hidden, dims.Layers, dims.Hidden);
+        g.Output(next, spec.Outputs[0]);
+        return g.ToBytes("HRNN user level: the user GRU stack stepped with the session GRU's top state at the last valid row; the rows are the ones the session GRU read: the start token, then x_1 .. x_{n-1} (CONTRACT.md).");
+    }
+
+    private static string[] HrnnSession(OnnxGraph g, ModelWeights w, ModelDims dims)
+    {
+        var session = GruShape.FromWeights(w, "session_gru");
+        if (session.Layers != dims.Layers)
+        {
+            throw new InvalidDataException($"hrnn: session_gru has {session.Layers} layers, user_gru {dims.Layers}; they must match");
+        }
+        string starts = g.Op("Tanh", [Layers.Linear(g, w, "session_init", "state", session.Hidden, dims.Hidden)]); // [B, L, H_session]
+        var initial = Enumerable.Range(0, dims.Layers).Select(k => Layers.Layer(g, starts, k)).ToArray();
+        return Layers.GruStackSequence(g, w, "session_gru", "items", "lengths", dims.ItemDim, session.Layers, session.Hidden, initial);
+    }
+
+    /// <summary>Scores u . e_i for every row of the item matrix (eq. 12) and keeps the k best, best first.</summary>
+    internal static byte[] ScoreTopK(GraphSpec spec)
+    {
+        var g = Begin("score_topk", spec);
+        string scores = g.Op("MatMul", ["user_embedding", g.Op("Transpose", ["item_matrix"], OnnxGraph.Ints("perm", 1, 0))]);
+        var top = g.Ops("TopK", [scores, "k"], 2, OnnxGraph.Int("axis", 1), OnnxGraph.Int("largest", 1), OnnxGraph.Int("sorted", 1));
+        g.Output(top[0], spec.Outputs[0]);
+        g.Output(top[1], spec.Outputs[1]);
+        return g.ToBytes("Scoring (eq. 12): user embeddings times the item matrix (an item snapshot), top k per row.");
+    }
+
+    private static OnnxGraph Begin(string name, GraphSpec spec)
+    {
+        var g = new OnnxGraph(name);
+        foreach (var input in spec.Inputs)
+        {
+            g.Input(input);
+        }
+        return g;
+    }
+
+    private static void Expect(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidDataException(problem);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+namespace HierTcn.Formats.Bundles;
+
+/// <summary>
+/// The serving contract of each model type: which graphs a bundle has, their files, inputs and outputs, and its
+/// start tokens. The exporter writes manifests from this and the loader checks manifests against it, so the two
+/// cannot drift. B and T are the dynamic batch and time dimensions; d, L, H come from <see cref="ModelDims"/>.
+/// <list type="table">
+/// <item><term>hiertcn</term><description>embed <c>tcn_step</c>: items [B,T,d], lengths [B] int64, state [B,L,H] -> user_embedding [B,d];
+/// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] -> next_state [B,L,H]</description></item>
+/// <item><term>hiergru</term><description>embed <c>low_gru_step</c> (as tcn_step); update <c>gru_step</c></description></item>
+/// <item><term>hrnn</term><description>embed <c>session_gru_step</c> (as tcn_step); update <c>user_gru_step</c>:
+/// items, lengths, state -> next_state, where items are the closed session's rows [start, x_1 .. x_{n-1}] and
+/// lengths n (the session GRU's top state there updates the user GRU)</description></item>
+/// <item><term>gru</term><description>embed and update <c>flat_gru_step</c>: state [B,L,H], item [B,d], new_session [B]
+/// -> next_state [B,L,H], user_embedding [B,d]</description></item>
+/// <item><term>tcn</term><description>embed <c>flat_tcn_step</c>: items [B,T,d], new_session [B,T], lengths [B] int64
+/// -> user_embedding [B,d]; no state</description></item>
+/// </list>
+/// Every type also has <c>score_topk</c> (role score): user_embedding [B,d], item_matrix [N,d], k [1] int64 ->
+/// scores [B,K], indices [B,K] int64 (rows of item_matrix, best first), eq. 12's dot product.
+/// Every type has the start token <c>session_start</c> [d]; all but tcn have <c>user_start</c> [L,H] (zeros for the
+/// flat GRU, whose state starts at zero).
+/// </summary>
+public static class BundleSignatures
+{
+    public const string Batch = "B";
+    public const string Time = "T";
+    public const string Items = "N";
+    public const string TopK = "K";
+    public const string SessionStart = "session_start";
+    public const string UserStart = "user_start";
+    public const string StartTokensFile = "start_tokens.bin";
+
+    /// <summary>The graphs (by role) a bundle of <paramref name="modelType"/> must have.</summary>
+    /// <exception cref="ArgumentException">Unknown model type.</exception>
+    public static IReadOnlyDictionary<string, GraphSpec> Graphs(string modelType, ModelDims dims)
+    {
+        var graphs = new Dictionary<string, GraphSpec>(ModelGraphs(modelType, dims), StringComparer.Ordinal)
+        {
+            [GraphRoles.Score] = ScoreTopK(dims),
+        };
+        return graphs;
+    }
+
+    /// <summary>The scoring graph: user embeddings against the item matrix, top k.</summary>
+    public static GraphSpec ScoreTopK(ModelDims dims)
+    {
+        var b = TensorDim.Dynamic(Batch);
+        var d = TensorDim.Fixed(dims.ItemDim);
+        var k = TensorDim.Dynamic(TopK);
+        return new GraphSpec("score_topk.onnx",
+            [F("user_embedding", b, d), F("item_matrix", TensorDim.Dynamic(Items), d), new TensorSpec("k", TensorSpec.Int64, [TensorDim.Fixed(1)])],
+            [F("scores", b, k), new TensorSpec("indices", TensorSpec.Int64, [b, k])]);
+    }
+
+    private static IReadOnlyDictionary<string, GraphSpec> ModelGraphs(string modelType, ModelDims dims)
+    {
+        var b = TensorDim.Dynamic(Batch);
+        var t = TensorDim.Dynamic(Time);
+        var d = TensorDim.Fixed(dims.ItemDim);
+        var state = F("state", b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
+        var nextState = F("next_state", b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
+        var items = F("items", b, t, d);
+        var lengths = new TensorSpec("lengths", TensorSpec.Int64, [b]);
+        var userEmbedding = F("user_embedding", b, d);
+        GraphSpec SessionEmbed(string file) => new(file, [items, lengths, state], [userEmbedding]);
+        var highUpdate = new GraphSpec("gru_step.onnx", [state, F("session_mean", b, d)], [nextState]);
+        switch (modelType)
+        {
+            case ModelTypes.HierTcn:
+                return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = SessionEmbed("tcn_step.onnx"), [GraphRoles.Update] = highUpdate };
+            case ModelTypes.HierGru:
+                return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = SessionEmbed("low_gru_step.onnx"), [GraphRoles.Update] = highUpdate };
+            case ModelTypes.Hrnn:
+                return new Dictionary<string, GraphSpec>
+                {
+                    [GraphRoles.Embed] = SessionEmbed("session_gru_step.onnx"),
+                    [GraphRoles.Update] = new("user_gru_step.onnx", [items, lengths, state], [nextState]),
+                };
+            case ModelTypes.Gru:
+                var step = new GraphSpec("flat_gru_step.onnx", [state, F("item", b, d), F("new_session", b)], [nextState, userEmbedding]);
+                return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = step, [GraphRoles.Update] = step };
+            case ModelTypes.Tcn:
+                return new Dictionary<string, GraphSpec>
+                {
+                    [GraphRoles.Embed] = new("flat_tcn_step.onnx", [items, F("new_session", b, t), lengths], [userEmbedding]),
+                };
+            default:
+                throw new ArgumentException($"unknown model type \"{modelType}\"; known: {string.Join(", ", ModelTypes.All)}");
+        }
+    }
+
+    /// <summary>The start tokens of <paramref name="modelType"/>, laid out one after the other.</summary>
+    public static StartTokensSpec StartTokens(string modelType, ModelDims dims)
+    {
+        var session = new StartTokenSpec(SessionStart, 0, [dims.ItemDim]);
+        return modelType == ModelTypes.Tcn
+            ? new StartTokensSpec(StartTokensFile, [session])
+            : new StartTokensSpec(StartTokensFile, [session, new StartTokenSpec(UserStart, dims.ItemDim, [dims.Layers, dims.Hidden])]);
+    }
+
+    private static TensorSpec F(string name, params TensorDim[] shape) => new(name, TensorSpec.Float32, shape);
+}

@@ -1,0 +1,15 @@
+namespace HierTcn.Formats.Bundles;
+
+/// <summary>What a bundle's graphs do for the service.</summary>
+public static class GraphRoles
+{
+    /// <summary>The user embedding from the current session so far (and the user's state): runs per request.</summary>
+    public const string Embed = "embed";
+
+    /// <summary>The new user state when a session closes (hierarchical models and HRNN) or, for the flat GRU, the
+    /// state after one event; runs per session or per event.</summary>
+    public const string Update = "update";
+
+    /// <summary>Scoring: user embeddings against an item matrix, top k (eq. 12), the same for every model type.</summary>
+    public const string Score = "score";
+}

@@ -1,0 +1,41 @@
+using HierTcn.Formats.Bundles;
+using Xunit.Abstractions;
+
+namespace HierTcn.Exporter.Tests;
+
+/// <summary>Every exported graph passes the onnx package's full checker and strict shape inference.</summary>
+public sealed class OnnxCheckerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [OnnxCheckerFact]
+    public void CheckModel_EveryExportedGraph_Accepted()
+    {
+        foreach (var type in ModelTypes.All)
+        {
+            var bundle = BundleExporter.Export(_dir.File("bundles"), type, RandomWeights.For(type, seed: 5), "v-" + type);
+            foreach (var file in bundle.Manifest.Graphs.Values.Select(g => g.File).Distinct())
+            {
+                var (code, text) = OnnxChecker.Check(Path.Combine(bundle.Directory, file));
+                output.WriteLine($"{type}/{file}: {text.Trim()}");
+                Assert.True(code == 0, $"{type}/{file} rejected by onnx.checker: {text}");
+            }
+        }
+    }
+
+    [OnnxCheckerFact]
+    public void CheckModel_BrokenGraph_Rejected()
+    {
+        // The checker must be able to fail: a graph whose node reads a value nothing produces.
+        var bundle = BundleExporter.Export(_dir.File("bundles"), ModelTypes.HierTcn, RandomWeights.For(ModelTypes.HierTcn, seed: 5), "broken");
+        string path = bundle.GraphPath(GraphRoles.Update);
+        var model = HierTcn.Formats.Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        model.Graph.Node[0].Input[0] = "no_such_value";
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(model));
+        var (code, text) = OnnxChecker.Check(path);
+        output.WriteLine(text.Trim().Split('\n')[^1]);
+        Assert.NotEqual(0, code);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
