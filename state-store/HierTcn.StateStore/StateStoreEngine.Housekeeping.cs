@@ -201,17 +201,10 @@ public sealed partial class StateStoreEngine
         }
     }
 
-    /// <summary>Every live state with its write time, for offline re-sharding. Not for use while writers run.</summary>
-    internal List<(StateKey Key, byte[] State, long WrittenAtMs)> SnapshotLive()
-    {
-        var result = new List<(StateKey, byte[], long)>();
-        _store.ForEachLive((key, value) =>
-        {
-            result.Add((KeyCodec.Decode(key), StoredValue.State(value).ToArray(), StoredValue.WrittenAtMs(value)));
-            return true;
-        });
-        return result;
-    }
+    /// <summary>Calls <paramref name="visit"/> with every live state (serialized) and its write time, until it
+    /// returns false. For offline re-sharding: concurrent writes may or may not be seen.</summary>
+    internal void ForEachLiveState(Func<StateKey, byte[], long, bool> visit)
+        => _store.ForEachLive((key, value) => visit(KeyCodec.Decode(key), StoredValue.State(value).ToArray(), StoredValue.WrittenAtMs(value)));
 
     /// <summary>Stores serialized state bytes as they are (version included), for offline re-sharding.</summary>
     internal async ValueTask<WriteResult> RestoreAsync(StateKey key, byte[] state, long writtenAtMs)
