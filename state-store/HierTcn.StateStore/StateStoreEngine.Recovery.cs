@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using HierTcn.Formats.State;
 using HierTcn.StateStore.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -75,14 +76,14 @@ public sealed partial class StateStoreEngine
     {
         try
         {
-            return WriteAheadLog.Open(_walDirectory, _options.SegmentSizeBits, wrapWalDevice);
+            return WriteAheadLog.Open(_walDirectory, _options.StorePageSizeBits, _options.SegmentSizeBits, wrapWalDevice);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             string movedTo = _walDirectory + ".damaged-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
             Directory.Move(_walDirectory, movedTo);
             EngineLog.WalUnreadable(_logger, _walDirectory, ex.Message, movedTo);
-            return WriteAheadLog.Open(_walDirectory, _options.SegmentSizeBits, wrapWalDevice);
+            return WriteAheadLog.Open(_walDirectory, _options.StorePageSizeBits, _options.SegmentSizeBits, wrapWalDevice);
         }
     }
 
@@ -96,6 +97,12 @@ public sealed partial class StateStoreEngine
             {
                 EngineLog.WalEntrySkipped(_logger, address, "malformed entry");
                 continue;
+            }
+            if (kind == WalRecord.Put && !UserStateSerializer.IsIntact(state))
+            {
+                // Entries in the recovered tail page are not checksummed by FASTER on read; the state's own CRC is.
+                EngineLog.WalDamaged(_logger, address, "an entry's state fails its checksum", Math.Max(0, tail - address));
+                break;
             }
             var keyBytes = key.ToArray();
             if (kind == WalRecord.Delete)

@@ -249,5 +249,29 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
             stripe.Dispose();
     }
 
+    /// <summary>Test hook: releases the files without a final checkpoint, as a killed process would leave them
+    /// (the WAL holds every acknowledged write; the last checkpoint is older).</summary>
+    internal async ValueTask AbandonAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _stop.Cancel();
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        _store.Dispose();
+    }
+
+    /// <summary>Test hook: the checkpoints kept, oldest first, with their WAL positions.</summary>
+    internal IReadOnlyList<(Guid Token, long WalAddress)> RetainedCheckpoints => [.. _retained];
+
+    /// <summary>Test hook: the WAL's tail address (end of the last entry).</summary>
+    internal long WalTailAddress => _wal.TailAddress;
+
     private static long ElapsedMs(long startTimestamp) => (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 }

@@ -165,6 +165,14 @@ public static class UserStateSerializer
         return true;
     }
 
+    /// <summary>True when <paramref name="bytes"/> has the magic, this format version and a matching checksum
+    /// (a cheap integrity check; <see cref="TryDeserialize"/> also validates every field).</summary>
+    public static bool IsIntact(ReadOnlySpan<byte> bytes)
+        => bytes.Length >= FixedHeaderSize + 1 + 4 * 4 + 4
+            && bytes[..4].SequenceEqual(Magic)
+            && BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) == FormatVersion
+            && BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) == Crc32C.Compute(bytes[..^4]);
+
     /// <summary>Reads the store-assigned version without parsing the rest (the bytes must be a valid state).</summary>
     public static ulong ReadVersion(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt64LittleEndian(bytes[VersionOffset..]);
 

@@ -27,9 +27,10 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _committer = Task.Run(CommitLoopAsync);
     }
 
-    /// <summary>Opens (recovering) the log in <paramref name="directory"/>.</summary>
+    /// <summary>Opens (recovering) the log in <paramref name="directory"/>. An entry must fit in a page; the log
+    /// keeps four pages in memory.</summary>
     /// <param name="wrapDevice">Test hook: wraps the log's device (fault injection).</param>
-    public static WriteAheadLog Open(string directory, int segmentSizeBits, Func<IDevice, IDevice>? wrapDevice)
+    public static WriteAheadLog Open(string directory, int pageSizeBits, int segmentSizeBits, Func<IDevice, IDevice>? wrapDevice)
     {
         Directory.CreateDirectory(directory);
         IDevice device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), preallocateFile: false, recoverDevice: true);
@@ -41,8 +42,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             {
                 LogDevice = device,
                 LogCommitDir = directory,
-                PageSizeBits = 22,
-                MemorySizeBits = 24,
+                PageSizeBits = pageSizeBits,
+                MemorySizeBits = pageSizeBits + 2,
                 SegmentSizeBits = segmentSizeBits,
                 LogChecksum = LogChecksumType.PerEntry,
                 AutoCommit = false,
