@@ -1,0 +1,230 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using System.Text;
+using HierTcn.Formats.State.Internal;
+
+namespace HierTcn.Formats.State;
+
+/// <summary>
+/// The compact, versioned binary form of a <see cref="UserState"/>: what the state store keeps and what its gRPC
+/// contract carries. All numbers little-endian:
+/// <code>
+/// offset 0   magic "HTUS"
+///        4   uint16 format version (1)
+///        6   uint16 flags (0)
+///        8   uint64 version                  (patched in place by the store, see SetVersion)
+///       16   int64  user id
+///       24   int64  last event time, ms
+///       32   int32  session count
+///       36   uint8  model version length n (1..255), then n bytes UTF-8
+///            int32 + float32[]  hidden state (L*H)
+///            int32 + float32[]  session embedding sum (d)
+///            int32 + int64[]    open session item ids, oldest first
+///            int32 + int64[]    recently applied event ids, oldest first
+///            uint32 CRC-32C of every byte before it
+/// </code>
+/// A reader refuses any other magic, a newer format version, lengths beyond the limits below, trailing bytes and a
+/// checksum mismatch, with a message that names the field.
+/// </summary>
+public static class UserStateSerializer
+{
+    /// <summary>The format version written.</summary>
+    public const ushort FormatVersion = 1;
+
+    /// <summary>Largest hidden state accepted (floats).</summary>
+    public const int MaxHiddenSize = 1 << 20;
+
+    /// <summary>Largest embedding sum, session item list and event id list accepted.</summary>
+    public const int MaxListLength = 1 << 16;
+
+    /// <summary>Largest model version accepted, in UTF-8 bytes.</summary>
+    public const int MaxModelVersionBytes = 255;
+
+    private const int VersionOffset = 8;
+    private const int FixedHeaderSize = 37;
+    private static ReadOnlySpan<byte> Magic => "HTUS"u8;
+
+    /// <summary>Size in bytes of <paramref name="state"/>'s serialized form.</summary>
+    public static int GetSize(UserState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int modelBytes = Encoding.UTF8.GetByteCount(state.ModelVersion);
+        return FixedHeaderSize + modelBytes
+            + 4 + 4 * state.HiddenState.Length
+            + 4 + 4 * state.SessionSum.Length
+            + 4 + 8 * state.SessionItems.Length
+            + 4 + 8 * state.RecentEventIds.Length
+            + 4;
+    }
+
+    /// <summary>Serializes <paramref name="state"/> to a new array.</summary>
+    /// <exception cref="ArgumentException">A field is beyond the format's limits.</exception>
+    public static byte[] Serialize(UserState state)
+    {
+        var bytes = new byte[GetSize(state)];
+        Write(state, bytes);
+        return bytes;
+    }
+
+    /// <summary>Serializes <paramref name="state"/> into <paramref name="destination"/>, which must be exactly
+    /// <see cref="GetSize"/> bytes long.</summary>
+    /// <exception cref="ArgumentException">A field is beyond the format's limits or the destination size is wrong.</exception>
+    public static void Write(UserState state, Span<byte> destination)
+    {
+        int size = GetSize(state);
+        if (destination.Length != size)
+            throw new ArgumentException($"destination has {destination.Length} bytes, the state needs {size}", nameof(destination));
+        int modelBytes = Encoding.UTF8.GetByteCount(state.ModelVersion);
+        if (modelBytes > MaxModelVersionBytes)
+            throw new ArgumentException($"model version is {modelBytes} bytes of UTF-8, at most {MaxModelVersionBytes} are allowed", nameof(state));
+        CheckLength(state.HiddenState.Length, MaxHiddenSize, "hidden state");
+        CheckLength(state.SessionSum.Length, MaxListLength, "session sum");
+        CheckLength(state.SessionItems.Length, MaxListLength, "session items");
+        CheckLength(state.RecentEventIds.Length, MaxListLength, "recent event ids");
+        if (state.SessionCount < 0)
+            throw new ArgumentException($"session count is {state.SessionCount}, it cannot be negative", nameof(state));
+
+        Magic.CopyTo(destination);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], state.Version);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[16..], state.UserId);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[24..], state.LastEventMs);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[32..], state.SessionCount);
+        destination[36] = (byte)modelBytes;
+        int pos = FixedHeaderSize + Encoding.UTF8.GetBytes(state.ModelVersion, destination[FixedHeaderSize..]);
+        pos = WriteArray<float>(destination, pos, state.HiddenState);
+        pos = WriteArray<float>(destination, pos, state.SessionSum);
+        pos = WriteArray<long>(destination, pos, state.SessionItems);
+        pos = WriteArray<long>(destination, pos, state.RecentEventIds);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[pos..], Crc32C.Compute(destination[..pos]));
+    }
+
+    /// <summary>Parses a serialized state.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a valid serialized state; the message names the
+    /// field and the problem.</exception>
+    public static UserState Deserialize(ReadOnlySpan<byte> bytes)
+        => TryDeserialize(bytes, out var state, out var error) ? state : throw new InvalidDataException(error);
+
+    /// <summary>Parses a serialized state; on failure returns false and a message naming the field and the problem.</summary>
+    public static bool TryDeserialize(ReadOnlySpan<byte> bytes, [NotNullWhen(true)] out UserState? state, [NotNullWhen(false)] out string? error)
+    {
+        state = null;
+        if (bytes.Length < FixedHeaderSize + 1 + 4 * 4 + 4)
+            return Fail($"user state is {bytes.Length} bytes, shorter than the smallest valid state", out error);
+        if (!bytes[..4].SequenceEqual(Magic))
+            return Fail("user state does not start with the magic \"HTUS\"", out error);
+        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
+        if (format != FormatVersion)
+            return Fail($"user state has format version {format}, this build reads version {FormatVersion}", out error);
+        uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]);
+        uint crc = Crc32C.Compute(bytes[..^4]);
+        if (storedCrc != crc)
+            return Fail($"user state checksum mismatch (stored 0x{storedCrc:x8}, computed 0x{crc:x8}): the bytes are damaged", out error);
+
+        int sessionCount = BinaryPrimitives.ReadInt32LittleEndian(bytes[32..]);
+        if (sessionCount < 0)
+            return Fail($"user state field session_count is {sessionCount}, it cannot be negative", out error);
+        int modelBytes = bytes[36];
+        if (modelBytes == 0)
+            return Fail("user state field model_version is empty", out error);
+        int pos = FixedHeaderSize;
+        var body = bytes[..^4];
+        if (pos + modelBytes > body.Length)
+            return Fail("user state field model_version runs past the end", out error);
+        string modelVersion;
+        try
+        {
+            modelVersion = new UTF8Encoding(false, true).GetString(body.Slice(pos, modelBytes));
+        }
+        catch (DecoderFallbackException)
+        {
+            return Fail("user state field model_version is not valid UTF-8", out error);
+        }
+        pos += modelBytes;
+        if (!TryReadArray(body, ref pos, MaxHiddenSize, "hidden_state", out float[]? hidden, out error)
+            || !TryReadArray(body, ref pos, MaxListLength, "session_sum", out float[]? sum, out error)
+            || !TryReadArray(body, ref pos, MaxListLength, "session_items", out long[]? items, out error)
+            || !TryReadArray(body, ref pos, MaxListLength, "recent_event_ids", out long[]? events, out error))
+            return false;
+        if (pos != body.Length)
+            return Fail($"user state has {body.Length - pos} unexpected bytes before its checksum", out error);
+
+        state = new UserState(modelVersion, BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]), 0, 0)
+        {
+            Version = BinaryPrimitives.ReadUInt64LittleEndian(bytes[VersionOffset..]),
+            LastEventMs = BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]),
+            SessionCount = sessionCount,
+            HiddenState = hidden,
+            SessionSum = sum,
+            SessionItems = items,
+            RecentEventIds = events,
+        };
+        error = null;
+        return true;
+    }
+
+    /// <summary>True when <paramref name="bytes"/> has the magic, this format version and a matching checksum
+    /// (a cheap integrity check; <see cref="TryDeserialize"/> also validates every field).</summary>
+    public static bool IsIntact(ReadOnlySpan<byte> bytes)
+        => bytes.Length >= FixedHeaderSize + 1 + 4 * 4 + 4
+            && bytes[..4].SequenceEqual(Magic)
+            && BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) == FormatVersion
+            && BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) == Crc32C.Compute(bytes[..^4]);
+
+    /// <summary>Reads the store-assigned version without parsing the rest (the bytes must be a valid state).</summary>
+    public static ulong ReadVersion(ReadOnlySpan<byte> bytes) => BinaryPrimitives.ReadUInt64LittleEndian(bytes[VersionOffset..]);
+
+    /// <summary>Sets the store-assigned version of a serialized state in place and recomputes its checksum.</summary>
+    public static void SetVersion(Span<byte> bytes, ulong version)
+    {
+        if (bytes.Length < FixedHeaderSize + 4)
+            throw new ArgumentException($"user state is {bytes.Length} bytes, too short", nameof(bytes));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[VersionOffset..], version);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes[^4..], Crc32C.Compute(bytes[..^4]));
+    }
+
+    private static void CheckLength(int length, int max, string field)
+    {
+        if (length > max)
+            throw new ArgumentException($"{field} has {length} values, at most {max} are allowed", "state");
+    }
+
+    private static int WriteArray<T>(Span<byte> destination, int pos, T[] values) where T : unmanaged
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], values.Length);
+        pos += 4;
+        var raw = MemoryMarshal.AsBytes(values.AsSpan());
+        if (BitConverter.IsLittleEndian)
+            raw.CopyTo(destination[pos..]);
+        else
+            throw new PlatformNotSupportedException("the user state format is little-endian");
+        return pos + raw.Length;
+    }
+
+    private static bool TryReadArray<T>(ReadOnlySpan<byte> body, ref int pos, int max, string field, [NotNullWhen(true)] out T[]? values, [NotNullWhen(false)] out string? error)
+        where T : unmanaged
+    {
+        values = null;
+        if (pos + 4 > body.Length)
+            return Fail($"user state field {field} runs past the end", out error);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(body[pos..]);
+        pos += 4;
+        if (length < 0 || length > max)
+            return Fail($"user state field {field} has length {length}, allowed 0..{max}", out error);
+        int byteCount = length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (pos + byteCount > body.Length)
+            return Fail($"user state field {field} has length {length} but only {body.Length - pos} bytes remain", out error);
+        values = MemoryMarshal.Cast<byte, T>(body.Slice(pos, byteCount)).ToArray();
+        pos += byteCount;
+        error = null;
+        return true;
+    }
+
+    private static bool Fail(string message, out string error)
+    {
+        error = message;
+        return false;
+    }
+}

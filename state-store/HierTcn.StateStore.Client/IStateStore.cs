@@ -1,0 +1,33 @@
+using HierTcn.Formats.State;
+
+namespace HierTcn.StateStore.Client;
+
+/// <summary>
+/// The state store as the inference service sees it. Two implementations: <see cref="EmbeddedStateStore"/> (the
+/// engine in-process, the default for one pod) and <see cref="RemoteStateStore"/> (gRPC shards). Both pass one
+/// contract test suite.
+/// <para>Writes return <see cref="StoreStatus.Ok"/> only once durable. A write answered
+/// <see cref="StoreStatus.Unavailable"/> may or may not have been applied: read before retrying, or use
+/// compare-and-swap. Implementations are thread-safe.</para>
+/// </summary>
+public interface IStateStore : IAsyncDisposable
+{
+    /// <summary>Reads one state.</summary>
+    ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads many states; results in the order of <paramref name="keys"/>.</summary>
+    ValueTask<IReadOnlyList<ReadResult>> GetManyAsync(IReadOnlyList<StateKey> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a state unconditionally; on success sets <see cref="UserState.Version"/> to the new version.</summary>
+    ValueTask<WriteResult> PutAsync(UserState state, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores many independent states; results in order; each success sets its state's version.</summary>
+    ValueTask<IReadOnlyList<WriteResult>> PutManyAsync(IReadOnlyList<UserState> states, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a state only if the stored version is <paramref name="expectedVersion"/> (0: absent); on
+    /// success sets <see cref="UserState.Version"/>.</summary>
+    ValueTask<WriteResult> CompareAndSwapAsync(UserState state, ulong expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a state.</summary>
+    ValueTask<WriteResult> DeleteAsync(StateKey key, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,191 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using HierTcn.Formats.State;
+using HierTcn.StateStore.Client.Internal;
+using HierTcn.StateStore.Protocol;
+
+namespace HierTcn.StateStore.Client;
+
+/// <summary>
+/// <see cref="IStateStore"/> over gRPC: each key goes to the shard <see cref="ShardHash.ShardOf"/> picks from
+/// <see cref="RemoteStateStoreOptions.Shards"/>; batches are split by shard and sent in parallel. A shard that
+/// cannot be reached (or misses the deadline) yields <see cref="StoreStatus.Unavailable"/> for its keys.
+/// </summary>
+public sealed class RemoteStateStore : IStateStore
+{
+    private readonly RemoteStateStoreOptions _options;
+    private readonly GrpcChannel[] _channels;
+    private readonly Protocol.StateStore.StateStoreClient[] _clients;
+
+    /// <summary>Creates channels to every shard (connections open lazily).</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public RemoteStateStore(RemoteStateStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("invalid remote state store options: " + string.Join("; ", errors), nameof(options));
+        _options = options;
+        _channels = [.. options.Shards.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = options.MaxMessageBytes,
+            MaxSendMessageSize = options.MaxMessageBytes,
+        }))];
+        _clients = [.. _channels.Select(channel => new Protocol.StateStore.StateStoreClient(channel))];
+    }
+
+    /// <summary>Number of shards.</summary>
+    public int ShardCount => _clients.Length;
+
+    /// <inheritdoc/>
+    public async ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await ClientFor(key).GetAsync(new GetRequest { Key = ProtocolMapping.ToKey(key) }, Options(cancellationToken)).ConfigureAwait(false);
+            return ProtocolMapping.ToReadResult(response);
+        }
+        catch (RpcException ex)
+        {
+            return ReadFailure(ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<ReadResult>> GetManyAsync(IReadOnlyList<StateKey> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var results = new ReadResult[keys.Count];
+        await Task.WhenAll(GroupByShard(keys.Count, i => keys[i]).Select(async group =>
+        {
+            var request = new BatchGetRequest();
+            request.Keys.AddRange(group.Indices.Select(i => ProtocolMapping.ToKey(keys[i])));
+            try
+            {
+                var response = await _clients[group.Shard].BatchGetAsync(request, Options(cancellationToken)).ConfigureAwait(false);
+                for (int j = 0; j < group.Indices.Count; j++)
+                    results[group.Indices[j]] = ProtocolMapping.ToReadResult(response.Results[j]);
+            }
+            catch (RpcException ex)
+            {
+                foreach (int i in group.Indices)
+                    results[i] = ReadFailure(ex);
+            }
+        })).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<WriteResult> PutAsync(UserState state, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        try
+        {
+            var response = await ClientFor(state).PutAsync(new PutRequest { State = ProtocolMapping.ToBytes(state) }, Options(cancellationToken)).ConfigureAwait(false);
+            return Applied(state, ProtocolMapping.ToWriteResult(response));
+        }
+        catch (RpcException ex)
+        {
+            return WriteFailure(ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<WriteResult>> PutManyAsync(IReadOnlyList<UserState> states, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var results = new WriteResult[states.Count];
+        await Task.WhenAll(GroupByShard(states.Count, i => new StateKey(states[i].ModelVersion, states[i].UserId)).Select(async group =>
+        {
+            var request = new BatchPutRequest();
+            request.States.AddRange(group.Indices.Select(i => ProtocolMapping.ToBytes(states[i])));
+            try
+            {
+                var response = await _clients[group.Shard].BatchPutAsync(request, Options(cancellationToken)).ConfigureAwait(false);
+                for (int j = 0; j < group.Indices.Count; j++)
+                    results[group.Indices[j]] = Applied(states[group.Indices[j]], ProtocolMapping.ToWriteResult(response.Results[j]));
+            }
+            catch (RpcException ex)
+            {
+                foreach (int i in group.Indices)
+                    results[i] = WriteFailure(ex);
+            }
+        })).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<WriteResult> CompareAndSwapAsync(UserState state, ulong expectedVersion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        try
+        {
+            var request = new CompareAndSwapRequest { State = ProtocolMapping.ToBytes(state), ExpectedVersion = expectedVersion };
+            var response = await ClientFor(state).CompareAndSwapAsync(request, Options(cancellationToken)).ConfigureAwait(false);
+            return Applied(state, ProtocolMapping.ToWriteResult(response));
+        }
+        catch (RpcException ex)
+        {
+            return WriteFailure(ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<WriteResult> DeleteAsync(StateKey key, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await ClientFor(key).DeleteAsync(new DeleteRequest { Key = ProtocolMapping.ToKey(key) }, Options(cancellationToken)).ConfigureAwait(false);
+            return ProtocolMapping.ToWriteResult(response);
+        }
+        catch (RpcException ex)
+        {
+            return WriteFailure(ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels)
+            channel.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Protocol.StateStore.StateStoreClient ClientFor(StateKey key) => _clients[ShardHash.ShardOf(key, _clients.Length)];
+
+    private Protocol.StateStore.StateStoreClient ClientFor(UserState state) => ClientFor(new StateKey(state.ModelVersion, state.UserId));
+
+    private CallOptions Options(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow + _options.CallTimeout, cancellationToken: cancellationToken);
+
+    private IEnumerable<(int Shard, List<int> Indices)> GroupByShard(int count, Func<int, StateKey> keyAt)
+    {
+        var groups = new Dictionary<int, List<int>>();
+        for (int i = 0; i < count; i++)
+        {
+            int shard = ShardHash.ShardOf(keyAt(i), _clients.Length);
+            if (!groups.TryGetValue(shard, out var list))
+                groups[shard] = list = [];
+            list.Add(i);
+        }
+        return groups.Select(pair => (pair.Key, pair.Value));
+    }
+
+    private static WriteResult Applied(UserState state, WriteResult result)
+    {
+        if (result.IsOk)
+            state.Version = result.Version;
+        return result;
+    }
+
+    private static ReadResult ReadFailure(RpcException ex) => new(MapRpcStatus(ex), null, ex.Status.Detail);
+
+    private static WriteResult WriteFailure(RpcException ex) => new(MapRpcStatus(ex), 0, ex.Status.Detail);
+
+    private static StoreStatus MapRpcStatus(RpcException ex) => ex.StatusCode switch
+    {
+        StatusCode.InvalidArgument => StoreStatus.InvalidArgument,
+        StatusCode.Cancelled => throw new OperationCanceledException(ex.Status.Detail, ex),
+        _ => StoreStatus.Unavailable,
+    };
+}

@@ -1,0 +1,51 @@
+using HierTcn.StateStore.Server.Internal;
+using HierTcn.StateStore.Server.Services;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace HierTcn.StateStore.Server.Extensions;
+
+/// <summary>Registrations of the state store shard.</summary>
+public static class StateStoreServerExtensions
+{
+    /// <summary>Binds and validates the options ("StateStore" for the engine, "StateStoreServer" for the server),
+    /// registers the engine host, gRPC, health checks and the metrics endpoint. Kestrel endpoints speak HTTP/2
+    /// only (gRPC over cleartext needs it).</summary>
+    public static WebApplicationBuilder AddStateStoreServer(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        var services = builder.Services;
+        services.AddOptions<StateStoreOptions>().BindConfiguration("StateStore").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ListValidator<StateStoreOptions>(o => o.Validate()));
+        services.AddOptions<StateStoreServerOptions>().BindConfiguration(StateStoreServerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StateStoreServerOptions>>(new ListValidator<StateStoreServerOptions>(o => o.Validate()));
+
+        var serverOptions = builder.Configuration.GetSection(StateStoreServerOptions.Section).Get<StateStoreServerOptions>() ?? new StateStoreServerOptions();
+        services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = serverOptions.MaxMessageBytes);
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<EngineHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("state-store");
+        if (serverOptions.MetricsPort > 0)
+            services.AddMetricServer(metrics => { metrics.Hostname = serverOptions.MetricsHostname; metrics.Port = (ushort)serverOptions.MetricsPort; });
+        return builder;
+    }
+
+    /// <summary>Maps the gRPC state store and health services.</summary>
+    public static WebApplication MapStateStoreServer(this WebApplication app)
+    {
+        app.MapGrpcService<StateStoreService>();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+
+    private sealed class ListValidator<T>(Func<T, IReadOnlyList<string>> validate) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options)
+        {
+            var errors = validate(options);
+            return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        }
+    }
+}

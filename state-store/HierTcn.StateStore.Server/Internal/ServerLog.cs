@@ -1,0 +1,11 @@
+namespace HierTcn.StateStore.Server.Internal;
+
+/// <summary>The server's log messages; event ids are stable.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(101, LogLevel.Warning, "{Method} rejected: {Reason}")]
+    public static partial void Rejected(ILogger logger, string method, string reason);
+
+    [LoggerMessage(102, LogLevel.Information, "Apply stream ended after {Count} writes")]
+    public static partial void ApplyEnded(ILogger logger, long count);
+}

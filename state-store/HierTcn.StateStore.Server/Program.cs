@@ -1,0 +1,12 @@
+using HierTcn.StateStore.Server.Extensions;
+
+if (ReshardCommand.IsInvoked(args))
+    return await ReshardCommand.RunAsync(args);
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddStateStoreServer();
+
+var app = builder.Build();
+app.MapStateStoreServer();
+await app.RunAsync();
+return 0;

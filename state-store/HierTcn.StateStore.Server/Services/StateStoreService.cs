@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Grpc.Core;
+using HierTcn.Formats.State;
+using HierTcn.StateStore.Protocol;
+using HierTcn.StateStore.Server.Internal;
+using Microsoft.Extensions.Options;
+
+namespace HierTcn.StateStore.Server.Services;
+
+/// <summary>The gRPC face of the engine (protos/statestore.proto). Store outcomes travel as statuses in the
+/// responses; a malformed request fails the call with INVALID_ARGUMENT naming the field.</summary>
+internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, IOptions<StateStoreServerOptions> options, ILogger<StateStoreService> logger)
+    : Protocol.StateStore.StateStoreBase
+{
+    private readonly StateStoreServerOptions _options = options.Value;
+
+    public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var engine = await host.Engine.ConfigureAwait(false);
+        var result = await engine.GetAsync(KeyOf(request.Key, "Get", "key"), context.CancellationToken).ConfigureAwait(false);
+        metrics.Observe("Get", result.Status, start);
+        return ToResponse(result);
+    }
+
+    public override async Task<BatchGetResponse> BatchGet(BatchGetRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        CheckBatch("BatchGet", request.Keys.Count);
+        var engine = await host.Engine.ConfigureAwait(false);
+        var response = new BatchGetResponse();
+        for (int i = 0; i < request.Keys.Count; i++)
+        {
+            var result = await engine.GetAsync(KeyOf(request.Keys[i], "BatchGet", $"keys[{i}]"), context.CancellationToken).ConfigureAwait(false);
+            response.Results.Add(ToResponse(result));
+        }
+        metrics.Observe("BatchGet", StoreStatus.Ok, start);
+        return response;
+    }
+
+    public override async Task<WriteResponse> Put(PutRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var state = StateOf(request.State, "Put", "state");
+        var engine = await host.Engine.ConfigureAwait(false);
+        var result = await engine.PutAsync(state, context.CancellationToken).ConfigureAwait(false);
+        metrics.Observe("Put", result.Status, start);
+        return ToResponse(result);
+    }
+
+    public override async Task<BatchWriteResponse> BatchPut(BatchPutRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        CheckBatch("BatchPut", request.States.Count);
+        var engine = await host.Engine.ConfigureAwait(false);
+        var tasks = new Task<WriteResult>[request.States.Count];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = UserStateSerializer.TryDeserialize(request.States[i].Span, out var state, out var error)
+                ? engine.PutAsync(state, context.CancellationToken).AsTask()
+                : Task.FromResult(new WriteResult(StoreStatus.InvalidArgument, 0, $"states[{i}]: {error}"));
+        }
+        var response = new BatchWriteResponse();
+        foreach (var result in await Task.WhenAll(tasks).ConfigureAwait(false))
+            response.Results.Add(ToResponse(result));
+        metrics.Observe("BatchPut", StoreStatus.Ok, start);
+        return response;
+    }
+
+    public override async Task<WriteResponse> CompareAndSwap(CompareAndSwapRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var state = StateOf(request.State, "CompareAndSwap", "state");
+        var engine = await host.Engine.ConfigureAwait(false);
+        var result = await engine.CompareAndSwapAsync(state, request.ExpectedVersion, context.CancellationToken).ConfigureAwait(false);
+        metrics.Observe("CompareAndSwap", result.Status, start);
+        return ToResponse(result);
+    }
+
+    public override async Task<WriteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var engine = await host.Engine.ConfigureAwait(false);
+        var result = await engine.DeleteAsync(KeyOf(request.Key, "Delete", "key"), context.CancellationToken).ConfigureAwait(false);
+        metrics.Observe("Delete", result.Status, start);
+        return ToResponse(result);
+    }
+
+    public override async Task Apply(IAsyncStreamReader<ApplyRequest> requestStream, IServerStreamWriter<ApplyAck> responseStream, ServerCallContext context)
+    {
+        var engine = await host.Engine.ConfigureAwait(false);
+        var acks = Channel.CreateUnbounded<ApplyAck>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = Task.Run(async () =>
+        {
+            await foreach (var ack in acks.Reader.ReadAllAsync().ConfigureAwait(false))
+                await responseStream.WriteAsync(ack).ConfigureAwait(false);
+        });
+        using var slots = new SemaphoreSlim(_options.ApplyConcurrency);
+        long count = 0;
+        try
+        {
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+            {
+                await slots.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                count++;
+                _ = ApplyOneAsync(engine, request, acks.Writer, slots);
+            }
+        }
+        finally
+        {
+            // Wait for the writes in flight so their acks go out before the call ends.
+            for (int i = 0; i < _options.ApplyConcurrency; i++)
+                await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            acks.Writer.Complete();
+            await writer.ConfigureAwait(false);
+            ServerLog.ApplyEnded(logger, count);
+        }
+    }
+
+    private async Task ApplyOneAsync(StateStoreEngine engine, ApplyRequest request, ChannelWriter<ApplyAck> acks, SemaphoreSlim slots)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            WriteResult result;
+            UserState? state;
+            string? error;
+            switch (request.OperationCase)
+            {
+                case ApplyRequest.OperationOneofCase.Put:
+                    result = UserStateSerializer.TryDeserialize(request.Put.State.Span, out state, out error)
+                        ? await engine.PutAsync(state).ConfigureAwait(false)
+                        : new WriteResult(StoreStatus.InvalidArgument, 0, "put.state: " + error);
+                    break;
+                case ApplyRequest.OperationOneofCase.CompareAndSwap:
+                    result = UserStateSerializer.TryDeserialize(request.CompareAndSwap.State.Span, out state, out error)
+                        ? await engine.CompareAndSwapAsync(state, request.CompareAndSwap.ExpectedVersion).ConfigureAwait(false)
+                        : new WriteResult(StoreStatus.InvalidArgument, 0, "compare_and_swap.state: " + error);
+                    break;
+                case ApplyRequest.OperationOneofCase.Delete when request.Delete.Key is { } key:
+                    result = await engine.DeleteAsync(new StateKey(key.ModelVersion, key.UserId)).ConfigureAwait(false);
+                    break;
+                default:
+                    result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request carries no put, compare_and_swap or delete (with a key)");
+                    break;
+            }
+            metrics.Observe("Apply", result.Status, start);
+            acks.TryWrite(new ApplyAck { Id = request.Id, Result = ToResponse(result) });
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private StateKey KeyOf(Key? key, string method, string field)
+    {
+        if (key is null)
+            throw Invalid(method, $"{field} is required");
+        if (key.ModelVersion.Length == 0)
+            throw Invalid(method, $"{field}.model_version is empty");
+        return new StateKey(key.ModelVersion, key.UserId);
+    }
+
+    private UserState StateOf(ByteString bytes, string method, string field)
+        => UserStateSerializer.TryDeserialize(bytes.Span, out var state, out var error) ? state : throw Invalid(method, $"{field}: {error}");
+
+    private void CheckBatch(string method, int count)
+    {
+        if (count > _options.MaxBatchItems)
+            throw Invalid(method, $"{count} items in one batch, at most {_options.MaxBatchItems} (StateStoreServer:MaxBatchItems)");
+    }
+
+    private RpcException Invalid(string method, string reason)
+    {
+        ServerLog.Rejected(logger, method, reason);
+        return new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
+    }
+
+    private static GetResponse ToResponse(ReadResult result)
+    {
+        var response = new GetResponse { Status = ToStatus(result.Status), Error = result.Error ?? "" };
+        if (result.State is { } state)
+        {
+            response.State = UnsafeByteOperations.UnsafeWrap(UserStateSerializer.Serialize(state));
+            response.Version = state.Version;
+        }
+        return response;
+    }
+
+    private static WriteResponse ToResponse(WriteResult result)
+        => new() { Status = ToStatus(result.Status), Version = result.Version, Error = result.Error ?? "" };
+
+    private static Protocol.Status ToStatus(StoreStatus status) => status switch
+    {
+        StoreStatus.Ok => Protocol.Status.Ok,
+        StoreStatus.NotFound => Protocol.Status.NotFound,
+        StoreStatus.VersionMismatch => Protocol.Status.VersionMismatch,
+        StoreStatus.WritesRefused => Protocol.Status.WritesRefused,
+        _ => Protocol.Status.InvalidArgument,
+    };
+}

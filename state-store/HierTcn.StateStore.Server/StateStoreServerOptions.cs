@@ -1,0 +1,42 @@
+namespace HierTcn.StateStore.Server;
+
+/// <summary>Server settings (section "StateStoreServer"); the engine's own settings are the "StateStore" section
+/// (<see cref="StateStoreOptions"/>).</summary>
+public sealed class StateStoreServerOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "StateStoreServer";
+
+    /// <summary>Port of the Prometheus /metrics endpoint (HTTP/1.1, separate from the gRPC port because cleartext
+    /// HTTP/2 needs a port of its own). Default 9464; 0 disables it.</summary>
+    public int MetricsPort { get; set; } = 9464;
+
+    /// <summary>Interface the metrics endpoint binds. Default "+" (all interfaces); tests use 127.0.0.1.</summary>
+    public string MetricsHostname { get; set; } = "+";
+
+    /// <summary>Most keys or states in one BatchGet or BatchPut. Default 10,000.</summary>
+    public int MaxBatchItems { get; set; } = 10_000;
+
+    /// <summary>Largest gRPC message received, bytes. Default 64 MiB.</summary>
+    public int MaxMessageBytes { get; set; } = 64 << 20;
+
+    /// <summary>Writes of one Apply stream processed at once. Default 64.</summary>
+    public int ApplyConcurrency { get; set; } = 64;
+
+    /// <summary>Returns every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MetricsPort is < 0 or > 65535)
+            errors.Add($"{Section}:MetricsPort is {MetricsPort}; allowed 0..65535");
+        if (string.IsNullOrWhiteSpace(MetricsHostname))
+            errors.Add($"{Section}:MetricsHostname is empty");
+        if (MaxBatchItems < 1)
+            errors.Add($"{Section}:MaxBatchItems is {MaxBatchItems}; at least 1");
+        if (MaxMessageBytes < 1 << 16)
+            errors.Add($"{Section}:MaxMessageBytes is {MaxMessageBytes}; at least 65536");
+        if (ApplyConcurrency < 1)
+            errors.Add($"{Section}:ApplyConcurrency is {ApplyConcurrency}; at least 1");
+        return errors;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Buffers.Binary;
+using System.Text;
+using HierTcn.Formats.State;
+
+namespace HierTcn.StateStore.Internal;
+
+/// <summary>Key bytes in FASTER and the WAL: int64 user id (little-endian), then the model version's UTF-8 bytes.</summary>
+internal static class KeyCodec
+{
+    public static byte[] Encode(StateKey key)
+    {
+        int count = Encoding.UTF8.GetByteCount(key.ModelVersion);
+        var bytes = new byte[8 + count];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, key.UserId);
+        Encoding.UTF8.GetBytes(key.ModelVersion, bytes.AsSpan(8));
+        return bytes;
+    }
+
+    public static StateKey Decode(ReadOnlySpan<byte> bytes)
+        => new(Encoding.UTF8.GetString(bytes[8..]), BinaryPrimitives.ReadInt64LittleEndian(bytes));
+
+    /// <summary>Null when the key is usable; otherwise why not.</summary>
+    public static string? Check(StateKey key)
+    {
+        if (string.IsNullOrEmpty(key.ModelVersion))
+            return "model version is empty";
+        int count = Encoding.UTF8.GetByteCount(key.ModelVersion);
+        return count > UserStateSerializer.MaxModelVersionBytes
+            ? $"model version is {count} bytes of UTF-8, at most {UserStateSerializer.MaxModelVersionBytes} are allowed"
+            : null;
+    }
+}

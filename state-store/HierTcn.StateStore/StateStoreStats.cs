@@ -1,0 +1,18 @@
+namespace HierTcn.StateStore;
+
+/// <summary>A point-in-time view of the engine for metrics and logs.</summary>
+/// <param name="StoreLogBytes">Bytes of the FASTER hybrid log between its begin and tail addresses.</param>
+/// <param name="WalBytes">Bytes of the write-ahead log not yet truncated.</param>
+/// <param name="DiskBytes">Bytes of every file under the data directory, as of the last housekeeping pass.</param>
+/// <param name="LastCheckpointUtc">When the last checkpoint completed; null before the first.</param>
+/// <param name="RecoveryTime">How long opening (checkpoint recovery plus WAL replay) took.</param>
+/// <param name="ReplayedRecords">WAL records replayed at open.</param>
+/// <param name="WriteFault">Why writes are refused; null while they are accepted.</param>
+public readonly record struct StateStoreStats(
+    long StoreLogBytes,
+    long WalBytes,
+    long DiskBytes,
+    DateTimeOffset? LastCheckpointUtc,
+    TimeSpan RecoveryTime,
+    long ReplayedRecords,
+    string? WriteFault);

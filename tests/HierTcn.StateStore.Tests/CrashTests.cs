@@ -1,0 +1,150 @@
+using HierTcn.StateStore.Client;
+using HierTcn.StateStore.Tests.Support;
+using Xunit.Abstractions;
+
+namespace HierTcn.StateStore.Tests;
+
+/// <summary>
+/// Writers apply compare-and-swap updates at full speed against the server process, which is killed with SIGKILL
+/// at a random moment and restarted, 20 times. After each restart every user must hold exactly its last
+/// acknowledged state, or (only when a write to it was in flight at the kill) that in-flight write, whole.
+/// </summary>
+public sealed class CrashTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Writers = 16;
+    private const int UsersPerWriter = 6;
+    private const int Restarts = 20;
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private sealed class UserModel
+    {
+        public ulong Version;
+        public long Counter;
+        public long? Pending;
+    }
+
+    [Fact]
+    public async Task Server_KilledAtRandomMomentsTwentyTimes_NoAcknowledgedWriteLost()
+    {
+        var random = new Random(20261127);
+        int port = ServerProcess.FreePort();
+        var data = _dir.Sub("shard");
+        var users = new Dictionary<long, UserModel>();
+        for (long u = 0; u < Writers * UsersPerWriter; u++)
+            users[u] = new UserModel();
+        var violations = new List<string>();
+        long acknowledged = 0, inFlightAtKill = 0;
+
+        for (int restart = 0; restart <= Restarts; restart++)
+        {
+            using var server = ServerProcess.Start(port, data, "--StateStore:CheckpointInterval=00:00:00.500");
+            await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
+            await WaitReadyAsync(store, server);
+
+            foreach (var (userId, model) in users)
+                violations.AddRange(await VerifyAsync(store, userId, model, restart));
+            Assert.True(violations.Count == 0, string.Join('\n', violations.Take(20)) + "\n--- server output ---\n" + server.OutputTail);
+            if (restart == Restarts)
+                break;
+
+            using var kill = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteAsync(store, users, w, kill.Token))).ToArray();
+            await Task.Delay(random.Next(150, 900));
+            server.Kill();
+            kill.Cancel();
+            var counts = await Task.WhenAll(writers);
+            acknowledged += counts.Sum(c => c.Acknowledged);
+            inFlightAtKill += counts.Sum(c => c.InFlight);
+            violations.AddRange(counts.SelectMany(c => c.Violations));
+        }
+
+        output.WriteLine($"{Restarts} SIGKILLs: {acknowledged} acknowledged writes, {inFlightAtKill} in flight at a kill, {violations.Count} violations");
+        Assert.Empty(violations);
+        // The test means something only if writes were acknowledged all along and some were cut by the kills.
+        Assert.True(acknowledged > 20 * Restarts, $"only {acknowledged} writes were acknowledged");
+        Assert.True(inFlightAtKill > 0, "no write was in flight at any kill");
+    }
+
+    private static async Task<(long Acknowledged, long InFlight, List<string> Violations)> WriteAsync(
+        RemoteStateStore store, Dictionary<long, UserModel> users, int writer, CancellationToken killed)
+    {
+        long acknowledged = 0;
+        var violations = new List<string>();
+        for (int i = 0; !killed.IsCancellationRequested; i++)
+        {
+            long userId = writer * UsersPerWriter + (i % UsersPerWriter);
+            var model = users[userId];
+            long counter = model.Counter + 1;
+            var result = await store.CompareAndSwapAsync(TestStates.Make(userId, counter), model.Version, CancellationToken.None);
+            switch (result.Status)
+            {
+                case StoreStatus.Ok:
+                    if (result.Version != model.Version + 1)
+                        violations.Add($"user {userId}: CAS from {model.Version} acknowledged version {result.Version}");
+                    model.Version = result.Version;
+                    model.Counter = counter;
+                    acknowledged++;
+                    break;
+                case StoreStatus.VersionMismatch:
+                    violations.Add($"user {userId}: the store holds version {result.Version}, the last acknowledged is {model.Version}");
+                    return (acknowledged, 0, violations);
+                default:
+                    model.Pending = counter;
+                    return (acknowledged, 1, violations);
+            }
+        }
+        return (acknowledged, 0, violations);
+    }
+
+    private static async Task<List<string>> VerifyAsync(RemoteStateStore store, long userId, UserModel model, int restart)
+    {
+        var problems = new List<string>();
+        var read = await store.GetAsync(new StateKey(TestStates.Model, userId));
+        if (read.Status == StoreStatus.NotFound)
+        {
+            if (model.Version != 0)
+                problems.Add($"restart {restart}: user {userId} lost: acknowledged version {model.Version} (counter {model.Counter}) is gone");
+        }
+        else if (read.Status != StoreStatus.Ok)
+        {
+            problems.Add($"restart {restart}: user {userId} unreadable: {read.Status} {read.Error}");
+        }
+        else
+        {
+            long counter;
+            try
+            {
+                counter = TestStates.CounterOf(read.State!);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                problems.Add($"restart {restart}: user {userId} holds a mixed state: {ex.Message}");
+                return problems;
+            }
+            bool isAcknowledged = counter == model.Counter && read.State!.Version == model.Version;
+            bool isInFlight = model.Pending == counter && read.State!.Version == model.Version + 1;
+            if (!isAcknowledged && !isInFlight)
+                problems.Add($"restart {restart}: user {userId} holds counter {counter} version {read.State!.Version}; acknowledged {model.Counter} version {model.Version}, in flight {model.Pending?.ToString() ?? "none"}");
+            model.Version = read.State!.Version;
+            model.Counter = counter;
+        }
+        model.Pending = null;
+        return problems;
+    }
+
+    private static async Task WaitReadyAsync(RemoteStateStore store, ServerProcess server)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var probe = await store.GetAsync(new StateKey("probe", -1));
+            if (probe.Status == StoreStatus.NotFound)
+                return;
+            Assert.False(server.HasExited, "the server exited during start:\n" + server.OutputTail);
+            Assert.True(DateTime.UtcNow < deadline, "the server did not answer within 60 s:\n" + server.OutputTail);
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using HierTcn.StateStore.Internal;
+using HierTcn.StateStore.Tests.Support;
+
+namespace HierTcn.StateStore.Tests;
+
+public sealed class EngineRecoveryTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private Task<StateStoreEngine> OpenAsync(CapturingLoggerFactory? logs = null)
+        => StateStoreEngine.OpenAsync(TestStates.SmallOptions(_dir.Path), logs);
+
+    private static async Task PutRangeAsync(StateStoreEngine engine, int from, int count, long counter)
+    {
+        var results = await Task.WhenAll(Enumerable.Range(from, count).Select(u => engine.PutAsync(TestStates.Make(u, counter)).AsTask()));
+        Assert.All(results, r => Assert.Equal(StoreStatus.Ok, r.Status));
+    }
+
+    private static async Task AssertRangeAsync(StateStoreEngine engine, int from, int count, long counter)
+    {
+        for (int u = from; u < from + count; u++)
+        {
+            var result = await engine.GetAsync(new StateKey(TestStates.Model, u));
+            Assert.True(result.Status == StoreStatus.Ok, $"user {u}: {result.Status}");
+            Assert.Equal(counter, TestStates.CounterOf(result.State!));
+        }
+    }
+
+    [Fact]
+    public async Task Open_AfterCleanDispose_RestoresEveryState()
+    {
+        await using (var engine = await OpenAsync())
+            await PutRangeAsync(engine, 0, 300, 1);
+        await using var reopened = await OpenAsync();
+        await AssertRangeAsync(reopened, 0, 300, 1);
+    }
+
+    [Fact]
+    public async Task Open_AfterAbandonWithoutCheckpoint_ReplaysWal()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 200, 1);
+        Assert.True(await engine.CheckpointAsync());
+        await PutRangeAsync(engine, 100, 200, 2);
+        await engine.DeleteAsync(new StateKey(TestStates.Model, 0));
+        await engine.AbandonAsync();
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        Assert.Equal(StoreStatus.NotFound, (await reopened.GetAsync(new StateKey(TestStates.Model, 0))).Status);
+        await AssertRangeAsync(reopened, 1, 99, 1);
+        await AssertRangeAsync(reopened, 100, 200, 2);
+        Assert.True(reopened.GetStats().ReplayedRecords >= 201);
+    }
+
+    [Fact]
+    public async Task Open_NewestCheckpointCorrupted_FallsBackToOlderWithoutLoss()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 100, 1);
+        Assert.True(await engine.CheckpointAsync());
+        await PutRangeAsync(engine, 100, 100, 2);
+        Assert.True(await engine.CheckpointAsync());
+        await PutRangeAsync(engine, 200, 100, 3);
+        var newest = engine.RetainedCheckpoints[^1].Token;
+        await engine.AbandonAsync();
+
+        var info = Path.Combine(_dir.Path, "checkpoints", "cpr-checkpoints", newest.ToString(), "info.dat.0");
+        Assert.True(File.Exists(info), info);
+        var garbage = new byte[new FileInfo(info).Length];
+        new Random(1).NextBytes(garbage);
+        File.WriteAllBytes(info, garbage);
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        Assert.True(logs.Contains($"Checkpoint {newest} is unusable"), string.Join('\n', logs.Lines));
+        await AssertRangeAsync(reopened, 0, 100, 1);
+        await AssertRangeAsync(reopened, 100, 100, 2);
+        await AssertRangeAsync(reopened, 200, 100, 3);
+    }
+
+    [Fact]
+    public async Task Open_WalTailDamaged_RecoversPrefixLogsAndKeepsWorking()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 50, 1);
+        for (int u = 50; u < 60; u++)
+            Assert.Equal(StoreStatus.Ok, (await engine.PutAsync(TestStates.Make(u, 1))).Status);
+        long tail = engine.WalTailAddress;
+        await engine.AbandonAsync();
+
+        // Damage the last entry's payload (user 59) on disk.
+        var wal = Path.Combine(_dir.Path, "wal", "wal.log.0");
+        using (var file = new FileStream(wal, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = tail - 40;
+            file.Write(new byte[16].Select(_ => (byte)0xAB).ToArray());
+        }
+
+        var logs = new CapturingLoggerFactory();
+        var reopened = await OpenAsync(logs);
+        Assert.True(logs.Contains("Write-ahead log damaged at address"), string.Join('\n', logs.Lines));
+        await AssertRangeAsync(reopened, 0, 59, 1);
+        Assert.Equal(StoreStatus.NotFound, (await reopened.GetAsync(new StateKey(TestStates.Model, 59))).Status);
+
+        // The damaged region must not swallow later writes at the next recovery.
+        await PutRangeAsync(reopened, 500, 20, 7);
+        await reopened.AbandonAsync();
+        await using var again = await OpenAsync();
+        await AssertRangeAsync(again, 0, 59, 1);
+        await AssertRangeAsync(again, 500, 20, 7);
+    }
+
+    [Fact]
+    public async Task Open_NoUsableCheckpoint_RecoversFromWalAndSaysSo()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 30, 1);
+        await engine.AbandonAsync();
+        foreach (var info in Directory.EnumerateFiles(Path.Combine(_dir.Path, "checkpoints", "cpr-checkpoints"), "info.dat.0", SearchOption.AllDirectories))
+            File.WriteAllBytes(info, [1, 2, 3]);
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        Assert.True(logs.Contains("No usable checkpoint"), string.Join('\n', logs.Lines));
+        await AssertRangeAsync(reopened, 0, 30, 1);
+    }
+
+    [Fact]
+    public async Task Put_WalDeviceFails_RefusesWritesKeepsReads()
+    {
+        FaultInjectingDevice? device = null;
+        var logs = new CapturingLoggerFactory();
+        await using var engine = await StateStoreEngine.OpenAsync(TestStates.SmallOptions(_dir.Path), logs, null,
+            inner => device = new FaultInjectingDevice(inner), CancellationToken.None);
+        await PutRangeAsync(engine, 0, 10, 1);
+
+        device!.FailWrites = true;
+        var refused = await engine.PutAsync(TestStates.Make(3, 2));
+        Assert.Equal(StoreStatus.WritesRefused, refused.Status);
+        Assert.False(string.IsNullOrEmpty(refused.Error));
+        Assert.True(logs.Contains("Writes refused from now on"), string.Join('\n', logs.Lines));
+
+        // The refused write is undone: readers see the last durable state.
+        await AssertRangeAsync(engine, 0, 10, 1);
+        Assert.Equal(StoreStatus.WritesRefused, (await engine.PutAsync(TestStates.Make(99, 1))).Status);
+        Assert.NotNull(engine.GetStats().WriteFault);
+    }
+
+    [Fact]
+    public async Task Put_DiskQuotaReached_RefusesWritesKeepsReads()
+    {
+        var options = TestStates.SmallOptions(_dir.Path);
+        options.MaxDiskBytes = 3 << 20;
+        var logs = new CapturingLoggerFactory();
+        await using var engine = await StateStoreEngine.OpenAsync(options, logs);
+        int user = 0;
+        WriteResult last = default;
+        for (int round = 0; round < 200 && last.Status != StoreStatus.WritesRefused; round++)
+        {
+            for (int i = 0; i < 20; i++, user++)
+            {
+                last = await engine.PutAsync(TestStates.Make(user, 1, hiddenSize: 2048));
+                if (last.Status != StoreStatus.Ok)
+                    break;
+            }
+            engine.RefreshDiskUsage();
+        }
+        Assert.Equal(StoreStatus.WritesRefused, last.Status);
+        Assert.Contains("disk quota", last.Error);
+        Assert.True(logs.Contains("Disk quota reached"));
+        var read = await engine.GetAsync(new StateKey(TestStates.Model, 0));
+        Assert.Equal(StoreStatus.Ok, read.Status);
+        Assert.Equal(1, TestStates.CounterOf(read.State!));
+    }
+
+    [Fact]
+    public async Task OpenAsync_InvalidOptions_ListsEveryProblem()
+    {
+        var options = new StateStoreOptions { IndexBuckets = 1000, StorePageSizeBits = 40 };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => StateStoreEngine.OpenAsync(options));
+        Assert.Contains("DataDirectory is required", error.Message);
+        Assert.Contains("IndexBuckets is 1000", error.Message);
+        Assert.Contains("StorePageSizeBits is 40", error.Message);
+    }
+}
