@@ -1,0 +1,80 @@
+using System.CommandLine;
+using HierTcn.Data;
+using HierTcn.Data.Evaluation;
+using Spectre.Console;
+
+namespace HierTcn.Cli.Commands;
+
+/// <summary>
+/// <c>hiertcn quickstart</c>: the main job on the bundled Globo slice, end to end. Each step runs the real
+/// subcommand in-process with the arguments it prints, so every step can be rerun by hand.
+/// </summary>
+internal static class QuickstartCommand
+{
+    /// <summary>The slice that ships with the repository (datasets/globo-slice).</summary>
+    public const string DefaultInput = "datasets/globo-slice/clicks.csv.gz";
+
+    public static Command Create(RootCommand root)
+    {
+        var input = new Option<string>("--input") { Description = "Events file to run on.", DefaultValueFactory = _ => DefaultInput };
+        var output = new Option<string>("--out") { Description = "Working directory for the dataset, runs, reports and bundles.", DefaultValueFactory = _ => "runs/quickstart" };
+        var command = new Command("quickstart", "Prepare the bundled Globo slice, run the baselines, print their metrics side by side.")
+        {
+            input, output,
+        };
+        command.SetAction(parse => CommandRunner.Run(() => Run(root, parse.GetValue(input)!, parse.GetValue(output)!)));
+        return command;
+    }
+
+    private static int Run(RootCommand root, string input, string output)
+    {
+        if (!File.Exists(input))
+        {
+            throw new UserInputException($"{input}: not found (run the quickstart from the repository root, or pass --input)");
+        }
+        string data = Path.Combine(output, "data");
+        string reports = Path.Combine(output, "reports");
+        Directory.CreateDirectory(reports);
+
+        List<string[]> steps = [["prepare", "--input", input, "--out", data, "--split", "cold"]];
+        var reportFiles = new List<string>();
+        foreach (string model in new[] { "pop", "cooc", "sknn" })
+        {
+            string report = Path.Combine(reports, $"{model}.json");
+            reportFiles.Add(report);
+            steps.Add(["baseline", "--data", data, "--model", model, "--split", "test", "--report", report]);
+        }
+
+        foreach (string[] step in steps)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]$ ./hiertcn {string.Join(' ', step)}[/]");
+            int rc = root.Parse(step).Invoke();
+            if (rc != CommandRunner.ExitOk)
+            {
+                Console.Error.WriteLine($"error: quickstart step '{step[0]}' failed (exit code {rc})");
+                return rc;
+            }
+        }
+
+        Summarise(reportFiles);
+        return CommandRunner.ExitOk;
+    }
+
+    private static void Summarise(IEnumerable<string> reportFiles)
+    {
+        var table = new Table().Title("test split, event-averaged (PROTOCOL.md v1, cold start)");
+        foreach (string column in new[] { "model", "R@1", "R@5", "R@10", "R@20", "MRR", "MRP", "events" })
+        {
+            table.AddColumn(new TableColumn(column).NoWrap());
+        }
+        foreach (string file in reportFiles)
+        {
+            var r = EvaluationReport.ReadJson(file);
+            var m = r.Metrics.Event;
+            table.AddRow(r.Model, F(m.Recall1), F(m.Recall5), F(m.Recall10), F(m.Recall20), F(m.Mrr), F(m.Mrp), m.N.ToString("N0"));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static string F(double x) => x.ToString("F4");
+}
