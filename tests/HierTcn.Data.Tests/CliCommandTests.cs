@@ -3,11 +3,8 @@ using HierTcn.Data.Dataset;
 
 namespace HierTcn.Data.Tests;
 
-[CollectionDefinition(nameof(ConsoleCollection), DisableParallelization = true)]
-public sealed class ConsoleCollection;
-
 /// <summary>The commands' handlers run in-process, as <c>./hiertcn</c> runs them (stderr captured).</summary>
-[Collection(nameof(ConsoleCollection))]
+[Collection(nameof(SerialCollection))]
 public sealed class CliCommandTests : IDisposable
 {
     private readonly TempDirectory _tmp = new();
@@ -66,6 +63,14 @@ public sealed class CliCommandTests : IDisposable
         using var ds = PreparedDataset.Open(dir);
         Assert.Equal("warm", ds.Header.Split);
         Assert.Equal(50, ds.EventCount);
+    }
+
+    [Fact]
+    public void Prepare_SplitWithCatalogFrom_ExitsNonZero()
+    {
+        var (exit, error) = Run(PrepareCommand.Create(), "--input", "x.csv", "--out", _tmp.File("d"), "--split", "warm", "--catalog-from", _tmp.File("d0"));
+        Assert.Equal(1, exit);
+        Assert.Contains("exclude each other", error);
     }
 
     [Fact]

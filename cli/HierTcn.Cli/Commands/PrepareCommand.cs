@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using HierTcn.Data;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Ingest;
 using HierTcn.Data.Preparation;
@@ -32,6 +33,10 @@ internal static class PrepareCommand
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
+            if (parse.GetValue(catalogFrom) is not null && parse.GetResult(split) is { Implicit: false })
+            {
+                throw new UserInputException("--split and --catalog-from exclude each other: a --catalog-from dataset scores all its users as test users (PROTOCOL.md 9)");
+            }
             var options = new PrepareOptions
             {
                 Split = parse.GetValue(split) == "warm" ? SplitKind.Warm : SplitKind.Cold,

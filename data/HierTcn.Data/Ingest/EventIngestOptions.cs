@@ -4,7 +4,7 @@ namespace HierTcn.Data.Ingest;
 /// How to read an events file. The file is CSV or TSV with a header line, plain or gzip (detected by its magic bytes,
 /// whatever its name); the delimiter is the header's (tab or comma, whichever it holds more of; a <c>.tsv</c> name
 /// decides a tie). Columns are found by name (exact, case-insensitive, surrounding blanks ignored); every other column
-/// is ignored. Ids are non-negative 64-bit integers; timestamps are integer milliseconds since the Unix epoch between
+/// is ignored. Ids are integers 0..2^63-1 (decimal, no fraction); timestamps are integer milliseconds since the Unix epoch between
 /// <see cref="MinTimestampMs"/> (1990-01-01) inclusive and <see cref="MaxTimestampMs"/> (2100-01-01) exclusive.
 /// </summary>
 public sealed record EventIngestOptions

@@ -33,6 +33,9 @@ public static class DatasetPreparer
         var clock = Stopwatch.StartNew();
         var ingestProgress = progress is null ? null : new Progress(progress, "ingest");
         var events = EventReader.Read(inputPath, options.Ingest, ingestProgress);
+        // The columns grew by doubling; the outgrown arrays are large-object garbage that would otherwise stay
+        // mapped through preparation's own allocations (measured at 60M rows: 3.4 GiB peak instead of 4.1).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
         var result = Build(events, options, progress);
         var header = result.Header with
         {
