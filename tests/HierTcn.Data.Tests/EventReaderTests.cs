@@ -251,4 +251,15 @@ public sealed class EventReaderTests : IDisposable
         Assert.StartsWith("line 3: 1 fields", t.Summary.BadRowExamples[0]);
         Assert.StartsWith("line 4: item_id 'x'", t.Summary.BadRowExamples[1]);
     }
+
+    [Fact]
+    public void Read_BomAndCrlf_ReadLikePlainCsv()
+    {
+        string path = _tmp.File("w.csv");
+        File.WriteAllText(path, "user_id,item_id,timestamp_ms\r\n1,2,1600000000000\r\n3,4,1600000000001\r\n", new System.Text.UTF8Encoding(true));
+        var t = EventReader.Read(path);
+        Assert.Equal([1L, 3L], t.Users.ToArray());
+        Assert.Equal([1600000000000L, 1600000000001L], t.Timestamps.ToArray());
+        Assert.Equal(0, t.Summary.BadRows);
+    }
 }
