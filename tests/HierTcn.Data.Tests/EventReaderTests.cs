@@ -262,4 +262,15 @@ public sealed class EventReaderTests : IDisposable
         Assert.Equal([1600000000000L, 1600000000001L], t.Timestamps.ToArray());
         Assert.Equal(0, t.Summary.BadRows);
     }
+
+    [Fact]
+    public void Read_IntegralDecimals_AcceptedAndFractionsAreBadRows()
+    {
+        string path = _tmp.WriteText("f.csv", "user_id,item_id,timestamp_ms\n1.0,2.0,1600000000000.0\n1,2.5,1600000000000\n");
+        var t = EventReader.Read(path);
+        Assert.Equal(1, t.Count);
+        Assert.Equal(2L, t.Items[0]);
+        Assert.Equal(1600000000000L, t.Timestamps[0]);
+        Assert.StartsWith("line 3: item_id '2.5' is not an integer id", t.Summary.BadRowExamples[0]);
+    }
 }
