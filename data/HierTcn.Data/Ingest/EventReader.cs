@@ -126,10 +126,13 @@ public static class EventReader
             {
                 throw new UserInputException(
                     $"{path}: column{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m}'"))} not found in the header; "
-                    + $"expected {string.Join(", ", wanted)}; found {string.Join(", ", found.Select(f => $"'{f}'"))} "
+                    + $"expected {string.Join(", ", wanted)}; found {Found(found)} "
                     + $"(split at '{Escape(delimiter)}', sniffed from the header). "
                     + "Map other names with --user-col, --item-col, --time-col, --impressions-col.");
             }
+            static string Found(List<string> names) =>
+                string.Join(", ", names.Take(20).Select(n => $"'{(n.Length <= 40 ? n : n[..40] + "...")}'"))
+                + (names.Count > 20 ? $" and {names.Count - 20} more" : "");
             int Index(string name) => found.FindIndex(f => string.Equals(f, name, StringComparison.OrdinalIgnoreCase));
             int user = Index(options.UserColumn), item = Index(options.ItemColumn), time = Index(options.TimeColumn);
             int imp = options.ImpressionsColumn is null ? -1 : Index(options.ImpressionsColumn);
