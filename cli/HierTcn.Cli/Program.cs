@@ -3,4 +3,7 @@ using System.CommandLine;
 var root = new RootCommand("hiertcn: HierTCN dynamic recommender: prepare data, baselines, train, export, serve.");
 root.Subcommands.Add(HierTcn.Cli.Commands.PrepareCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.BaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
 return root.Parse(args).Invoke();
