@@ -6,4 +6,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.BaselineCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
 return root.Parse(args).Invoke();
