@@ -5,4 +5,8 @@ root.Subcommands.Add(HierTcn.Cli.Commands.PrepareCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.GenerateCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.BaselineCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.QuickstartCommand.Create(root));
+root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
 return root.Parse(args).Invoke();

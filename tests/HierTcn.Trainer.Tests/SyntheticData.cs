@@ -6,7 +6,8 @@ namespace HierTcn.Trainer.Tests;
 internal static class SyntheticData
 {
     /// <summary>Users given as sessions of item ids; user u's split is <paramref name="split"/>(u).</summary>
-    public static PreparedDataset Write(string dir, IReadOnlyList<int[][]> users, int items, Func<int, DataSplit>? split = null)
+    public static PreparedDataset Write(string dir, IReadOnlyList<int[][]> users, int items, Func<int, DataSplit>? split = null,
+        float[]? features = null, int featureDim = 0)
     {
         split ??= _ => DataSplit.Train;
         var userSessions = new List<int> { 0 };
@@ -44,6 +45,8 @@ internal static class SyntheticData
             EventItems = [.. eventItems],
             EventTimestamps = [.. ts],
             EventSplit = [.. eventSplit],
+            ItemFeatures = features,
+            ItemFeatureDim = featureDim,
         };
         var header = new DatasetHeader
         {
