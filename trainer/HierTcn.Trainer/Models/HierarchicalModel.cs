@@ -47,11 +47,9 @@ public abstract class HierarchicalModel : RecommenderModel
     /// <summary>Folds the pending session into the high state where one is pending, then restarts new users' rows.</summary>
     private protected static Tensor Advance(Tensor high, Tensor pendingLengths, Func<Tensor> update, Tensor newUser, Tensor userStart)
     {
-        Tensor h = high;
-        if (pendingLengths.numel() > 0 && pendingLengths.max().item<long>() > 0)
-        {
-            h = where((pendingLengths > 0).view(1, -1, 1), update(), h);
-        }
+        // The update runs even when no row has a pending session, so every parameter gets a (possibly zero) gradient
+        // at every step: Adam's per-parameter step counts then stay equal, which keeps a resumed run exact.
+        Tensor h = where((pendingLengths > 0).view(1, -1, 1), update(), high);
         Tensor start = userStart.unsqueeze(1).expand_as(h);
         return where(newUser.view(1, -1, 1), start, h);
     }

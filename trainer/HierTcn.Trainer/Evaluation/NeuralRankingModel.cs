@@ -1,0 +1,219 @@
+using HierTcn.Data.Dataset;
+using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Evaluation;
+
+/// <summary>
+/// Ranks the catalogue with a trained model for the evaluation harness. For each user in a call it runs the model
+/// over the user's events from the first up to the last queried one (all periods: the model may read everything
+/// before the event it predicts, PROTOCOL.md section 6) and scores the catalogue with u . e_i. Causality makes the
+/// queried event's own item irrelevant: u at its position reads only the events before it and the session boundary.
+/// </summary>
+public sealed class NeuralRankingModel : IRankingModel
+{
+    private readonly RecommenderModel _model;
+    private readonly int _userBatch;
+
+    /// <param name="userBatch">Users run through the model together; default 64.</param>
+    public NeuralRankingModel(RecommenderModel model, IReadOnlyDictionary<string, object?> hyperParameters, int userBatch = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(userBatch, 1);
+        _model = model;
+        HyperParameters = hyperParameters;
+        _userBatch = userBatch;
+    }
+
+    public string Name => ModelKinds.Name(_model.Kind);
+
+    public IReadOnlyDictionary<string, object?> HyperParameters { get; }
+
+    public void Score(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries, Span<float> scores)
+    {
+        if (data.ItemCount != _model.Items.Count)
+        {
+            throw new Data.UserInputException(
+                $"{data.Directory}: catalogue of {data.ItemCount} items, the model was trained on {_model.Items.Count}.");
+        }
+        bool wasTraining = _model.training;
+        _model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var groups = Group(queries);
+            var parts = new List<Tensor>();
+            for (int g = 0; g < groups.Count; g += _userBatch)
+            {
+                var chunk = groups.GetRange(g, Math.Min(_userBatch, groups.Count - g));
+                parts.Add(_model is FlatModel flat ? RunFlat(flat, data, chunk, queries) : RunHierarchical((HierarchicalModel)_model, data, chunk, queries));
+            }
+            Tensor user = cat(parts, 0);                                   // [Q, d] in query order
+            Tensor s = user.matmul(_model.ItemVectors().t()).to(float32).cpu().contiguous();
+            s.data<float>().CopyTo(scores);
+        }
+        finally
+        {
+            _model.train(wasTraining);
+        }
+    }
+
+    private readonly record struct UserQueries(int User, int First, int Count, int LastEvent);
+
+    private static List<UserQueries> Group(ReadOnlySpan<ScoreQuery> queries)
+    {
+        var groups = new List<UserQueries>();
+        int i = 0;
+        while (i < queries.Length)
+        {
+            int j = i;
+            int last = queries[i].Event;
+            while (j < queries.Length && queries[j].User == queries[i].User)
+            {
+                last = Math.Max(last, queries[j].Event);
+                j++;
+            }
+            groups.Add(new UserQueries(queries[i].User, i, j - i, last));
+            i = j;
+        }
+        return groups;
+    }
+
+    private static Tensor RunFlat(FlatModel model, PreparedDataset data, List<UserQueries> chunk, ReadOnlySpan<ScoreQuery> queries)
+    {
+        int rows = chunk.Count;
+        var firstEvent = new int[rows];
+        var lengths = new long[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            firstEvent[r] = data.UserEvents(chunk[r].User).Start;
+            lengths[r] = chunk[r].LastEvent - firstEvent[r] + 1;
+        }
+        int steps = (int)lengths.Max();
+        var items = new long[rows * steps];
+        var starts = new float[rows * steps];
+        var pick = new List<long>();
+        var eventItems = data.EventItems;
+        var se = data.SessionEvents;
+        for (int r = 0; r < rows; r++)
+        {
+            var (s0, s1) = data.UserSessionRange(chunk[r].User);
+            for (int s = s0; s < s1; s++)
+            {
+                if (se[s] - firstEvent[r] < lengths[r])
+                {
+                    starts[r * steps + se[s] - firstEvent[r]] = 1;
+                }
+            }
+            for (int p = 0; p < lengths[r]; p++)
+            {
+                items[r * steps + p] = eventItems[firstEvent[r] + p];
+            }
+            for (int q = chunk[r].First; q < chunk[r].First + chunk[r].Count; q++)
+            {
+                pick.Add(r * (long)steps + queries[q].Event - firstEvent[r]);
+            }
+        }
+        Device dev = model.Device;
+        Tensor u = model.Forward(tensor(items, [rows, steps]).to(dev), tensor(starts, [rows, steps]).to(dev), tensor(lengths).to(dev));
+        return u.view(-1, u.shape[2]).index_select(0, tensor(pick.ToArray()).to(dev));
+    }
+
+    private static Tensor RunHierarchical(HierarchicalModel model, PreparedDataset data, List<UserQueries> chunk, ReadOnlySpan<ScoreQuery> queries)
+    {
+        int rows = chunk.Count;
+        var se = data.SessionEvents;
+        var firstSession = new int[rows];
+        var sessionCount = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            var (s0, s1) = data.UserSessionRange(chunk[r].User);
+            firstSession[r] = s0;
+            int last = s0;
+            while (last + 1 < s1 && se[last + 1] <= chunk[r].LastEvent)
+            {
+                last++;
+            }
+            sessionCount[r] = last - s0 + 1;
+        }
+        // Where each query's u comes from: (step, flat index in that step's [rows * T]); collected per step.
+        var queryStep = new int[chunk.Sum(c => c.Count)];
+        var queryPos = new int[queryStep.Length];
+        int k = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            int s = firstSession[r];
+            for (int q = chunk[r].First; q < chunk[r].First + chunk[r].Count; q++, k++)
+            {
+                int e = queries[q].Event;
+                while (se[s + 1] <= e)
+                {
+                    s++;
+                }
+                queryStep[k] = s - firstSession[r];
+                queryPos[k] = e - se[s];
+            }
+        }
+        Device dev = model.Device;
+        var rowOfQuery = new int[queryStep.Length];
+        k = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int q = 0; q < chunk[r].Count; q++)
+            {
+                rowOfQuery[k++] = r;
+            }
+        }
+        var result = new Tensor?[queryStep.Length];
+        int maxSteps = sessionCount.Max();
+        var eventItems = data.EventItems;
+        var state = model.InitialState(rows);
+        try
+        {
+            for (int step = 0; step < maxSteps; step++)
+            {
+                var lengths = new long[rows];
+                for (int r = 0; r < rows; r++)
+                {
+                    if (step < sessionCount[r])
+                    {
+                        int s = firstSession[r] + step;
+                        lengths[r] = Math.Min(se[s + 1], chunk[r].LastEvent + 1) - se[s];
+                    }
+                }
+                int t = (int)lengths.Max();
+                var items = new long[rows * t];
+                var newUser = new bool[rows];
+                for (int r = 0; r < rows; r++)
+                {
+                    newUser[r] = step == 0;
+                    int start = step < sessionCount[r] ? se[firstSession[r] + step] : 0;
+                    for (int p = 0; p < lengths[r]; p++)
+                    {
+                        items[r * t + p] = eventItems[start + p];
+                    }
+                }
+                var (u, next) = model.Step(state, tensor(items, [rows, t]).to(dev), tensor(lengths).to(dev), tensor(newUser).to(dev));
+                state.Dispose();
+                state = next;
+                var wanted = Enumerable.Range(0, queryStep.Length).Where(i => queryStep[i] == step).ToArray();
+                if (wanted.Length > 0)
+                {
+                    long[] index = [.. wanted.Select(i => (long)rowOfQuery[i] * t + queryPos[i])];
+                    Tensor picked = u.view(-1, u.shape[2]).index_select(0, tensor(index).to(dev));
+                    for (int j = 0; j < wanted.Length; j++)
+                    {
+                        result[wanted[j]] = picked[j];
+                    }
+                }
+            }
+        }
+        finally
+        {
+            state.Dispose();
+        }
+        return stack(result.Select(x => x!));
+    }
+}

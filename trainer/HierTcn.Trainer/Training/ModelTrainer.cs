@@ -1,0 +1,344 @@
+using System.Diagnostics;
+using HierTcn.Data;
+using HierTcn.Data.Dataset;
+using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Batching;
+using HierTcn.Trainer.Evaluation;
+using HierTcn.Trainer.Losses;
+using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Plots;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Training;
+
+/// <summary>
+/// Trains one model on a prepared dataset's training split: Adam, one dispose scope per batch, validation Recall@10
+/// after every epoch with early stopping, a checkpoint every epoch (resumable), then the best weights are evaluated on
+/// validation and test and the reports and plots are written to the run directory. Not thread-safe; one run at a time
+/// per process (libtorch's thread settings are process-wide).
+/// </summary>
+public sealed class ModelTrainer
+{
+    private readonly TrainingOptions _options;
+    private readonly ILogger _log;
+
+    public ModelTrainer(TrainingOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        options.Validate();
+        _options = options;
+        _log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<ModelTrainer>();
+    }
+
+    /// <summary>Trains into <paramref name="runPath"/>. With <paramref name="resume"/> a run that has a checkpoint
+    /// continues from it (its config must match); without, the directory must not hold a run yet.</summary>
+    public TrainingResult Run(PreparedDataset data, string runPath, bool resume = false, Action<TrainingProgress>? progress = null,
+        bool finalEvaluation = true, CancellationToken cancellation = default)
+    {
+        var run = new RunDirectory(runPath);
+        if (!resume && File.Exists(run.ConfigPath))
+        {
+            throw new UserInputException($"{run.Path} already holds a run; pass --resume to continue it or choose another --out.");
+        }
+        TorchRuntime.SetThreads(_options.Threads);
+        Device device = TorchRuntime.ParseDevice(_options.Device);
+        ItemSource items = ItemsOf(data, _options);
+        var sessions = UserSessions.Read(data, DataSplit.Train, _options.MaxTrainUsers);
+        if (sessions.SessionCount == 0)
+        {
+            throw new UserInputException($"{data.Directory}: no training events.");
+        }
+
+        TorchRuntime.Seed(_options.Seed);
+        using var model = ModelFactory.Create(_options.Model, items);
+        model.to(device);
+        var config = new RunConfig
+        {
+            Training = _options,
+            DatasetName = data.Header.Name,
+            DatasetSha256 = data.Header.InputSha256,
+            DataSha256 = data.Header.DataSha256,
+            Items = data.ItemCount,
+            ItemFeatureDim = items.FeatureDim,
+            Parameters = model.ParameterCount(),
+            ParameterShapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape),
+            TrainUsers = sessions.Users.Length,
+            TrainSessions = sessions.SessionCount,
+            TrainEvents = sessions.EventCount,
+            CreatedUtc = DateTime.UtcNow,
+        };
+        Log.Model(_log, model.Describe());
+
+        using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
+        var epochs = new List<EpochMetrics>();
+        var state = new RunDirectory.CheckpointState();
+        if (resume && run.HasCheckpoint)
+        {
+            var previous = run.ReadConfig();
+            if (previous.Training with { MaxEpochs = 0 } != _options with { MaxEpochs = 0 } || previous.DataSha256 != config.DataSha256)
+            {
+                throw new UserInputException($"{run.ConfigPath}: the run was started with other options or data; resume with the same ones.");
+            }
+            model.load(run.CheckpointModelPath);
+            optimizer.load_state_dict(run.CheckpointOptimizerPath);
+            state = RunDirectory.Read<RunDirectory.CheckpointState>(run.CheckpointStatePath);
+            epochs = run.ReadEpochs().Where(e => e.Epoch <= state.Epoch).ToList();
+            config = config with { CreatedUtc = previous.CreatedUtc };
+            Log.Resumed(_log, run.Path, state.Epoch);
+        }
+        Directory.CreateDirectory(run.Path);
+        run.WriteConfig(config);
+
+        using var sampler = _options.Loss.NeedsNegatives
+            ? new NegativeSampler(sessions.ItemCounts(data), _options.Loss.PopularityAlpha, device) : null;
+        var hyper = HyperParameters(config);
+        for (int epoch = state.Epoch + 1; epoch <= _options.MaxEpochs && !state.Stopped; epoch++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            TorchRuntime.Seed((long)_options.Seed * 1000 + epoch);
+            var metrics = TrainEpoch(model, optimizer, sampler, data, sessions, epoch, device, progress, cancellation);
+            if (!_options.SkipValidation)
+            {
+                progress?.Invoke(new TrainingProgress(epoch, "validate", 0, 1, metrics.TrainLoss, metrics.EventsPerSecond));
+                var clock = Stopwatch.StartNew();
+                var report = Evaluator.Evaluate(data, new NeuralRankingModel(model, hyper), DataSplit.Validation,
+                    new EvaluationOptions { MaxDegreeOfParallelism = _options.Threads, Seed = _options.Seed });
+                metrics = metrics with
+                {
+                    ValidationRecall10 = report.Metrics.Event.Recall10,
+                    ValidationMrr = report.Metrics.Event.Mrr,
+                    ValidationSeconds = clock.Elapsed.TotalSeconds,
+                };
+            }
+            double score = metrics.ValidationRecall10 ?? epoch;
+            bool best = state.BestEpoch == 0 || score > state.BestRecall10;
+            metrics = metrics with { Best = best };
+            state = best
+                ? state with { Epoch = epoch, BestEpoch = epoch, BestRecall10 = score, EpochsWithoutImprovement = 0 }
+                : state with { Epoch = epoch, EpochsWithoutImprovement = state.EpochsWithoutImprovement + 1 };
+            state = state with { Stopped = state.EpochsWithoutImprovement >= _options.Patience };
+            if (best)
+            {
+                SaveAtomically(model, run.ModelPath);
+            }
+            epochs.Add(metrics);
+            Directory.CreateDirectory(run.CheckpointDirectory);
+            SaveAtomically(model, run.CheckpointModelPath);
+            optimizer.save_state_dict(run.CheckpointOptimizerPath);
+            run.WriteEpochs(epochs);
+            RunDirectory.Write(run.CheckpointStatePath, state);
+            TrainingPlot.Write(epochs, ModelKinds.Name(model.Kind), run.TrainingPlotPath);
+            Log.Epoch(_log, epoch, metrics.TrainLoss, metrics.EventsPerSecond, metrics.ValidationRecall10 ?? double.NaN, best);
+        }
+
+        double trainSeconds = epochs.Sum(e => e.TrainSeconds + e.ValidationSeconds);
+        var result = new TrainingResult { Epochs = epochs, BestEpoch = state.BestEpoch, TrainWallSeconds = trainSeconds };
+        if (!finalEvaluation)
+        {
+            return result;
+        }
+        model.load(run.ModelPath);
+        hyper["best_epoch"] = state.BestEpoch;
+        hyper["train_events_per_s"] = epochs.Count > 0 ? epochs.Average(e => e.EventsPerSecond) : 0;
+        var reports = new Dictionary<DataSplit, EvaluationReport>();
+        foreach (var split in new[] { DataSplit.Validation, DataSplit.Test })
+        {
+            progress?.Invoke(new TrainingProgress(state.Epoch, "evaluate", 0, 1, 0, 0));
+            var report = Evaluator.Evaluate(data, new NeuralRankingModel(model, hyper), split, new EvaluationOptions
+            {
+                MaxDegreeOfParallelism = _options.Threads,
+                Seed = _options.Seed,
+                TrainWallTimeSeconds = trainSeconds,
+                KeepEventResults = split == DataSplit.Test,
+            });
+            string name = DatasetHeader.SplitName(split);
+            report.WriteJson(run.ReportPath(name));
+            if (report.Events is not null)
+            {
+                report.WriteEventsCsv(run.EventsCsvPath(name));
+                FigurePlots.Write([(report.Model, report.Events)], run.Path);
+            }
+            reports[split] = report;
+        }
+        return result with { Validation = reports[DataSplit.Validation], Test = reports[DataSplit.Test] };
+    }
+
+    /// <summary>The item source a run uses: learned ids or the dataset's fixed vectors.</summary>
+    public static ItemSource ItemsOf(PreparedDataset data, TrainingOptions options)
+    {
+        if (options.Items != "features")
+        {
+            return ItemSource.Ids(data.ItemCount);
+        }
+        if (data.ItemFeatureDim == 0)
+        {
+            throw new UserInputException($"--items features: {data.Directory} has no item features (prepare it with an item feature file).");
+        }
+        return ItemSource.FromFeatures(data.ItemFeatures.ToArray(), data.ItemCount, data.ItemFeatureDim);
+    }
+
+    /// <summary>The hyper-parameters reports carry.</summary>
+    public static Dictionary<string, object?> HyperParameters(RunConfig config) => new()
+    {
+        ["model"] = ModelKinds.Name(config.Training.Model.Kind),
+        ["item_dim"] = config.Training.Model.ItemDim,
+        ["high_layers"] = config.Training.Model.HighLayers,
+        ["high_hidden"] = config.Training.Model.HighHidden,
+        ["low_layers"] = config.Training.Model.LowLayers,
+        ["low_hidden"] = config.Training.Model.LowHidden,
+        ["tcn_blocks"] = config.Training.Model.TcnBlocks,
+        ["tcn_channels"] = config.Training.Model.TcnChannels,
+        ["tcn_kernel"] = config.Training.Model.TcnKernel,
+        ["dropout"] = config.Training.Model.Dropout,
+        ["batch_norm"] = config.Training.Model.BatchNorm,
+        ["loss"] = config.Training.Loss.Kind.ToString(),
+        ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,
+        ["items"] = config.Training.Items,
+        ["batch_size"] = config.Training.BatchSize,
+        ["learning_rate"] = config.Training.LearningRate,
+        ["max_train_users"] = config.Training.MaxTrainUsers,
+        ["parameters"] = config.Parameters,
+        ["threads"] = config.Training.Threads,
+        ["device"] = config.Training.Device,
+    };
+
+    private EpochMetrics TrainEpoch(RecommenderModel model, optim.Optimizer optimizer, NegativeSampler? sampler, PreparedDataset data,
+        UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        model.train();
+        bool hierarchical = model is HierarchicalModel;
+        int seed = _options.Seed * 1000 + epoch;
+        IEnumerable<PaddedBatch> batches = hierarchical
+            ? new SessionQueueBatcher(data, sessions, _options.BatchSize).Epoch(seed)
+            : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
+        long total = sessions.EventCount;
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long events = 0;
+        int count = 0;
+        long padded = 0;
+        long maxPadded = 0;
+        HierarchicalState? carried = hierarchical ? ((HierarchicalModel)model).InitialState(_options.BatchSize) : null;
+        try
+        {
+            foreach (var batch in batches)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                Tensor items = tensor(batch.Items, [batch.Rows, batch.Steps]).to(device);
+                Tensor lengths = tensor(batch.Lengths).to(device);
+                Tensor u;
+                if (carried is not null)
+                {
+                    var (output, next) = ((HierarchicalModel)model).Step(carried, items, lengths, tensor(batch.NewUser!).to(device));
+                    carried.Dispose();
+                    carried = next;
+                    u = output;
+                }
+                else
+                {
+                    u = ((FlatModel)model).Forward(items, tensor(batch.SessionStarts!, [batch.Rows, batch.Steps]).to(device), lengths);
+                }
+                long[] positions = ValidPositions(batch);
+                Tensor index = tensor(positions).to(device);
+                Tensor user = u.reshape(-1, u.shape[2]).index_select(0, index);
+                Tensor targets = items.reshape(-1).index_select(0, index);
+                Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(batch, positions, data, sampler!, device) : null;
+                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives);
+                optimizer.zero_grad();
+                loss.backward();
+                if (_options.ClipNorm > 0)
+                {
+                    nn.utils.clip_grad_norm_(model.parameters(), _options.ClipNorm);
+                }
+                optimizer.step();
+
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                {
+                    throw new InvalidOperationException($"epoch {epoch}, batch {count + 1}: the loss is {value}; lower --lr or set --clip-norm.");
+                }
+                lossSum += value * positions.Length;
+                events += positions.Length;
+                count++;
+                long cells = (long)batch.Rows * batch.Steps;
+                padded += cells;
+                maxPadded = Math.Max(maxPadded, cells);
+                progress?.Invoke(new TrainingProgress(epoch, "train", events, total, lossSum / events, events / clock.Elapsed.TotalSeconds));
+            }
+        }
+        finally
+        {
+            carried?.Dispose();
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        long bytesPerPosition = 4L * model.Dim;
+        return new EpochMetrics
+        {
+            Epoch = epoch,
+            TrainLoss = events > 0 ? lossSum / events : double.NaN,
+            TrainEvents = events,
+            Batches = count,
+            TrainSeconds = seconds,
+            EventsPerSecond = events / Math.Max(seconds, 1e-9),
+            PaddedPositionsPerBatch = count > 0 ? (double)padded / count : 0,
+            MaxPaddedPositions = maxPadded,
+            InputBytesPerBatch = count > 0 ? (double)padded * bytesPerPosition / count : 0,
+            MaxInputBytes = maxPadded * bytesPerPosition,
+        };
+    }
+
+    /// <summary>Flat indices (row * Steps + position) of the batch's real events.</summary>
+    private static long[] ValidPositions(PaddedBatch batch)
+    {
+        var list = new List<long>((int)batch.EventCount);
+        for (int r = 0; r < batch.Rows; r++)
+        {
+            for (int p = 0; p < batch.Lengths[r]; p++)
+            {
+                list.Add((long)r * batch.Steps + p);
+            }
+        }
+        return [.. list];
+    }
+
+    /// <summary>The items shown with each event when the dataset has impressions (and they are wanted), else samples.</summary>
+    private Negatives NegativesFor(PaddedBatch batch, long[] positions, PreparedDataset data, NegativeSampler sampler, Device device)
+    {
+        if (!_options.Loss.UseImpressions || !data.HasImpressions)
+        {
+            return sampler.Sample(positions.Length, _options.Loss.Negatives);
+        }
+        int width = 0;
+        foreach (long p in positions)
+        {
+            width = Math.Max(width, data.Impressions(batch.Events[p]).Length);
+        }
+        if (width == 0)
+        {
+            return sampler.Sample(positions.Length, _options.Loss.Negatives);
+        }
+        var ids = new long[positions.Length * width];
+        var mask = new bool[positions.Length * width];
+        for (int i = 0; i < positions.Length; i++)
+        {
+            var shown = data.Impressions(batch.Events[positions[i]]);
+            for (int j = 0; j < shown.Length; j++)
+            {
+                ids[i * width + j] = shown[j];
+                mask[i * width + j] = true;
+            }
+        }
+        return new Negatives(tensor(ids, [positions.Length, width]).to(device), tensor(mask, [positions.Length, width]).to(device),
+            zeros([positions.Length, width], device: device));
+    }
+
+    private static void SaveAtomically(RecommenderModel model, string path)
+    {
+        string tmp = path + ".tmp";
+        model.save(tmp);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+using HierTcn.Trainer.Losses;
+using HierTcn.Trainer.Models;
+
+namespace HierTcn.Trainer.Training;
+
+/// <summary>Everything a training run depends on; written to the run directory as <c>config.json</c>. Defaults are the
+/// paper's (Adam, learning rate 1e-3, 32 users or queues a batch) and the project's (2 threads, CPU).</summary>
+public sealed record TrainingOptions
+{
+    [JsonPropertyName("model")] public ModelOptions Model { get; init; } = new();
+    [JsonPropertyName("loss")] public LossOptions Loss { get; init; } = new();
+    /// <summary>"ids": learned item embeddings (default); "features": the dataset's fixed item vectors.</summary>
+    [JsonPropertyName("items")] public string Items { get; init; } = "ids";
+    /// <summary>Rows per batch: queues for hierarchical models, users for flat ones. Default 32.</summary>
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 32;
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Most epochs; default 20.</summary>
+    [JsonPropertyName("max_epochs")] public int MaxEpochs { get; init; } = 20;
+    /// <summary>Stop after this many epochs without a better validation Recall@10; default 2.</summary>
+    [JsonPropertyName("patience")] public int Patience { get; init; } = 2;
+    /// <summary>Seeds weights, shuffling, sampling and dropout; each epoch reseeds from (seed, epoch), so a resumed run
+    /// continues exactly as an uninterrupted one. Default 42.</summary>
+    [JsonPropertyName("seed")] public int Seed { get; init; } = 42;
+    /// <summary>libtorch intra- and inter-op threads (and ranking threads); default 2.</summary>
+    [JsonPropertyName("threads")] public int Threads { get; init; } = 2;
+    /// <summary>"cpu" (default) or "cuda".</summary>
+    [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
+    /// <summary>Train on the first this-many training users only (0: all); for quick runs.</summary>
+    [JsonPropertyName("max_train_users")] public int MaxTrainUsers { get; init; }
+    /// <summary>Clip the gradient norm to this (0, the default: no clipping).</summary>
+    [JsonPropertyName("clip_norm")] public double ClipNorm { get; init; }
+    /// <summary>Skip validation-based early stopping (every epoch counts as the best); for timing runs.</summary>
+    [JsonPropertyName("skip_validation")] public bool SkipValidation { get; init; }
+
+    public void Validate()
+    {
+        Model.Validate();
+        Loss.Validate();
+        void Check(bool ok, string message)
+        {
+            if (!ok)
+            {
+                throw new Data.UserInputException(message);
+            }
+        }
+        Check(Items is "ids" or "features", $"--items {Items}: expected ids or features.");
+        Check(BatchSize >= 1, $"--batch-size {BatchSize}: must be at least 1.");
+        Check(LearningRate > 0, $"--lr {LearningRate}: must be positive.");
+        Check(MaxEpochs >= 1, $"--epochs {MaxEpochs}: must be at least 1.");
+        Check(Patience >= 1, $"--patience {Patience}: must be at least 1.");
+        Check(Threads >= 1, $"--threads {Threads}: must be at least 1.");
+        Check(MaxTrainUsers >= 0, $"--max-train-users {MaxTrainUsers}: must be >= 0.");
+        Check(ClipNorm >= 0, $"--clip-norm {ClipNorm}: must be >= 0.");
+    }
+}
