@@ -9,4 +9,6 @@ root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ExportCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
 return root.Parse(args).Invoke();
