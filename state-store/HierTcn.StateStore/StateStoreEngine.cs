@@ -77,15 +77,15 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     {
         if (KeyCodec.Check(key) is { } invalid)
             return new ReadResult(StoreStatus.InvalidArgument, null, invalid);
-        var keyBytes = KeyCodec.Encode(key);
-        var value = _store.Read(keyBytes);
+        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
+        var value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
         if (value is not null && IsInFlight(value))
         {
             // The writer holds the key's lock until its commit settles (committed or rolled back).
             var stripe = Stripe(key);
             await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
             stripe.Release();
-            value = _store.Read(keyBytes);
+            value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
         }
         if (value is null)
             return ReadResult.NotFound;
@@ -147,12 +147,12 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         if (WriteRefusal() is { } refused)
             return new WriteResult(StoreStatus.WritesRefused, 0, refused);
 
-        var keyBytes = KeyCodec.Encode(key);
+        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
         var stripe = Stripe(key);
         await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var previous = _store.Read(keyBytes);
+            var previous = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
             ulong current = previous is null ? 0 : StoredValue.Version(previous);
             if (expectedVersion is { } expected && expected != current)
                 return new WriteResult(StoreStatus.VersionMismatch, current);
