@@ -6,7 +6,7 @@ using HierTcn.StateStore.Client;
 namespace HierTcn.StateStore.Bench;
 
 /// <summary>
-/// Loads N users with ~2 KB states, then measures timed Put and Get phases (random users, C concurrent callers)
+/// Loads N users with ~2 KB states, then measures timed Get and Put phases (random users, C concurrent callers)
 /// on the embedded engine in this process and over gRPC against a server child process, and reports ops/s,
 /// p50/p99, memory, disk and recovery time.
 /// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 20 --data /tmp/ssbench</code>
@@ -35,7 +35,7 @@ public static class StoreBenchmark
             await using (var reopened = await StateStoreEngine.OpenAsync(options))
             {
                 var stats = reopened.GetStats();
-                Console.WriteLine($"embedded recovery after an abandon (as after SIGKILL): open {Stopwatch.GetElapsedTime(reopenStart).TotalSeconds:F2} s, engine recovery {stats.RecoveryTime.TotalSeconds:F2} s, {stats.ReplayedRecords:N0} WAL records replayed");
+                Console.WriteLine($"embedded recovery after an abandon right after the Put phase (as after SIGKILL): open {Stopwatch.GetElapsedTime(reopenStart).TotalSeconds:F2} s, engine recovery {stats.RecoveryTime.TotalSeconds:F2} s, {stats.ReplayedRecords:N0} WAL records replayed");
             }
         }
         if (settings.Mode is "both" or "grpc")
@@ -55,7 +55,7 @@ public static class StoreBenchmark
             {
                 await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
                 await server.WaitReadyAsync(store);
-                Console.WriteLine($"grpc server restart after SIGKILL until the first answer: {Stopwatch.GetElapsedTime(restart).TotalSeconds:F2} s");
+                Console.WriteLine($"grpc server restart after a SIGKILL right after the Put phase, until the first answer: {Stopwatch.GetElapsedTime(restart).TotalSeconds:F2} s");
                 server.Kill();
             }
         }
@@ -97,17 +97,17 @@ public static class StoreBenchmark
         });
         Console.WriteLine($"{name} load: {settings.Users:N0} users in {load.Elapsed.TotalSeconds:F1} s ({settings.Users / load.Elapsed.TotalSeconds:N0} puts/s, batches of 64)");
 
-        double put = await TimedAsync($"{name} Put", settings, async (random, worker) =>
-        {
-            var result = await store.PutAsync(MakeState(random.NextInt64(settings.Users), 2));
-            if (!result.IsOk)
-                throw new InvalidOperationException($"put: {result.Status} {result.Error}");
-        });
         double get = await TimedAsync($"{name} Get", settings, async (random, worker) =>
         {
             var result = await store.GetAsync(new StateKey("bench", random.NextInt64(settings.Users)));
             if (result.Status != StoreStatus.Ok)
                 throw new InvalidOperationException($"get: {result.Status} {result.Error}");
+        });
+        double put = await TimedAsync($"{name} Put", settings, async (random, worker) =>
+        {
+            var result = await store.PutAsync(MakeState(random.NextInt64(settings.Users), 2));
+            if (!result.IsOk)
+                throw new InvalidOperationException($"put: {result.Status} {result.Error}");
         });
         return (put, get);
     }

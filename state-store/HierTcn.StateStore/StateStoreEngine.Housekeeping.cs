@@ -7,7 +7,7 @@ namespace HierTcn.StateStore;
 
 public sealed partial class StateStoreEngine
 {
-    private DateTimeOffset? _lastCheckpoint;
+    private long _lastCheckpointUnixMs = -1;
     private long _walTailAtCheckpoint = -1;
     private long _diskBytes;
     private volatile string? _quotaRefusal;
@@ -45,7 +45,7 @@ public sealed partial class StateStoreEngine
             }
             _wal.TruncateBefore(_retained[0].WalAddress);
             _walTailAtCheckpoint = walAddress;
-            _lastCheckpoint = _clock.GetUtcNow();
+            Volatile.Write(ref _lastCheckpointUnixMs, _clock.GetUtcNow().ToUnixTimeMilliseconds());
             EngineLog.CheckpointTaken(_logger, token, walAddress, ElapsedMs(start));
             return true;
         }

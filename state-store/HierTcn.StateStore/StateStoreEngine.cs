@@ -89,7 +89,11 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         }
         if (value is null)
             return ReadResult.NotFound;
-        var state = UserStateSerializer.Deserialize(StoredValue.State(value));
+        if (!UserStateSerializer.TryDeserialize(StoredValue.State(value), out var state, out var error))
+        {
+            EngineLog.StoredStateDamaged(_logger, key.ToString(), error);
+            return new ReadResult(StoreStatus.Damaged, null, $"the stored state of {key} is damaged ({error}); a Put or Delete replaces it");
+        }
         return new ReadResult(StoreStatus.Ok, state);
     }
 
@@ -119,7 +123,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         _store.LogBytes,
         _wal.TailAddress - _wal.BeginAddress,
         Volatile.Read(ref _diskBytes),
-        _lastCheckpoint,
+        Volatile.Read(ref _lastCheckpointUnixMs) is var ms and >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
         _recoveryTime,
         _replayed,
         WriteRefusal());
