@@ -6,10 +6,11 @@ using HierTcn.StateStore.Client;
 namespace HierTcn.StateStore.Bench;
 
 /// <summary>
-/// Loads N users with ~2 KB states, then measures timed Get and Put phases (random users, C concurrent callers)
-/// on the embedded engine in this process and over gRPC against a server child process, and reports ops/s,
-/// p50/p99, memory, disk and recovery time.
-/// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 20 --data /tmp/ssbench</code>
+/// Loads N users with ~2 KB states into the embedded engine (in this process) and into a server child process
+/// (over gRPC), then runs short timed phases that alternate between the two (Get embedded, Get gRPC, Put embedded,
+/// Put gRPC, repeated), so that a burst of load from other processes hits both sides alike. Reports pooled ops/s
+/// and p50/p99 per side, the per-round rates, memory, disk and recovery time after a kill.
+/// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 5 --rounds 4 --data /tmp/ssbench</code>
 /// </summary>
 public static class StoreBenchmark
 {
@@ -19,63 +20,78 @@ public static class StoreBenchmark
     {
         var settings = Settings.Parse(args);
         Directory.CreateDirectory(settings.Data);
-        var sample = MakeState(0, 0);
-        Console.WriteLine($"# users {settings.Users:N0}, state {UserStateSerializer.GetSize(sample)} bytes, {settings.Concurrency} concurrent callers, {settings.Seconds} s per phase, {Environment.ProcessorCount} cores");
-        var options = EngineOptions(settings, Path.Combine(settings.Data, "embedded"));
+        Console.WriteLine($"# users {settings.Users:N0}, state {UserStateSerializer.GetSize(MakeState(0, 0))} bytes, {settings.Concurrency} concurrent callers, " +
+            $"{settings.Rounds} rounds of {settings.Seconds} s per phase and side, {Environment.ProcessorCount} cores");
+        var embeddedOptions = EngineOptions(settings, Path.Combine(settings.Data, "embedded"));
+        var serverOptions = EngineOptions(settings, Path.Combine(settings.Data, "server"));
 
-        (double Put, double Get) embedded = default, remote = default;
-        if (settings.Mode is "both" or "embedded")
+        var engine = await StateStoreEngine.OpenAsync(embeddedOptions);
+        var embedded = new EmbeddedStateStore(engine);
+        await LoadAsync("embedded", embedded, settings);
+        var server = ServerChild.Start(settings.Port, serverOptions);
+        var remote = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{settings.Port}"], CallTimeout = TimeSpan.FromSeconds(60) });
+        await server.WaitReadyAsync(remote);
+        await LoadAsync("grpc", remote, settings);
+
+        var sides = new (string Name, IStateStore Store)[] { ("embedded", embedded), ("grpc", remote) };
+        var results = new Dictionary<string, PhaseResult>();
+        for (int round = 1; round <= settings.Rounds; round++)
         {
-            var engine = await StateStoreEngine.OpenAsync(options);
-            await using (var store = new EmbeddedStateStore(engine))
-                embedded = await MeasureAsync("embedded", store, settings);
-            Console.WriteLine($"embedded memory: working set {Environment.WorkingSet / (1 << 20)} MiB, managed heap {GC.GetTotalMemory(false) / (1 << 20)} MiB; disk {DiskMiB(options.DataDirectory)} MiB");
-            await engine.AbandonAsync();
-            var reopenStart = Stopwatch.GetTimestamp();
-            await using (var reopened = await StateStoreEngine.OpenAsync(options))
+            foreach (var phase in new[] { "Get", "Put" })
             {
-                var stats = reopened.GetStats();
-                Console.WriteLine($"embedded recovery after an abandon right after the Put phase (as after SIGKILL): open {Stopwatch.GetElapsedTime(reopenStart).TotalSeconds:F2} s, engine recovery {stats.RecoveryTime.TotalSeconds:F2} s, {stats.ReplayedRecords:N0} WAL records replayed");
+                foreach (var (name, store) in sides)
+                {
+                    var key = $"{name} {phase}";
+                    if (!results.TryGetValue(key, out var result))
+                        results[key] = result = new PhaseResult(settings.Concurrency);
+                    await RunPhaseAsync(phase, store, settings, result, round);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {key}: {result.LastRate:N0} ops/s"));
+                }
             }
         }
-        if (settings.Mode is "both" or "grpc")
+        Console.WriteLine();
+        foreach (var (key, result) in results)
         {
-            int port = settings.Port;
-            var dir = Path.Combine(settings.Data, "server");
-            using (var server = ServerChild.Start(port, EngineOptions(settings, dir)))
-            {
-                await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"], CallTimeout = TimeSpan.FromSeconds(30) });
-                await server.WaitReadyAsync(store);
-                remote = await MeasureAsync("grpc", store, settings);
-                Console.WriteLine($"grpc server memory: RSS {server.RssMiB()} MiB; disk {DiskMiB(dir)} MiB");
-                server.Kill();
-            }
-            var restart = Stopwatch.GetTimestamp();
-            using (var server = ServerChild.Start(port, EngineOptions(settings, dir)))
-            {
-                await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-                await server.WaitReadyAsync(store);
-                Console.WriteLine($"grpc server restart after a SIGKILL right after the Put phase, until the first answer: {Stopwatch.GetElapsedTime(restart).TotalSeconds:F2} s");
-                server.Kill();
-            }
+            var (count, p50, p99) = result.Latencies.Summary();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{key}: {result.Rate:N0} ops/s pooled over {settings.Rounds} rounds (per round {string.Join(", ", result.Rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}), p50 {p50 / 1000:F3} ms, p99 {p99 / 1000:F3} ms, {count:N0} ops"));
         }
-        if (settings.Mode == "both")
-            Console.WriteLine($"ratio grpc/embedded: Put {remote.Put / embedded.Put:F3}, Get {remote.Get / embedded.Get:F3}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio grpc/embedded: Get {results["grpc Get"].Rate / results["embedded Get"].Rate:F3}, Put {results["grpc Put"].Rate / results["embedded Put"].Rate:F3}"));
+        Console.WriteLine($"memory: embedded process working set {Environment.WorkingSet >> 20} MiB (managed heap {GC.GetTotalMemory(false) >> 20} MiB); server RSS {server.RssMiB()} MiB");
+        Console.WriteLine($"disk: embedded {DiskMiB(embeddedOptions.DataDirectory)} MiB, server {DiskMiB(serverOptions.DataDirectory)} MiB");
+
+        // The last phase was a Put on each side: both stop now with WAL written since their last checkpoint.
+        await engine.AbandonAsync();
+        server.Kill();
+        server.Dispose();
+        await remote.DisposeAsync();
+        var reopenStart = Stopwatch.GetTimestamp();
+        await using (var reopened = await StateStoreEngine.OpenAsync(embeddedOptions))
+        {
+            var stats = reopened.GetStats();
+            Console.WriteLine($"embedded recovery after an abandon (as after SIGKILL): open {Stopwatch.GetElapsedTime(reopenStart).TotalSeconds:F2} s, of which checkpoint recovery + WAL replay {stats.RecoveryTime.TotalSeconds:F2} s, {stats.ReplayedRecords:N0} WAL records replayed");
+        }
+        var restart = Stopwatch.GetTimestamp();
+        using (var again = ServerChild.Start(settings.Port, serverOptions))
+        {
+            await using var probe = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{settings.Port}"] });
+            await again.WaitReadyAsync(probe);
+            Console.WriteLine($"server restart after SIGKILL until the first answer (process start + recovery): {Stopwatch.GetElapsedTime(restart).TotalSeconds:F2} s");
+        }
         return 0;
     }
 
     private static StateStoreOptions EngineOptions(Settings settings, string directory) => new()
     {
         DataDirectory = directory,
-        IndexBuckets = (long)Math.Max(1 << 10, BitOperationsRoundUp(settings.Users / 4)),
+        IndexBuckets = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1 << 10, settings.Users / 4)),
         StoreMemorySizeBits = settings.MemoryBits,
         CheckpointInterval = TimeSpan.FromSeconds(30),
         UserTtl = TimeSpan.Zero,
     };
 
-    private static long BitOperationsRoundUp(long value) => (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, value));
-
-    private static async Task<(double Put, double Get)> MeasureAsync(string name, IStateStore store, Settings settings)
+    private static async Task LoadAsync(string name, IStateStore store, Settings settings)
     {
         var load = Stopwatch.StartNew();
         long next = 0;
@@ -96,41 +112,39 @@ public static class StoreBenchmark
             }
         });
         Console.WriteLine($"{name} load: {settings.Users:N0} users in {load.Elapsed.TotalSeconds:F1} s ({settings.Users / load.Elapsed.TotalSeconds:N0} puts/s, batches of 64)");
-
-        double get = await TimedAsync($"{name} Get", settings, async (random, worker) =>
-        {
-            var result = await store.GetAsync(new StateKey("bench", random.NextInt64(settings.Users)));
-            if (result.Status != StoreStatus.Ok)
-                throw new InvalidOperationException($"get: {result.Status} {result.Error}");
-        });
-        double put = await TimedAsync($"{name} Put", settings, async (random, worker) =>
-        {
-            var result = await store.PutAsync(MakeState(random.NextInt64(settings.Users), 2));
-            if (!result.IsOk)
-                throw new InvalidOperationException($"put: {result.Status} {result.Error}");
-        });
-        return (put, get);
     }
 
-    private static async Task<double> TimedAsync(string name, Settings settings, Func<Random, int, Task> operation)
+    private static async Task RunPhaseAsync(string phase, IStateStore store, Settings settings, PhaseResult result, int round)
     {
-        var latencies = new LatencyRecorder(settings.Concurrency);
         var stopAt = Stopwatch.GetTimestamp() + (long)(settings.Seconds * Stopwatch.Frequency);
         var clock = Stopwatch.StartNew();
+        long count = 0;
         await Parallel(settings.Concurrency, async worker =>
         {
-            var random = new Random(worker * 7919 + name.Length);
+            var random = new Random(worker * 7919 + round * 31 + phase.Length);
+            long mine = 0;
             while (Stopwatch.GetTimestamp() < stopAt)
             {
                 long start = Stopwatch.GetTimestamp();
-                await operation(random, worker);
-                latencies.Add(worker, Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                long user = random.NextInt64(settings.Users);
+                if (phase == "Get")
+                {
+                    var read = await store.GetAsync(new StateKey("bench", user));
+                    if (read.Status != StoreStatus.Ok)
+                        throw new InvalidOperationException($"get: {read.Status} {read.Error}");
+                }
+                else
+                {
+                    var write = await store.PutAsync(MakeState(user, round + 1));
+                    if (!write.IsOk)
+                        throw new InvalidOperationException($"put: {write.Status} {write.Error}");
+                }
+                result.Latencies.Add(worker, Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                mine++;
             }
+            Interlocked.Add(ref count, mine);
         });
-        var (count, p50, p99) = latencies.Summary();
-        double rate = count / clock.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {rate:N0} ops/s, p50 {p50 / 1000:F3} ms, p99 {p99 / 1000:F3} ms ({count:N0} ops)"));
-        return rate;
+        result.Add(count, clock.Elapsed.TotalSeconds);
     }
 
     private static Task Parallel(int workers, Func<int, Task> body)
@@ -152,7 +166,28 @@ public static class StoreBenchmark
     private static long DiskMiB(string directory)
         => new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) >> 20;
 
-    private sealed record Settings(long Users, int Concurrency, double Seconds, string Data, string Mode, int Port, int MemoryBits)
+    private sealed class PhaseResult(int workers)
+    {
+        private long _ops;
+        private double _seconds;
+
+        public LatencyRecorder Latencies { get; } = new(workers);
+
+        public List<double> Rates { get; } = [];
+
+        public double Rate => _ops / _seconds;
+
+        public double LastRate => Rates[^1];
+
+        public void Add(long ops, double seconds)
+        {
+            _ops += ops;
+            _seconds += seconds;
+            Rates.Add(ops / seconds);
+        }
+    }
+
+    private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits)
     {
         public static Settings Parse(string[] args)
         {
@@ -163,9 +198,9 @@ public static class StoreBenchmark
             return new Settings(
                 long.Parse(Get("users", "100000"), CultureInfo.InvariantCulture),
                 int.Parse(Get("concurrency", "64"), CultureInfo.InvariantCulture),
-                double.Parse(Get("seconds", "10"), CultureInfo.InvariantCulture),
+                double.Parse(Get("seconds", "5"), CultureInfo.InvariantCulture),
+                int.Parse(Get("rounds", "4"), CultureInfo.InvariantCulture),
                 Get("data", Path.Combine(Path.GetTempPath(), "hiertcn-ssbench")),
-                Get("mode", "both"),
                 int.Parse(Get("port", "18555"), CultureInfo.InvariantCulture),
                 int.Parse(Get("memory-bits", "28"), CultureInfo.InvariantCulture));
         }
