@@ -47,6 +47,9 @@ internal static partial class EngineLog
     [LoggerMessage(14, LogLevel.Error, "Housekeeping failed: {Reason}")]
     public static partial void HousekeepingFailed(ILogger logger, string reason);
 
+    [LoggerMessage(16, LogLevel.Error, "The stored state of {Key} is damaged: {Reason}")]
+    public static partial void StoredStateDamaged(ILogger logger, string key, string reason);
+
     [LoggerMessage(15, LogLevel.Warning, "Skipped a malformed WAL entry at address {Address}: {Reason}")]
     public static partial void WalEntrySkipped(ILogger logger, long address, string reason);
 }
