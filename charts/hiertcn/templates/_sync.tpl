@@ -5,19 +5,18 @@ CURRENT is copied last, to a temporary name, and renamed), so the service, which
 file; snapshots no longer in the bucket are removed only after CURRENT has moved on.
 */}}
 {{- define "hiertcn.syncContainer" -}}
-{{- $v := .ctx.Values -}}
-{{- $remote := trimSuffix "/" $v.artifacts.sync.remote -}}
-{{- $dst := $v.artifacts.mountPath -}}
-image: {{ printf "%s:%s" $v.artifacts.sync.image.repository $v.artifacts.sync.image.tag | quote }}
-imagePullPolicy: {{ $v.artifacts.sync.image.pullPolicy }}
+{{- $remote := trimSuffix "/" .ctx.Values.artifacts.sync.remote -}}
+{{- $dst := .ctx.Values.artifacts.mountPath -}}
+image: {{ printf "%s:%s" .ctx.Values.artifacts.sync.image.repository .ctx.Values.artifacts.sync.image.tag | quote }}
+imagePullPolicy: {{ .ctx.Values.artifacts.sync.image.pullPolicy }}
 securityContext:
-  {{- toYaml $v.securityContext | nindent 2 }}
+  {{- toYaml .ctx.Values.securityContext | nindent 2 }}
 command: ["/bin/sh", "-c"]
 args:
   - |
     set -eu
-    bundles_src="{{ $remote }}/{{ $v.artifacts.bundlesPath }}"; bundles_dst="{{ $dst }}/{{ $v.artifacts.bundlesPath }}"
-    snaps_src="{{ $remote }}/{{ $v.artifacts.snapshotsPath }}"; snaps_dst="{{ $dst }}/{{ $v.artifacts.snapshotsPath }}"
+    bundles_src="{{ $remote }}/{{ .ctx.Values.artifacts.bundlesPath }}"; bundles_dst="{{ $dst }}/{{ .ctx.Values.artifacts.bundlesPath }}"
+    snaps_src="{{ $remote }}/{{ .ctx.Values.artifacts.snapshotsPath }}"; snaps_dst="{{ $dst }}/{{ .ctx.Values.artifacts.snapshotsPath }}"
     sync_once() {
       rclone sync "$bundles_src" "$bundles_dst" --exclude ".*/**" --exclude ".*"
       rclone copy "$snaps_src" "$snaps_dst" --include "*.snap" --immutable
@@ -29,8 +28,8 @@ args:
     sync_once
     {{- else }}
     while true; do
-      sleep {{ $v.artifacts.sync.intervalSeconds }}
-      sync_once || echo "artifacts sync failed; retrying in {{ $v.artifacts.sync.intervalSeconds }} s" >&2
+      sleep {{ .ctx.Values.artifacts.sync.intervalSeconds }}
+      sync_once || echo "artifacts sync failed; retrying in {{ .ctx.Values.artifacts.sync.intervalSeconds }} s" >&2
     done
     {{- end }}
 env:
@@ -40,13 +39,13 @@ env:
     value: /tmp/rclone.conf
   - name: RCLONE_CACHE_DIR
     value: /tmp/rclone-cache
-{{- with $v.artifacts.sync.configSecret }}
+{{- with .ctx.Values.artifacts.sync.configSecret }}
 envFrom:
   - secretRef:
       name: {{ . }}
 {{- end }}
 resources:
-  {{- toYaml $v.artifacts.sync.resources | nindent 2 }}
+  {{- toYaml .ctx.Values.artifacts.sync.resources | nindent 2 }}
 volumeMounts:
   - name: tmp
     mountPath: /tmp
