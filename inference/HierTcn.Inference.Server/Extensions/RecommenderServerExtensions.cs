@@ -1,0 +1,86 @@
+using HierTcn.Inference.Server.Internal;
+using HierTcn.Inference.Server.Services;
+using HierTcn.StateStore;
+using HierTcn.StateStore.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace HierTcn.Inference.Server.Extensions;
+
+/// <summary>Registrations of the recommendation server.</summary>
+public static class RecommenderServerExtensions
+{
+    /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", and "StateStore" or
+    /// "StateStoreClient" by mode), registers the engine host, gRPC with the message size cap, health checks,
+    /// reflection and the metrics endpoint. Kestrel endpoints speak HTTP/2 only (cleartext gRPC needs it).</summary>
+    public static WebApplicationBuilder AddRecommenderServer(this WebApplicationBuilder builder)
+    {
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        var services = builder.Services;
+        var server = builder.Configuration.GetSection(RecommenderServerOptions.Section).Get<RecommenderServerOptions>() ?? new RecommenderServerOptions();
+        services.AddOptions<RecommenderOptions>().BindConfiguration("Recommender").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RecommenderOptions>>(new ListValidator<RecommenderOptions>("Recommender", o => o.Validate()));
+        services.AddOptions<RecommenderServerOptions>().BindConfiguration(RecommenderServerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RecommenderServerOptions>>(new ListValidator<RecommenderServerOptions>("", o => o.Validate()));
+        if (server.StateStoreMode == "Remote")
+        {
+            services.AddOptions<RemoteStateStoreOptions>().BindConfiguration("StateStoreClient").ValidateOnStart();
+            services.AddSingleton<IValidateOptions<RemoteStateStoreOptions>>(new ListValidator<RemoteStateStoreOptions>("StateStoreClient", o => o.Validate()));
+        }
+        else
+        {
+            services.AddOptions<StateStoreOptions>().BindConfiguration("StateStore").ValidateOnStart();
+            services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ListValidator<StateStoreOptions>("StateStore", o => o.Validate()));
+        }
+        services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = server.MaxMessageBytes);
+        services.AddGrpcReflection();
+        services.AddSingleton<PrometheusMetrics>();
+        services.AddSingleton<EngineHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("recommender");
+        if (server.MetricsPort > 0)
+            services.AddMetricServer(metrics => { metrics.Hostname = server.MetricsHostname; metrics.Port = (ushort)server.MetricsPort; });
+        return builder;
+    }
+
+    /// <summary>Maps the Recommender, health and reflection services.</summary>
+    public static WebApplication MapRecommenderServer(this WebApplication app)
+    {
+        app.MapGrpcService<RecommenderService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    /// <summary>The running engine (after the host started): for hot swap, backfill and tests.</summary>
+    public static RecommenderEngine GetRecommenderEngine(this IServiceProvider services) => services.GetRequiredService<EngineHost>().Engine;
+
+    /// <summary>Runs the server; a configuration or model problem at start is printed as one clear message (no stack
+    /// trace) and exits with code 2.</summary>
+    public static async Task<int> RunRecommenderServerAsync(this WebApplication app)
+    {
+        try
+        {
+            await app.RunAsync().ConfigureAwait(false);
+            return 0;
+        }
+        catch (Exception e) when (e is OptionsValidationException or ArgumentException or InvalidDataException or IOException
+            or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"hiertcn-inference: cannot start: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    private sealed class ListValidator<T>(string section, Func<T, IReadOnlyList<string>> validate) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options)
+        {
+            var errors = validate(options);
+            return errors.Count == 0
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail(errors.Select(e => section.Length == 0 || e.StartsWith(section, StringComparison.Ordinal) ? e : $"{section}:{e}"));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using HierTcn.StateStore;
+using HierTcn.StateStore.Client;
+using Microsoft.Extensions.Options;
+
+namespace HierTcn.Inference.Server.Internal;
+
+/// <summary>Opens the state store and starts the engine (every model version loaded and checked) before the server
+/// accepts calls; applies changed model arms from configuration (hot swap); disposes both on shutdown.</summary>
+internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender, IOptions<RecommenderServerOptions> server,
+    IServiceProvider services, ILoggerFactory loggerFactory, PrometheusMetrics metrics, ILogger<EngineHost> log) : IHostedService
+{
+    private IStateStore? _store;
+    private IDisposable? _watch;
+    private string _arms = "";
+
+    /// <summary>The engine once started.</summary>
+    public RecommenderEngine Engine { get; private set; } = null!;
+
+    public bool IsReady => Engine is not null;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = recommender.CurrentValue;
+        if (server.Value.StateStoreMode == "Remote")
+        {
+            _store = new RemoteStateStore(services.GetRequiredService<IOptions<RemoteStateStoreOptions>>().Value);
+        }
+        else
+        {
+            _store = await EmbeddedStateStore.OpenAsync(services.GetRequiredService<IOptions<StateStoreOptions>>().Value, loggerFactory,
+                cancellationToken).ConfigureAwait(false);
+        }
+        Engine = RecommenderEngine.Start(options, _store, metrics, loggerFactory);
+        _arms = Describe(options.Models);
+        _watch = recommender.OnChange(o => _ = ApplyArmsAsync(o));
+        ServerLog.Ready(log, string.Join(", ", Engine.Versions.Select(v => $"{v} ({Engine.ProviderOf(v)})")), server.Value.StateStoreMode,
+            server.Value.MetricsPort);
+    }
+
+    private async Task ApplyArmsAsync(RecommenderOptions options)
+    {
+        string arms = Describe(options.Models);
+        if (arms == _arms)
+        {
+            return;
+        }
+        ServerLog.ArmsChanging(log, arms);
+        try
+        {
+            await Engine.ApplyArmsAsync([.. options.Models]).ConfigureAwait(false);
+            _arms = arms;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
+        {
+            ServerLog.ArmsRejected(log, e.Message);
+        }
+    }
+
+    private static string Describe(IEnumerable<ModelArmOptions> arms) =>
+        string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}@{a.SnapshotsDirectory}"));
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _watch?.Dispose();
+        if (Engine is not null)
+            await Engine.DisposeAsync().ConfigureAwait(false);
+        if (_store is not null)
+            await _store.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,88 @@
+using Prometheus;
+
+namespace HierTcn.Inference.Server.Internal;
+
+/// <summary>The service's Prometheus metrics (all prefixed hiertcn_inference_): call latency by method and model
+/// version, calls by method and gRPC status code, batch sizes and expiries, queue depth, ONNX Runtime time per graph
+/// role, state store time, events by outcome, and one info series per loaded version naming its execution provider and
+/// snapshot.</summary>
+internal sealed class PrometheusMetrics : IRecommenderMetrics
+{
+    private static readonly Histogram CallLatency = Metrics.CreateHistogram(
+        "hiertcn_inference_call_duration_seconds", "Latency of gRPC calls by method and model version.",
+        new HistogramConfiguration { LabelNames = ["method", "model_version"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 18) });
+
+    private static readonly Counter Calls = Metrics.CreateCounter(
+        "hiertcn_inference_calls_total", "gRPC calls by method and status code (OK, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...).",
+        new CounterConfiguration { LabelNames = ["method", "code"] });
+
+    private static readonly Histogram BatchSize = Metrics.CreateHistogram(
+        "hiertcn_inference_batch_size", "Requests per Recommend batch, by model version.",
+        new HistogramConfiguration { LabelNames = ["model_version"], Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+
+    private static readonly Counter Expired = Metrics.CreateCounter(
+        "hiertcn_inference_expired_total", "Requests dropped uncomputed because their deadline passed in the queue.",
+        new CounterConfiguration { LabelNames = ["model_version"] });
+
+    private static readonly Gauge QueueDepth = Metrics.CreateGauge(
+        "hiertcn_inference_queue_depth", "Requests waiting in a model version's batch queue.",
+        new GaugeConfiguration { LabelNames = ["model_version"] });
+
+    private static readonly Histogram OnnxSeconds = Metrics.CreateHistogram(
+        "hiertcn_inference_onnx_run_seconds", "ONNX Runtime time per run, by model version and graph role (embed, update).",
+        new HistogramConfiguration { LabelNames = ["model_version", "role"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 18) });
+
+    private static readonly Histogram StoreSeconds = Metrics.CreateHistogram(
+        "hiertcn_inference_state_store_seconds", "State store time per operation (get, cas).",
+        new HistogramConfiguration { LabelNames = ["operation"], Buckets = Histogram.ExponentialBuckets(0.00002, 2, 18) });
+
+    private static readonly Counter Events = Metrics.CreateCounter(
+        "hiertcn_inference_events_total", "Observed events by outcome (applied, duplicate, late, unknown_item).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
+    private static readonly Gauge ModelInfo = Metrics.CreateGauge(
+        "hiertcn_inference_model_info", "1 per loaded model version, labelled with its execution provider and item snapshot version.",
+        new GaugeConfiguration { LabelNames = ["model_version", "provider", "snapshot_version"] });
+
+    private readonly Lock _gate = new();
+    private List<(string, string, string)> _loaded = [];
+
+    public void Batch(string modelVersion, int size, int expired, int queueDepth)
+    {
+        if (size > 0)
+            BatchSize.WithLabels(modelVersion).Observe(size);
+        if (expired > 0)
+            Expired.WithLabels(modelVersion).Inc(expired);
+        QueueDepth.WithLabels(modelVersion).Set(queueDepth);
+    }
+
+    public void OnnxRun(string modelVersion, string role, double seconds) => OnnxSeconds.WithLabels(modelVersion, role).Observe(seconds);
+
+    public void StateStore(string operation, double seconds) => StoreSeconds.WithLabels(operation).Observe(seconds);
+
+    public void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions)
+    {
+        lock (_gate)
+        {
+            foreach (var old in _loaded)
+                ModelInfo.RemoveLabelled(old.Item1, old.Item2, old.Item3);
+            _loaded = [.. versions];
+            foreach (var (v, p, s) in versions)
+                ModelInfo.WithLabels(v, p, s).Set(1);
+        }
+    }
+
+    public static void Call(string method, string modelVersion, string code, double seconds)
+    {
+        Calls.WithLabels(method, code).Inc();
+        CallLatency.WithLabels(method, modelVersion.Length == 0 ? "none" : modelVersion).Observe(seconds);
+    }
+
+    public static void ObservedEvents(ObserveSummary s)
+    {
+        Events.WithLabels("applied").Inc(s.Applied);
+        Events.WithLabels("duplicate").Inc(s.Duplicates);
+        Events.WithLabels("late").Inc(s.Late);
+        Events.WithLabels("unknown_item").Inc(s.UnknownItems);
+    }
+}

@@ -1,0 +1,49 @@
+namespace HierTcn.Inference.Server;
+
+/// <summary>Server settings (section "RecommenderServer"). The engine's settings are the "Recommender" section
+/// (<see cref="RecommenderOptions"/>); the embedded store's the "StateStore" section
+/// (<see cref="HierTcn.StateStore.StateStoreOptions"/>); the remote shards' the "StateStoreClient" section
+/// (<see cref="HierTcn.StateStore.Client.RemoteStateStoreOptions"/>).</summary>
+public sealed class RecommenderServerOptions
+{
+    public const string Section = "RecommenderServer";
+
+    /// <summary>"Embedded" (default: the FASTER engine in-process, data in StateStore:DataDirectory) or "Remote"
+    /// (gRPC shards listed in StateStoreClient:Shards).</summary>
+    public string StateStoreMode { get; set; } = "Embedded";
+
+    /// <summary>Port of the Prometheus /metrics endpoint (HTTP/1.1; the gRPC port speaks cleartext HTTP/2 only).
+    /// Default 9465; 0 disables it.</summary>
+    public int MetricsPort { get; set; } = 9465;
+
+    /// <summary>Interface the metrics endpoint binds. Default "+" (all); tests use 127.0.0.1.</summary>
+    public string MetricsHostname { get; set; } = "+";
+
+    /// <summary>Largest gRPC message received, bytes; a larger one is refused with RESOURCE_EXHAUSTED. Default 4 MiB
+    /// (10,000 candidate ids take about 100 KB).</summary>
+    public int MaxMessageBytes { get; set; } = 4 << 20;
+
+    /// <summary>Deadline applied to a Recommend or GetUserEmbedding call that sets none, ms. Default 1000.</summary>
+    public int DefaultDeadlineMs { get; set; } = 1000;
+
+    /// <summary>Events a stream applies per engine call. Default 512.</summary>
+    public int StreamChunk { get; set; } = 512;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (StateStoreMode is not ("Embedded" or "Remote"))
+            errors.Add($"{Section}:StateStoreMode is '{StateStoreMode}'; use Embedded or Remote");
+        if (MetricsPort is < 0 or > 65535)
+            errors.Add($"{Section}:MetricsPort is {MetricsPort}; allowed 0..65535");
+        if (string.IsNullOrWhiteSpace(MetricsHostname))
+            errors.Add($"{Section}:MetricsHostname is empty");
+        if (MaxMessageBytes < 1 << 16)
+            errors.Add($"{Section}:MaxMessageBytes is {MaxMessageBytes}; at least 65536");
+        if (DefaultDeadlineMs < 1)
+            errors.Add($"{Section}:DefaultDeadlineMs is {DefaultDeadlineMs}; at least 1");
+        if (StreamChunk < 1)
+            errors.Add($"{Section}:StreamChunk is {StreamChunk}; at least 1");
+        return errors;
+    }
+}

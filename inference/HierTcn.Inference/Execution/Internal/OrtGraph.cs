@@ -1,0 +1,113 @@
+using HierTcn.Formats.Bundles;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace HierTcn.Inference.Execution.Internal;
+
+/// <summary>
+/// One ONNX graph of a bundle on an <see cref="InferenceSession"/> (thread-safe <c>Run</c>, shared by all callers),
+/// checked at load: ONNX Runtime's own view of the inputs and outputs must be the manifest's.
+/// </summary>
+internal sealed class OrtGraph : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string[] _outputNames;
+
+    private OrtGraph(InferenceSession session, string path, string provider)
+    {
+        _session = session;
+        Path = path;
+        Provider = provider;
+        _outputNames = [.. session.OutputNames];
+    }
+
+    public string Path { get; }
+
+    /// <summary>The execution provider the session runs on (<see cref="ExecutionProviders"/>).</summary>
+    public string Provider { get; }
+
+    /// <summary>Creates the session for <paramref name="spec"/>. With <paramref name="cuda"/> the CUDA provider is
+    /// appended; when that throws (no driver, no CUDA libraries), the CPU session is used and
+    /// <paramref name="fallbackReason"/> says why.</summary>
+    /// <exception cref="InvalidDataException">ONNX Runtime's view of the graph differs from the manifest.</exception>
+    public static OrtGraph Load(string path, GraphSpec spec, RecommenderOptions options, out string? fallbackReason)
+    {
+        fallbackReason = null;
+        InferenceSession? session = null;
+        string provider = ExecutionProviders.Cpu;
+        if (options.UseCuda)
+        {
+            try
+            {
+                using var cudaOptions = NewOptions(options);
+                cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                session = new InferenceSession(path, cudaOptions);
+                provider = ExecutionProviders.Cuda;
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                fallbackReason = e.Message;
+            }
+        }
+        if (session is null)
+        {
+            using var cpuOptions = NewOptions(options);
+            session = new InferenceSession(path, cpuOptions);
+        }
+        try
+        {
+            Check(path, "inputs", spec.Inputs, session.InputMetadata, session.InputNames);
+            Check(path, "outputs", spec.Outputs, session.OutputMetadata, session.OutputNames);
+            return new OrtGraph(session, path, provider);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    private static SessionOptions NewOptions(RecommenderOptions options) => new()
+    {
+        IntraOpNumThreads = options.IntraOpThreads,
+        InterOpNumThreads = options.InterOpThreads,
+        ExecutionMode = options.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+    };
+
+    private static void Check(string path, string kind, IReadOnlyList<TensorSpec> expected,
+        IReadOnlyDictionary<string, NodeMetadata> metadata, IReadOnlyList<string> order)
+    {
+        var found = order.Select(name => Describe(name, metadata[name])).ToList();
+        var want = expected.Select(Describe).ToList();
+        if (!found.SequenceEqual(want, StringComparer.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: ONNX Runtime sees {kind} {string.Join("; ", found)}; the manifest "
+                + $"declares {string.Join("; ", want)}");
+        }
+    }
+
+    private static string Describe(TensorSpec spec) =>
+        $"{spec.Name}: {spec.ElementType}[{string.Join(", ", spec.Shape.Select(d => d.IsDynamic ? "?" : d.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
+
+    private static string Describe(string name, NodeMetadata m)
+    {
+        string type = m.ElementDataType switch
+        {
+            TensorElementType.Float => TensorSpec.Float32,
+            TensorElementType.Int64 => TensorSpec.Int64,
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        return $"{name}: {type}[{string.Join(", ", m.Dimensions.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
+    }
+
+    /// <summary>Runs with the given named inputs (the caller owns and disposes them); returns the outputs in the
+    /// graph's order, owned by the caller.</summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs)
+    {
+        using var runOptions = new RunOptions();
+        return _session.Run(runOptions, inputNames, inputs, _outputNames);
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,18 @@
+namespace HierTcn.Inference;
+
+/// <summary>Where the engine reports what it measures; the server implements it with Prometheus. Implementations are
+/// called concurrently and must be thread-safe and cheap.</summary>
+public interface IRecommenderMetrics
+{
+    /// <summary>One Recommend batch of a model version ran: its size, requests dropped as expired, queue depth.</summary>
+    void Batch(string modelVersion, int size, int expired, int queueDepth);
+
+    /// <summary>One ONNX Runtime run of a graph role (embed, update) took <paramref name="seconds"/>.</summary>
+    void OnnxRun(string modelVersion, string role, double seconds);
+
+    /// <summary>One state store operation (get, cas) took <paramref name="seconds"/>.</summary>
+    void StateStore(string operation, double seconds);
+
+    /// <summary>The set of loaded versions changed: each with its execution provider and snapshot version.</summary>
+    void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions);
+}

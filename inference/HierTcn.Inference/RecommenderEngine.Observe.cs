@@ -1,0 +1,228 @@
+using HierTcn.Formats.State;
+using HierTcn.Inference.Internal;
+using HierTcn.Inference.Sessions;
+using HierTcn.StateStore;
+
+namespace HierTcn.Inference;
+
+public sealed partial class RecommenderEngine
+{
+    /// <summary>
+    /// Applies events to their users' states (<see cref="SessionLogic"/>): exactly once by event id, in time order
+    /// per user, late ones dropped. Malformed events (empty or long event id, timestamp out of range, unknown forced
+    /// version) fail the whole call with <see cref="ServeStatus.InvalidArgument"/> naming the first one, before
+    /// anything is applied. Users are written with compare-and-swap, so concurrent writers (other threads, other
+    /// processes sharing the store) never lose an event; a call answered <see cref="ServeStatus.Unavailable"/> can
+    /// be retried whole.
+    /// </summary>
+    public async Task<ObserveSummary> ObserveAsync(IReadOnlyList<ObservedEvent> events, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Count > _options.MaxEventsPerCall)
+        {
+            return ObserveSummary.Fail(ServeStatus.InvalidArgument, $"events has {events.Count} entries; at most {_options.MaxEventsPerCall} per call");
+        }
+        var registry = _registry;
+        var groups = new Dictionary<(string Version, long User), List<ObservedEvent>>();
+        for (int i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            string? problem = string.IsNullOrEmpty(e.EventId) ? "event_id is empty; every event needs a unique id (retries reuse it)"
+                : e.EventId.Length > _options.MaxEventIdLength ? $"event_id has {e.EventId.Length} characters; at most {_options.MaxEventIdLength}"
+                : CheckTimestamp(e.TimestampMs);
+            if (problem is null && !string.IsNullOrEmpty(e.ModelVersion) && !registry.Models.ContainsKey(e.ModelVersion))
+            {
+                problem = $"model_version \"{e.ModelVersion}\" is not loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";
+            }
+            if (problem is not null)
+            {
+                return ObserveSummary.Fail(ServeStatus.InvalidArgument, $"events[{i}] (user {e.UserId}): {problem}; nothing was applied");
+            }
+            string version = string.IsNullOrEmpty(e.ModelVersion) ? registry.Router.Assign(e.UserId) : e.ModelVersion;
+            if (!groups.TryGetValue((version, e.UserId), out var list))
+            {
+                groups[(version, e.UserId)] = list = [];
+            }
+            list.Add(e);
+        }
+        int applied = 0, duplicates = 0, late = 0, unknown = 0;
+        string? failure = null;
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (group, ct) =>
+            {
+                var (counts, error) = await ApplyUserAsync(group.Key.Version, group.Key.User, group.Value, ct).ConfigureAwait(false);
+                Interlocked.Add(ref applied, counts.Applied);
+                Interlocked.Add(ref duplicates, counts.Duplicates);
+                Interlocked.Add(ref late, counts.Late);
+                Interlocked.Add(ref unknown, counts.UnknownItems);
+                if (error is not null)
+                {
+                    Interlocked.CompareExchange(ref failure, error, null);
+                }
+            }).ConfigureAwait(false);
+        return failure is null
+            ? new ObserveSummary(ServeStatus.Ok, null, applied, duplicates, late, unknown)
+            : new ObserveSummary(ServeStatus.Unavailable, failure + "; the call is safe to retry (events apply once)", applied, duplicates, late, unknown);
+    }
+
+    private async Task<(SessionLogic.Counts Counts, string? Error)> ApplyUserAsync(string version, long userId, List<ObservedEvent> events,
+        CancellationToken cancellationToken)
+    {
+        var model = Acquire(version, userId, out _, out string? error);
+        if (model is null)
+        {
+            return (default, error);
+        }
+        var gate = LockOf(version, userId);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = model.AcquireSnapshot();
+        try
+        {
+            for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
+            {
+                var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
+                if (read.Status is not (StoreStatus.Ok or StoreStatus.NotFound))
+                {
+                    EngineLog.StoreFailed(_log, "get", userId, version, read.Status.ToString(), read.Error);
+                    return (default, $"state store: {read.Status}: {read.Error}");
+                }
+                var state = read.State ?? NewState(model, userId);
+                ulong expected = read.State?.Version ?? 0;
+                var counts = SessionLogic.Apply(state, events, snapshot.Snapshot, model.Rule, model.SessionCapacity, model.CloseSession);
+                if (counts.Applied == 0)
+                {
+                    return (counts, null);
+                }
+                var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
+                if (write.IsOk)
+                {
+                    return (counts, null);
+                }
+                if (write.Status != StoreStatus.VersionMismatch)
+                {
+                    EngineLog.StoreFailed(_log, "cas", userId, version, write.Status.ToString(), write.Error);
+                    return (default, $"state store: {write.Status}: {write.Error}");
+                }
+            }
+            return (default, $"user {userId}: the state kept changing under {_options.MaxStateWriteAttempts} write attempts");
+        }
+        finally
+        {
+            snapshot.Release();
+            gate.Release();
+            model.Release();
+        }
+    }
+
+    /// <summary>Closes the user's open session now: the update graph on its MEAN, the new state stored.</summary>
+    public async Task<EndSessionOutcome> EndSessionAsync(long userId, string? modelVersion, CancellationToken cancellationToken = default)
+    {
+        var model = Acquire(modelVersion, userId, out string version, out string? error);
+        if (model is null)
+        {
+            return new EndSessionOutcome(ServeStatus.InvalidArgument, error, false, "");
+        }
+        var gate = LockOf(version, userId);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
+            {
+                var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
+                if (read.Status == StoreStatus.NotFound)
+                {
+                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+                }
+                if (read.Status != StoreStatus.Ok)
+                {
+                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", false, version);
+                }
+                var state = read.State!;
+                ulong expected = state.Version;
+                if (!SessionLogic.Close(state, model.CloseSession))
+                {
+                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+                }
+                var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
+                if (write.IsOk)
+                {
+                    return new EndSessionOutcome(ServeStatus.Ok, null, true, version);
+                }
+                if (write.Status != StoreStatus.VersionMismatch)
+                {
+                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {write.Status}: {write.Error}", false, version);
+                }
+            }
+            return new EndSessionOutcome(ServeStatus.Unavailable, "the state kept changing; retry", false, version);
+        }
+        finally
+        {
+            gate.Release();
+            model.Release();
+        }
+    }
+
+    /// <summary>
+    /// Seeds <paramref name="targetVersion"/>'s states from <paramref name="sourceVersion"/>'s stored ones, for users
+    /// moving to a new version: the target starts from its learned user start, then replays the source's stored
+    /// open session (its items, embedded with the target's snapshot), last event time and remembered event ids (so
+    /// retries stay exactly-once across the move). Closed sessions live only inside the source's hidden state, which
+    /// another model cannot read. Users who already have a target state are left alone.
+    /// </summary>
+    /// <exception cref="ArgumentException">A version is not loaded.</exception>
+    public async Task<BackfillReport> BackfillAsync(string sourceVersion, string targetVersion, IReadOnlyList<long> userIds,
+        CancellationToken cancellationToken = default)
+    {
+        var registry = _registry;
+        if (!registry.Models.ContainsKey(sourceVersion) || !registry.Models.ContainsKey(targetVersion))
+        {
+            throw new ArgumentException($"backfill needs both versions loaded; loaded: {string.Join(", ", registry.Models.Keys)}");
+        }
+        var model = Acquire(targetVersion, 0, out _, out _)!;
+        var snapshot = model.AcquireSnapshot();
+        int copied = 0, missing = 0, present = 0;
+        try
+        {
+            foreach (long user in userIds)
+            {
+                var source = await ReadStateAsync(new StateKey(sourceVersion, user), cancellationToken).ConfigureAwait(false);
+                if (source.Status != StoreStatus.Ok)
+                {
+                    missing++;
+                    continue;
+                }
+                var s = source.State!;
+                var target = NewState(model, user);
+                foreach (long item in s.SessionItems)
+                {
+                    if (snapshot.Snapshot.TryGetRow(item, out int row))
+                    {
+                        target.AppendSessionItem(item, snapshot.Snapshot.Row(row), model.SessionCapacity);
+                    }
+                }
+                target.LastEventMs = s.LastEventMs;
+                target.RecentEventIds = [.. s.RecentEventIds];
+                var write = await SwapStateAsync(target, 0, cancellationToken).ConfigureAwait(false);
+                if (write.IsOk)
+                {
+                    copied++;
+                }
+                else if (write.Status == StoreStatus.VersionMismatch)
+                {
+                    present++;
+                }
+                else
+                {
+                    throw new IOException($"state store refused the backfilled state of user {user}: {write.Status} {write.Error}");
+                }
+            }
+        }
+        finally
+        {
+            snapshot.Release();
+            model.Release();
+        }
+        EngineLog.Backfilled(_log, targetVersion, sourceVersion, userIds.Count, copied, missing);
+        return new BackfillReport(copied, missing, present);
+    }
+}

@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using HierTcn.Formats.State;
+using HierTcn.Inference.Internal;
+using HierTcn.Inference.Routing;
+using HierTcn.StateStore;
+using HierTcn.StateStore.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HierTcn.Inference;
+
+/// <summary>
+/// The recommendation engine behind the gRPC service: the loaded model versions (each with its ONNX Runtime
+/// sessions, item snapshot and Recommend batcher), the sticky A/B router, the session logic over the state store,
+/// hot swap of snapshots and model versions. Thread-safe; every method may be called concurrently.
+/// Expected failures come back as <see cref="ServeStatus"/> values with a message, never as exceptions.
+/// </summary>
+public sealed partial class RecommenderEngine : IAsyncDisposable
+{
+    private const int LockStripes = 1024;
+
+    private readonly RecommenderOptions _options;
+    private readonly IStateStore _store;
+    private readonly IRecommenderMetrics? _metrics;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _swap = new(1, 1);
+    private readonly SemaphoreSlim[] _userLocks;
+    private readonly Timer? _poll;
+    private volatile Registry _registry;
+    private int _disposed;
+
+    private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms);
+
+    private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, Registry registry)
+    {
+        _options = options;
+        _store = store;
+        _metrics = metrics;
+        _log = log;
+        _registry = registry;
+        _userLocks = new SemaphoreSlim[LockStripes];
+        for (int i = 0; i < LockStripes; i++)
+        {
+            _userLocks[i] = new SemaphoreSlim(1, 1);
+        }
+        if (options.SnapshotPollInterval > TimeSpan.Zero)
+        {
+            _poll = new Timer(_ => _ = RefreshSnapshotsAsync(), null, options.SnapshotPollInterval, options.SnapshotPollInterval);
+        }
+    }
+
+    /// <summary>Loads every configured model version (bundle checked, ONNX sessions created, snapshot mapped).</summary>
+    /// <exception cref="ArgumentException">Invalid options; the message lists every problem.</exception>
+    /// <exception cref="InvalidDataException">A bundle or snapshot is unusable; the message names the file and the problem.</exception>
+    /// <exception cref="DirectoryNotFoundException">A bundle directory is missing.</exception>
+    public static RecommenderEngine Start(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics = null,
+        ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid recommender options: " + string.Join("; ", errors));
+        }
+        var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
+        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, out _);
+        var engine = new RecommenderEngine(options, store, metrics, log, registry);
+        engine.ReportLoaded();
+        return engine;
+    }
+
+    /// <summary>The options the engine runs with.</summary>
+    public RecommenderOptions Options => _options;
+
+    /// <summary>The loaded model versions.</summary>
+    public IReadOnlyList<string> Versions => [.. _registry.Models.Keys];
+
+    /// <summary>The version user <paramref name="userId"/> is assigned to by the current A/B arms.</summary>
+    public string AssignedVersion(long userId) => _registry.Router.Assign(userId);
+
+    /// <summary>The execution provider of <paramref name="version"/>'s sessions, or null when it is not loaded.</summary>
+    public string? ProviderOf(string version) => _registry.Models.TryGetValue(version, out var m) ? m.Provider : null;
+
+    /// <summary>The snapshot version <paramref name="version"/> currently scores against, or null.</summary>
+    public string? SnapshotOf(string version) => _registry.Models.TryGetValue(version, out var m) ? m.CurrentSnapshot.Version : null;
+
+    /// <summary>Requests queued for <paramref name="version"/>'s batcher (0 when not loaded).</summary>
+    public int QueueDepth(string version) => _registry.Models.TryGetValue(version, out var m) ? m.Batcher.QueueDepth : 0;
+
+    /// <summary>
+    /// Hot swap of model versions: loads the versions of <paramref name="arms"/> not loaded yet, then switches the
+    /// A/B router and the set of served versions at once; versions no longer listed are retired and released when
+    /// their in-flight requests finish. Requests never fail because of a swap. On a load error nothing changes.
+    /// </summary>
+    /// <exception cref="ArgumentException">Invalid arms.</exception>
+    /// <exception cref="InvalidDataException">A new bundle or its snapshot is unusable.</exception>
+    public async Task ApplyArmsAsync(IReadOnlyList<ModelArmOptions> arms, CancellationToken cancellationToken = default)
+    {
+        var check = new RecommenderOptions
+        {
+            BundlesDirectory = _options.BundlesDirectory,
+            SnapshotsDirectory = _options.SnapshotsDirectory,
+            Models = [.. arms],
+        }.Validate();
+        if (check.Count > 0)
+        {
+            throw new ArgumentException("invalid model arms: " + string.Join("; ", check));
+        }
+        await _swap.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var old = _registry;
+            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, out var removed);
+            _registry = next;
+            foreach (var model in removed)
+            {
+                EngineLog.ModelRetired(_log, model.Version, model.Batcher.QueueDepth.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                model.Retire();
+            }
+            ReportLoaded();
+        }
+        finally
+        {
+            _swap.Release();
+        }
+    }
+
+    /// <summary>Follows every loaded version's snapshot <c>CURRENT</c> pointer and swaps in new snapshots; returns
+    /// how many were swapped. A bad new snapshot is logged and the current one kept.</summary>
+    public async Task<int> RefreshSnapshotsAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || !await _swap.WaitAsync(0).ConfigureAwait(false))
+        {
+            return 0;
+        }
+        try
+        {
+            int swapped = 0;
+            foreach (var model in _registry.Models.Values)
+            {
+                try
+                {
+                    if (model.RefreshSnapshot())
+                    {
+                        swapped++;
+                    }
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    EngineLog.SnapshotRefreshFailed(_log, model.Version, model.CurrentSnapshot.Version, e.Message);
+                }
+            }
+            if (swapped > 0)
+            {
+                ReportLoaded();
+            }
+            return swapped;
+        }
+        finally
+        {
+            _swap.Release();
+        }
+    }
+
+    private static Registry BuildRegistry(RecommenderOptions options, IReadOnlyList<ModelArmOptions> arms,
+        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, out List<ServedModel> removed)
+    {
+        var router = new VersionRouter(options.ExperimentSalt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
+        var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
+        var fresh = new List<ServedModel>();
+        try
+        {
+            foreach (var arm in arms)
+            {
+                if (loaded.TryGetValue(arm.Version, out var existing))
+                {
+                    models[arm.Version] = existing;
+                    continue;
+                }
+                string snapshots = string.IsNullOrWhiteSpace(arm.SnapshotsDirectory) ? options.SnapshotsDirectory : arm.SnapshotsDirectory;
+                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log);
+                fresh.Add(model);
+                models[arm.Version] = model;
+            }
+        }
+        catch
+        {
+            fresh.ForEach(m => m.Retire());
+            throw;
+        }
+        removed = [.. loaded.Values.Where(m => !models.ContainsKey(m.Version))];
+        EngineLog.ArmsApplied(log, string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}")), options.ExperimentSalt);
+        return new Registry(models, router, [.. arms]);
+    }
+
+    private void ReportLoaded() =>
+        _metrics?.Loaded([.. _registry.Models.Values.Select(m => (m.Version, m.Provider, m.CurrentSnapshot.Version))]);
+
+    /// <summary>A reference to the model a request runs on: the forced version, or the user's A/B assignment.</summary>
+    private ServedModel? Acquire(string? forced, long userId, out string version, out string? error)
+    {
+        while (true)
+        {
+            var registry = _registry;
+            version = string.IsNullOrEmpty(forced) ? registry.Router.Assign(userId) : forced;
+            if (!registry.Models.TryGetValue(version, out var model))
+            {
+                error = $"model_version \"{forced}\" is not loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";
+                return null;
+            }
+            if (model.TryAcquire())
+            {
+                error = null;
+                return model;
+            }
+        }
+    }
+
+    private async ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics?.StateStore("get", Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+    }
+
+    private async ValueTask<WriteResult> SwapStateAsync(UserState state, ulong expected, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await _store.CompareAndSwapAsync(state, expected, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics?.StateStore("cas", Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+    }
+
+    private static UserState NewState(ServedModel model, long userId) =>
+        new(model.Version, userId, model.StateSize, model.Dim) { HiddenState = model.UserStart.ToArray() };
+
+    private SemaphoreSlim LockOf(string version, long userId) =>
+        _userLocks[(int)(new StateKey(version, userId).StableHash % LockStripes)];
+
+    private long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Null when <paramref name="timestampMs"/> is acceptable, else the problem.</summary>
+    private string? CheckTimestamp(long timestampMs)
+    {
+        if (timestampMs < _options.MinTimestampMs)
+        {
+            return $"timestamp_ms {timestampMs} is before {DateTimeOffset.FromUnixTimeMilliseconds(_options.MinTimestampMs):yyyy-MM-dd} "
+                + "(MinTimestampMs); timestamps are milliseconds since the Unix epoch";
+        }
+        long limit = Now() + _options.MaxFutureSkewMs;
+        if (timestampMs > limit)
+        {
+            return $"timestamp_ms {timestampMs} is more than {_options.MaxFutureSkewMs} ms ahead of the server clock (MaxFutureSkewMs); "
+                + "timestamps are milliseconds since the Unix epoch";
+        }
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_poll is not null)
+        {
+            await _poll.DisposeAsync().ConfigureAwait(false);
+        }
+        await _swap.WaitAsync().ConfigureAwait(false);
+        foreach (var model in _registry.Models.Values)
+        {
+            model.Retire();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using HierTcn.Inference.Batching;
+
+namespace HierTcn.Inference;
+
+/// <summary>
+/// Configuration of a <see cref="RecommenderEngine"/>. Every default is the value used when the property is not
+/// set; <see cref="Validate"/> lists every problem at once.
+/// </summary>
+public sealed class RecommenderOptions
+{
+    /// <summary>Parent directory of the model bundles (<c>BUNDLES/VERSION/manifest.json</c>). Required.</summary>
+    public string BundlesDirectory { get; set; } = "";
+
+    /// <summary>Item snapshot directory whose <c>CURRENT</c> pointer names the snapshot every model scores against,
+    /// unless an arm names its own. Required.</summary>
+    public string SnapshotsDirectory { get; set; } = "";
+
+    /// <summary>The model versions served and their A/B weights (arms, in order). At least one.</summary>
+    public IList<ModelArmOptions> Models { get; set; } = [];
+
+    /// <summary>Salt of the sticky A/B assignment; changing it reshuffles users between arms. Default "hiertcn-ab".</summary>
+    public string ExperimentSalt { get; set; } = "hiertcn-ab";
+
+    /// <summary>Try ONNX Runtime's CUDA execution provider; when it cannot be appended the CPU provider is used and
+    /// the fallback logged. Default false (CPU).</summary>
+    public bool UseCuda { get; set; }
+
+    /// <summary>CUDA device ordinal when <see cref="UseCuda"/>. Default 0.</summary>
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads per session. Default 1 (the batcher's workers are the parallelism).</summary>
+    public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>ONNX Runtime inter-op threads per session. Default 1.</summary>
+    public int InterOpThreads { get; set; } = 1;
+
+    /// <summary>Recommend batching (max batch, max wait, queue capacity, workers).</summary>
+    public MicroBatcherOptions Batching { get; set; } = new();
+
+    /// <summary>k when a request asks for 0. Default 20.</summary>
+    public int DefaultK { get; set; } = 20;
+
+    /// <summary>Largest k. Default 1000.</summary>
+    public int MaxK { get; set; } = 1000;
+
+    /// <summary>Most candidate ids in one Recommend. Default 10,000.</summary>
+    public int MaxCandidates { get; set; } = 10_000;
+
+    /// <summary>Most excluded ids in one Recommend. Default 10,000.</summary>
+    public int MaxExclusions { get; set; } = 10_000;
+
+    /// <summary>Most events in one ObserveEvents call. Default 10,000.</summary>
+    public int MaxEventsPerCall { get; set; } = 10_000;
+
+    /// <summary>Longest event id, characters. Default 128.</summary>
+    public int MaxEventIdLength { get; set; } = 128;
+
+    /// <summary>Events and requests stamped before this (ms since the epoch) are refused as malformed. Default
+    /// 946684800000 (2000-01-01 UTC).</summary>
+    public long MinTimestampMs { get; set; } = 946_684_800_000;
+
+    /// <summary>Events and requests stamped more than this many ms after the server's clock are refused. Default
+    /// 3,600,000 (one hour of clock skew).</summary>
+    public long MaxFutureSkewMs { get; set; } = 3_600_000;
+
+    /// <summary>Open-session items kept per user for GRU-based models (which have no receptive field); TCN models keep
+    /// exactly their receptive field. Default 256.</summary>
+    public int MaxSessionItems { get; set; } = 256;
+
+    /// <summary>Compare-and-swap attempts when another writer changed a user's state concurrently. Default 8.</summary>
+    public int MaxStateWriteAttempts { get; set; } = 8;
+
+    /// <summary>How often the snapshot <c>CURRENT</c> pointers are checked for a new day's snapshot. Default 10 s;
+    /// zero disables polling (<see cref="RecommenderEngine.RefreshSnapshotsAsync"/> still works).</summary>
+    public TimeSpan SnapshotPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Returns every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(BundlesDirectory))
+            errors.Add("BundlesDirectory is required");
+        if (string.IsNullOrWhiteSpace(SnapshotsDirectory))
+            errors.Add("SnapshotsDirectory is required");
+        if (Models.Count == 0)
+            errors.Add("Models is empty; list at least one model version (Models:0:Version)");
+        for (int i = 0; i < Models.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(Models[i].Version))
+                errors.Add($"Models:{i}:Version is empty");
+            if (!double.IsFinite(Models[i].Weight) || Models[i].Weight < 0)
+                errors.Add($"Models:{i}:Weight is {Models[i].Weight}; weights are finite and >= 0");
+        }
+        if (Models.Count > 0 && Models.All(m => m.Weight == 0))
+            errors.Add("Models: every weight is zero; at least one arm needs users");
+        if (Models.Select(m => m.Version).Distinct(StringComparer.Ordinal).Count() != Models.Count)
+            errors.Add("Models lists a version twice");
+        if (IntraOpThreads < 1 || InterOpThreads < 1)
+            errors.Add($"IntraOpThreads ({IntraOpThreads}) and InterOpThreads ({InterOpThreads}) must be at least 1");
+        if (CudaDeviceId < 0)
+            errors.Add($"CudaDeviceId is {CudaDeviceId}; it cannot be negative");
+        if (Batching.MaxBatchSize < 1 || Batching.MaxWaitMicroseconds < 0 || Batching.QueueCapacity < 1 || Batching.Workers < 1)
+            errors.Add($"Batching: MaxBatchSize ({Batching.MaxBatchSize}), QueueCapacity ({Batching.QueueCapacity}) and Workers "
+                + $"({Batching.Workers}) must be at least 1, MaxWaitMicroseconds ({Batching.MaxWaitMicroseconds}) at least 0");
+        if (MaxK < 1)
+            errors.Add($"MaxK is {MaxK}; at least 1");
+        if (DefaultK < 1 || DefaultK > MaxK)
+            errors.Add($"DefaultK is {DefaultK}; allowed 1..MaxK ({MaxK})");
+        if (MaxCandidates < 1 || MaxExclusions < 0 || MaxEventsPerCall < 1 || MaxEventIdLength < 1)
+            errors.Add("MaxCandidates, MaxEventsPerCall and MaxEventIdLength must be at least 1, MaxExclusions at least 0");
+        if (MinTimestampMs < 0 || MaxFutureSkewMs < 0)
+            errors.Add($"MinTimestampMs ({MinTimestampMs}) and MaxFutureSkewMs ({MaxFutureSkewMs}) cannot be negative");
+        if (MaxSessionItems < 1)
+            errors.Add($"MaxSessionItems is {MaxSessionItems}; at least 1");
+        if (MaxStateWriteAttempts < 1)
+            errors.Add($"MaxStateWriteAttempts is {MaxStateWriteAttempts}; at least 1");
+        if (SnapshotPollInterval < TimeSpan.Zero)
+            errors.Add($"SnapshotPollInterval is {SnapshotPollInterval}; zero (off) or positive");
+        return errors;
+    }
+}

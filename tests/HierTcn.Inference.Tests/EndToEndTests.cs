@@ -1,0 +1,85 @@
+using HierTcn.Inference.Client;
+using HierTcn.Inference.V1;
+using Xunit.Abstractions;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>The acceptance test: a trained model, exported, served by the real server with the embedded store; a
+/// user's events streamed in one by one; at every next event's time the served scores of the whole catalogue equal
+/// the trainer's scores for the same history.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper output)
+{
+    private const float Tolerance = 1e-4f;
+
+    [Fact]
+    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores()
+    {
+        await using var server = await TestServer.StartAsync(model);
+        var data = model.Data;
+        float worst = 0;
+        int compared = 0, newSessions = 0;
+        foreach (int user in model.TestUsers.Take(4))
+        {
+            var (start, end) = data.UserEvents(user);
+            long userId = data.UserIds[user];
+            var queries = Enumerable.Range(start + 1, end - start - 1).ToList();
+            var expected = model.TrainerScores(user, queries);
+            var sessionStarts = new HashSet<int>(data.SessionEvents.ToArray());
+            for (int q = 0; q < queries.Count; q++)
+            {
+                int e = queries[q];
+                // Stream the event before the one predicted; then ask at the predicted event's time.
+                using (var stream = server.Client.ObserveEventStream())
+                {
+                    await stream.RequestStream.WriteAsync(DatasetReplay.EventOf(data, userId, e - 1));
+                    await stream.RequestStream.CompleteAsync();
+                    var summary = await stream;
+                    Assert.Equal(1, summary.Applied);
+                }
+                var response = await server.Client.RecommendAsync(new RecommendRequest
+                {
+                    UserId = userId, K = ServedModelFixture.ItemCount, TimestampMs = data.EventTimestamps[e],
+                });
+                Assert.Equal(ServedModelFixture.ItemCount, response.Items.Count);
+                Assert.False(response.UnknownUser);
+                Assert.Equal("v1", response.ModelVersion);
+                Assert.Equal("items-1", response.SnapshotVersion);
+                var served = response.Items.ToDictionary(i => i.ItemId, i => i.Score);
+                for (int i = 0; i < data.ItemCount; i++)
+                {
+                    worst = MathF.Max(worst, MathF.Abs(served[data.ItemIds[i]] - expected[q][i]));
+                }
+                Assert.True(response.Items.Zip(response.Items.Skip(1)).All(p => p.First.Score >= p.Second.Score), "not sorted best first");
+                compared++;
+                newSessions += sessionStarts.Contains(e) ? 1 : 0;
+            }
+        }
+        output.WriteLine($"served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
+            + $"{ServedModelFixture.ItemCount} items each; max abs diff {worst:E3}");
+        Assert.True(newSessions > 0 && compared > newSessions);
+        Assert.True(worst <= Tolerance, $"max abs diff {worst} > {Tolerance}");
+    }
+
+    [Fact]
+    public async Task Replay_HeldBackUsers_PrintsRecommendations()
+    {
+        await using var server = await TestServer.StartAsync(model);
+        var results = await DatasetReplay.RunAsync(server.Client, model.Data, new ReplayOptions { Users = 3, K = 5 });
+        Assert.Equal(3, results.Count);
+        foreach (var r in results)
+        {
+            output.WriteLine($"user {r.UserId}: {r.EventsObserved} events observed; held-out item {r.HeldOutItem} at rank {r.HeldOutRank}; "
+                + string.Join(", ", r.Response.Items.Select(i => $"{i.ItemId}:{i.Score:F3}")));
+            Assert.Equal(5, r.Response.Items.Count);
+            Assert.False(r.Response.UnknownUser);
+        }
+        // A second replay applies nothing new: every event id was seen.
+        var again = await server.Client.ObserveEventsAsync(new ObserveEventsRequest
+        {
+            Events = { DatasetReplay.EventOf(model.Data, results[0].UserId, model.Data.UserEvents(model.TestUsers[0]).Start) },
+        });
+        Assert.Equal(0, again.Applied);
+        Assert.Equal(1, again.Duplicates);
+    }
+}

@@ -1,0 +1,167 @@
+using HierTcn.Data.Dataset;
+using HierTcn.Data.Evaluation;
+using HierTcn.Exporter;
+using HierTcn.Formats;
+using HierTcn.Formats.Bundles;
+using HierTcn.Formats.Snapshots;
+using HierTcn.Trainer;
+using HierTcn.Trainer.Evaluation;
+using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Training;
+using TorchSharp;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>
+/// Trains a tiny HierTCN on a synthetic dataset once for the whole test collection, exports it as bundle "v1" with
+/// item snapshot "items-1" (the trained item embeddings), and a second, untrained model of the same shape as "v2",
+/// so A/B and hot swap have two genuinely different versions. Timestamps are in 2024 (the service refuses events
+/// before 2000). Test user 0 has a 20-item session, longer than the TCN's receptive field (13 rows).
+/// </summary>
+public sealed class ServedModelFixture : IDisposable
+{
+    public const int ItemCount = 30;
+    public const long FirstTimestamp = 1_704_067_200_000; // 2024-01-01
+
+    private readonly NeuralRankingModel _ranking;
+
+    public ServedModelFixture()
+    {
+        TorchRuntime.SetThreads(2);
+        Root = Directory.CreateTempSubdirectory("hiertcn-inference-").FullName;
+        Data = WriteDataset(Path.Combine(Root, "data"));
+        var options = new TrainingOptions
+        {
+            Model = new ModelOptions
+            {
+                Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 2, HighHidden = 12, TcnBlocks = 2, TcnChannels = 16, TcnKernel = 3,
+            },
+            BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 2, Patience = 5, SkipValidation = true, Threads = 2,
+        };
+        string run = Path.Combine(Root, "run");
+        new ModelTrainer(options).Run(Data, run, finalEvaluation: false);
+        var (model, config) = TrainedRun.Load(run, Data);
+        _ranking = new NeuralRankingModel(model, ModelTrainer.HyperParameters(config));
+        var weights = TorchWeights.From(model);
+        Dim = options.Model.ItemDim;
+        ItemEmbeddings = weights["item_embedding.weight"].Data;
+        SnapshotsDirectory = Path.Combine(Root, "snapshots");
+        BundlesDirectory = Path.Combine(Root, "bundles");
+        string snapshot = ItemSnapshotDirectory.Publish(SnapshotsDirectory, "items-1", Data.ItemIds, ItemEmbeddings, Dim);
+        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, weights, "v1", BundleExporter.Reference(snapshot), sessionGapMs: SessionRule.DefaultGapMs);
+
+        TorchRuntime.Seed(99);
+        using var other = ModelFactory.Create(options.Model, ModelTrainer.ItemsOf(Data, options));
+        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, TorchWeights.From(other), "v2", BundleExporter.Reference(snapshot),
+            sessionGapMs: SessionRule.DefaultGapMs);
+    }
+
+    public string Root { get; }
+
+    public PreparedDataset Data { get; }
+
+    public int Dim { get; }
+
+    public float[] ItemEmbeddings { get; }
+
+    public string BundlesDirectory { get; }
+
+    public string SnapshotsDirectory { get; }
+
+    /// <summary>The trainer's scores (dense item order) for predicting each of <paramref name="events"/> of user
+    /// <paramref name="user"/> (global event indices, none the user's first).</summary>
+    public float[][] TrainerScores(int user, IReadOnlyList<int> events)
+    {
+        var queries = events.Select(e => new ScoreQuery(user, e)).ToArray();
+        var scores = new float[queries.Length * Data.ItemCount];
+        _ranking.Score(Data, queries, scores);
+        return [.. Enumerable.Range(0, queries.Length).Select(q => scores.AsSpan(q * Data.ItemCount, Data.ItemCount).ToArray())];
+    }
+
+    /// <summary>Users of the test split, in dataset order.</summary>
+    public IReadOnlyList<int> TestUsers => [.. Enumerable.Range(0, Data.UserCount).Where(u => Data.UserSplit[u] == (byte)DataSplit.Test)];
+
+    private static PreparedDataset WriteDataset(string dir)
+    {
+        var rng = new Random(7);
+        var users = new List<int[][]>();
+        for (int u = 0; u < 80; u++)
+        {
+            int stride = 1 + u % 3;
+            int item = rng.Next(ItemCount);
+            var sessions = new int[2 + rng.Next(3)][];
+            for (int s = 0; s < sessions.Length; s++)
+            {
+                // The first test user (u = 9) gets a 20-item session: longer than the receptive field.
+                sessions[s] = new int[u == 9 && s == sessions.Length - 1 ? 20 : 2 + rng.Next(6)];
+                for (int p = 0; p < sessions[s].Length; p++)
+                {
+                    sessions[s][p] = item;
+                    item = (item + stride) % ItemCount;
+                }
+            }
+            users.Add(sessions);
+        }
+        var userSessions = new List<int> { 0 };
+        var sessionEvents = new List<int> { 0 };
+        var eventItems = new List<int>();
+        var timestamps = new List<long>();
+        var eventSplit = new List<byte>();
+        var userSplit = new List<byte>();
+        for (int u = 0; u < users.Count; u++)
+        {
+            byte split = (byte)((u % 10) switch { 8 => DataSplit.Validation, 9 => DataSplit.Test, _ => DataSplit.Train });
+            userSplit.Add(split);
+            long t = FirstTimestamp + 1_000_000L * u;
+            foreach (int[] session in users[u])
+            {
+                t += 3_600_000;                                   // an hour between sessions: the 30-minute rule splits them
+                foreach (int item in session)
+                {
+                    eventItems.Add(item);
+                    timestamps.Add(t += 60_000);
+                    eventSplit.Add(split);
+                }
+                sessionEvents.Add(eventItems.Count);
+            }
+            userSessions.Add(sessionEvents.Count - 1);
+        }
+        DatasetWriter.Write(dir, new DatasetHeader
+        {
+            Name = "inference-test",
+            InputSha256 = new string('0', 64),
+            Counts = new DatasetCounts { Users = users.Count, Items = ItemCount, Events = eventItems.Count, Sessions = sessionEvents.Count - 1 },
+            CreatedUtc = DateTime.UnixEpoch,
+        }, new DatasetArrays
+        {
+            ItemIds = [.. Enumerable.Range(0, ItemCount).Select(i => 1000L + i * 7)],
+            UserIds = [.. Enumerable.Range(0, users.Count).Select(u => 500_000L + u)],
+            UserSplit = [.. userSplit],
+            UserSessions = [.. userSessions],
+            SessionEvents = [.. sessionEvents],
+            EventItems = [.. eventItems],
+            EventTimestamps = [.. timestamps],
+            EventSplit = [.. eventSplit],
+        });
+        return PreparedDataset.Open(dir);
+    }
+
+    public void Dispose()
+    {
+        Data.Dispose();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A mapping still open on some platform; the temp directory is cleaned by the OS.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServedModelCollection : ICollectionFixture<ServedModelFixture>
+{
+    public const string Name = "served model";
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using HierTcn.Inference.Server.Extensions;
+using HierTcn.Inference.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>The real server (Kestrel on 127.0.0.1, an ephemeral port) on the fixture's bundles with an embedded
+/// FASTER store in its own temp directory, configured like a deployment, plus a gRPC client.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _storeDir;
+
+    private TestServer(WebApplication app, string storeDir, string address, int metricsPort)
+    {
+        _app = app;
+        _storeDir = storeDir;
+        Address = address;
+        MetricsPort = metricsPort;
+        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
+        Client = new Recommender.RecommenderClient(Channel);
+    }
+
+    public string Address { get; }
+
+    public int MetricsPort { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public Recommender.RecommenderClient Client { get; }
+
+    public RecommenderEngine Engine => _app.Services.GetRecommenderEngine();
+
+    /// <summary>Starts a server serving v1 alone unless <paramref name="settings"/> says otherwise.</summary>
+    public static async Task<TestServer> StartAsync(ServedModelFixture model, IDictionary<string, string?>? settings = null)
+    {
+        string storeDir = Directory.CreateTempSubdirectory("hiertcn-inference-store-").FullName;
+        int metricsPort = FreePort();
+        var config = new Dictionary<string, string?>
+        {
+            ["Recommender:BundlesDirectory"] = model.BundlesDirectory,
+            ["Recommender:SnapshotsDirectory"] = model.SnapshotsDirectory,
+            ["Recommender:Models:0:Version"] = "v1",
+            ["Recommender:Models:0:Weight"] = "1",
+            ["Recommender:SnapshotPollInterval"] = "00:00:00",
+            ["RecommenderServer:MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RecommenderServer:MetricsHostname"] = "127.0.0.1",
+            ["StateStore:DataDirectory"] = storeDir,
+            ["StateStore:IndexBuckets"] = "1024",
+            ["StateStore:StoreMemorySizeBits"] = "23",
+            ["StateStore:SegmentSizeBits"] = "22",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+            config[k] = v;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = storeDir });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddRecommenderServer();
+        var app = builder.Build();
+        app.MapRecommenderServer();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            Directory.Delete(storeDir, recursive: true);
+            throw;
+        }
+        return new TestServer(app, storeDir, app.Urls.First(), metricsPort);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_storeDir, recursive: true);
+    }
+}
