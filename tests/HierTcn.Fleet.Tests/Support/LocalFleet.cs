@@ -53,6 +53,19 @@ public sealed class LocalFleet : IAsyncLifetime
         _inference[index] = null;
     }
 
+    /// <summary>Starts whichever inference process is not running (a test that failed half-way leaves the next one a
+    /// whole fleet).</summary>
+    public async Task EnsureRunningAsync()
+    {
+        for (int i = 0; i < _inference.Length; i++)
+        {
+            if (_inference[i] is { HasExited: true })
+                KillInference(i);
+            if (_inference[i] is null)
+                await StartInferenceAsync(i);
+        }
+    }
+
     /// <summary>Starts inference process <paramref name="index"/> (again) on its port and waits until it serves.</summary>
     public async Task StartInferenceAsync(int index)
     {
