@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using HierTcn.Data;
 using HierTcn.Data.Evaluation;
 using Spectre.Console;
@@ -17,23 +18,31 @@ internal static class QuickstartCommand
     public static Command Create(RootCommand root)
     {
         var input = new Option<string>("--input") { Description = "Events file to run on.", DefaultValueFactory = _ => DefaultInput };
+        var epochs = new Option<int>("--epochs") { Description = "Most HierTCN training epochs.", DefaultValueFactory = _ => 3 };
         var output = new Option<string>("--out") { Description = "Working directory for the dataset, runs, reports and bundles.", DefaultValueFactory = _ => "runs/quickstart" };
-        var command = new Command("quickstart", "Prepare the bundled Globo slice, run the baselines, print their metrics side by side.")
+        var command = new Command("quickstart",
+            "Prepare the bundled Globo slice, run the baselines, train HierTCN briefly, export it, print the metrics side by side.")
         {
-            input, output,
+            input, output, epochs,
         };
-        command.SetAction(parse => CommandRunner.Run(() => Run(root, parse.GetValue(input)!, parse.GetValue(output)!)));
+        command.SetAction(parse => CommandRunner.Run(() => Run(root, parse.GetValue(input)!, parse.GetValue(output)!, parse.GetValue(epochs))));
         return command;
     }
 
-    private static int Run(RootCommand root, string input, string output)
+    private static int Run(RootCommand root, string input, string output, int epochs)
     {
+        if (epochs < 1)
+        {
+            throw new UserInputException($"--epochs must be at least 1, got {epochs}");
+        }
         if (!File.Exists(input))
         {
             throw new UserInputException($"{input}: not found (run the quickstart from the repository root, or pass --input)");
         }
         string data = Path.Combine(output, "data");
         string reports = Path.Combine(output, "reports");
+        string run = Path.Combine(output, "hiertcn");
+        string bundles = Path.Combine(output, "bundles");
         Directory.CreateDirectory(reports);
 
         List<string[]> steps = [["prepare", "--input", input, "--out", data, "--split", "cold"]];
@@ -44,6 +53,18 @@ internal static class QuickstartCommand
             reportFiles.Add(report);
             steps.Add(["baseline", "--data", data, "--model", model, "--split", "test", "--report", report]);
         }
+
+        // A fresh run and bundle each time: train refuses to overwrite a run without --resume, bundles are immutable.
+        foreach (string dir in new[] { run, bundles })
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        steps.Add(["train", "--data", data, "--model", "hiertcn", "--out", run, "--epochs", epochs.ToString(CultureInfo.InvariantCulture)]);
+        reportFiles.Add(Path.Combine(run, "report.test.json"));
+        steps.Add(["export", "--run", run, "--data", data, "--out", bundles, "--version", "quickstart-hiertcn"]);
 
         foreach (string[] step in steps)
         {
