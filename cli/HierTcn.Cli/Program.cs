@@ -7,4 +7,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
 return root.Parse(args).Invoke();
