@@ -11,4 +11,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ExportCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
 return root.Parse(args).Invoke();
