@@ -129,6 +129,29 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_WalCommitRecordsDamaged_ContinuesFromCheckpointAndSaysSo()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 40, 1);
+        Assert.True(await engine.CheckpointAsync());
+        await PutRangeAsync(engine, 40, 10, 2);
+        await engine.AbandonAsync();
+        foreach (var commit in Directory.EnumerateFiles(Path.Combine(_dir.Path, "wal"), "commit.*", SearchOption.AllDirectories))
+            File.WriteAllBytes(commit, new byte[64].Select(_ => (byte)0x5A).ToArray());
+
+        var logs = new CapturingLoggerFactory();
+        await using (var reopened = await OpenAsync(logs))
+        {
+            Assert.True(logs.Contains("its commit records are damaged or missing"), string.Join("\n", logs.Lines));
+            await AssertRangeAsync(reopened, 0, 40, 1);
+            await PutRangeAsync(reopened, 100, 10, 3);
+        }
+        await using var again = await OpenAsync();
+        await AssertRangeAsync(again, 0, 40, 1);
+        await AssertRangeAsync(again, 100, 10, 3);
+    }
+
+    [Fact]
     public async Task Get_StoredStateDamagedOnDisk_ReturnsDamagedAndPutRepairs()
     {
         var engine = await OpenAsync();
