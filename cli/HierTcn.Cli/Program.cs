@@ -12,4 +12,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ExportCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ReplayCommand.Create());
 return root.Parse(args).Invoke();

@@ -206,7 +206,7 @@ internal sealed class ServedModel : RefCounted
 
     /// <summary>One batch: the update graph once for the rows whose session the request time closes, the embed graph
     /// once for all rows, then one scoring pass per snapshot in the batch (one, except during a swap) and top k.</summary>
-    private void RunBatch(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results)
+    internal void RunBatch(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results)
     {
         int b = jobs.Length;
         var dims = Bundle.Manifest.Dims;
