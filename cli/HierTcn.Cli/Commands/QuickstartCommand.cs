@@ -35,6 +35,10 @@ internal static class QuickstartCommand
         {
             throw new UserInputException($"--epochs must be at least 1, got {epochs}");
         }
+        if (!File.Exists(Path.Combine("inference", "serve")))
+        {
+            throw new UserInputException("run the quickstart from the repository root (inference/serve starts the service)");
+        }
         if (!File.Exists(input))
         {
             throw new UserInputException($"{input}: not found (run the quickstart from the repository root, or pass --input)");
@@ -78,7 +82,20 @@ internal static class QuickstartCommand
         }
 
         Summarise(reportFiles);
-        return CommandRunner.ExitOk;
+
+        // Serve the exported bundle with the embedded state store and replay held-back test users through gRPC.
+        string repoRoot = Directory.GetCurrentDirectory();
+        string state = Path.Combine(output, "state");
+        if (Directory.Exists(state))
+        {
+            Directory.Delete(state, recursive: true);
+        }
+        AnsiConsole.MarkupLineInterpolated(
+            $"[grey]$ inference/serve --bundles {bundles} --snapshots {Path.Combine(bundles, "snapshots")} --version quickstart-hiertcn --store {state}[/]");
+        using var service = ServiceProcess.Start(repoRoot, bundles, Path.Combine(bundles, "snapshots"), "quickstart-hiertcn", state, TimeSpan.FromMinutes(5));
+        string[] replay = ["replay", "--server", service.Address, "--data", data, "--users", "5", "--k", "10"];
+        AnsiConsole.MarkupLineInterpolated($"[grey]$ ./hiertcn {string.Join(' ', replay)}[/]");
+        return root.Parse(replay).Invoke();
     }
 
     private static void Summarise(IEnumerable<string> reportFiles)
