@@ -114,39 +114,57 @@ internal static class TrainCommand
         var trainer = new ModelTrainer(options);
         using var data = PreparedDataset.Open(dataDir);
         TrainingResult result = null!;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Redirected output (logs, CI): one line per model, epoch and phase instead of redrawn bars.
+            result = trainer.Run(data, runDir, resume, p =>
             {
-                ProgressTask? task = null;
-                int taskEpoch = -1;
-                string taskPhase = "";
-                result = trainer.Run(data, runDir, resume, p =>
+                if (p.Phase == "info")
                 {
-                    if (p.Phase == "info")
+                    Console.WriteLine(p.Message);
+                }
+                else if (p.Done == 0)
+                {
+                    Console.WriteLine($"epoch {p.Epoch}: {p.Phase} ...");
+                }
+            }, finalEvaluation);
+        }
+        else
+        {
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask? task = null;
+                    int taskEpoch = -1;
+                    string taskPhase = "";
+                    result = trainer.Run(data, runDir, resume, p =>
                     {
-                        ctx.AddTask(Markup.Escape(p.Message ?? ""), maxValue: 1).Value(1);
-                        return;
-                    }
-                    if (task is null || taskEpoch != p.Epoch || taskPhase != p.Phase)
-                    {
-                        task?.Value(task.MaxValue);
-                        task = ctx.AddTask(p.Phase, maxValue: Math.Max(p.Total, 1));
-                        taskEpoch = p.Epoch;
-                        taskPhase = p.Phase;
-                    }
-                    task.MaxValue = Math.Max(p.Total, 1);
-                    task.Value = p.Done;
-                    task.Description = p.Phase == "train"
-                        ? $"epoch {p.Epoch} train: loss {p.Loss:F4}, {p.EventsPerSecond:N0} events/s"
-                        : $"epoch {p.Epoch} {p.Phase}";
-                    ctx.Refresh();
-                }, finalEvaluation);
-                task?.Value(task.MaxValue);
-            });
+                        if (p.Phase == "info")
+                        {
+                            ctx.AddTask(Markup.Escape(p.Message ?? ""), maxValue: 1).Value(1);
+                            return;
+                        }
+                        if (task is null || taskEpoch != p.Epoch || taskPhase != p.Phase)
+                        {
+                            task?.Value(task.MaxValue);
+                            task = ctx.AddTask(p.Phase, maxValue: Math.Max(p.Total, 1));
+                            taskEpoch = p.Epoch;
+                            taskPhase = p.Phase;
+                        }
+                        task.MaxValue = Math.Max(p.Total, 1);
+                        task.Value = p.Done;
+                        task.Description = p.Phase == "train"
+                            ? $"epoch {p.Epoch} train: loss {p.Loss:F4}, {p.EventsPerSecond:N0} events/s"
+                            : $"epoch {p.Epoch} {p.Phase}";
+                        ctx.Refresh();
+                    }, finalEvaluation);
+                    task?.Value(task.MaxValue);
+                });
+        }
         AnsiConsole.MarkupLineInterpolated($"run: [bold]{Path.GetFullPath(runDir)}[/] (best epoch {result.BestEpoch}, {result.TrainWallSeconds:F1} s training)");
         if (result.Validation is not null && result.Test is not null)
         {
