@@ -23,6 +23,16 @@ public sealed class StartupTests(ServedModelFixture model)
     }
 
     [Fact]
+    public async Task Start_UseCudaWithoutGpu_FallsBackToCpuAndServes()
+    {
+        await using var server = await TestServer.StartAsync(model, new Dictionary<string, string?> { ["Recommender:UseCuda"] = "true" });
+        string provider = server.Engine.ProviderOf("v1")!;
+        // Without a GPU device the CUDA provider cannot be appended; with one it may be (GPU machines run this too).
+        Assert.Equal(File.Exists("/dev/nvidia0") ? provider : Execution.ExecutionProviders.Cpu, provider);
+        Assert.Equal(5, (await server.Client.RecommendAsync(new V1.RecommendRequest { UserId = 1, K = 5 })).Items.Count);
+    }
+
+    [Fact]
     public async Task ServerProcess_MissingBundle_ExitsNonZeroWithClearMessage()
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "HierTcn.Inference.Server.dll");
