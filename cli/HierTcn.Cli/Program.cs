@@ -4,4 +4,5 @@ var root = new RootCommand("hiertcn: HierTCN dynamic recommender: prepare data, 
 root.Subcommands.Add(HierTcn.Cli.Commands.PrepareCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.GenerateCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.BaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ReplayCommand.Create());
 return root.Parse(args).Invoke();

@@ -26,6 +26,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly SemaphoreSlim _swap = new(1, 1);
     private readonly SemaphoreSlim[] _userLocks;
     private readonly Timer? _poll;
+    private readonly List<ServedModel> _retired = [];
     private volatile Registry _registry;
     private int _disposed;
 
@@ -117,6 +118,11 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             {
                 EngineLog.ModelRetired(_log, model.Version, model.Batcher.QueueDepth.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 model.Retire();
+                lock (_retired)
+                {
+                    _retired.RemoveAll(r => r.IsFreed);
+                    _retired.Add(model);
+                }
             }
             ReportLoaded();
         }
@@ -266,6 +272,16 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
                 + "timestamps are milliseconds since the Unix epoch";
         }
         return null;
+    }
+
+    /// <summary>Retired model versions and item snapshots still held by requests in flight (for tests and
+    /// diagnostics): 0 once everything swapped out has drained and been released.</summary>
+    internal int RetiredStillHeld()
+    {
+        lock (_retired)
+        {
+            return _retired.Count(r => !r.IsFreed) + _registry.Models.Values.Concat(_retired).Sum(m => m.RetiredSnapshotsHeld);
+        }
     }
 
     public async ValueTask DisposeAsync()

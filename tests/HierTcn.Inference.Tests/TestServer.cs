@@ -55,6 +55,8 @@ internal sealed class TestServer : IAsyncDisposable
             ["StateStore:StoreMemorySizeBits"] = "23",
             ["StateStore:SegmentSizeBits"] = "22",
             ["Logging:LogLevel:Default"] = "Warning",
+            // The machine running the tests may be loaded: a generous default deadline keeps them deterministic.
+            ["RecommenderServer:DefaultDeadlineMs"] = "30000",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
             config[k] = v;

@@ -33,6 +33,7 @@ public static class RecommenderServerExtensions
             services.AddOptions<StateStoreOptions>().BindConfiguration("StateStore").ValidateOnStart();
             services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ListValidator<StateStoreOptions>("StateStore", o => o.Validate()));
         }
+        SuppressNonConformingDefaults();
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = server.MaxMessageBytes);
         services.AddGrpcReflection();
         services.AddSingleton<PrometheusMetrics>();
@@ -70,6 +71,24 @@ public static class RecommenderServerExtensions
         {
             await Console.Error.WriteLineAsync($"hiertcn-inference: cannot start: {e.Message}").ConfigureAwait(false);
             return 2;
+        }
+    }
+
+    private static int s_defaultsSuppressed;
+
+    /// <summary>prometheus-net's .NET event counter and meter adapters export names promtool rejects (a gauge
+    /// ending in _total or _count); the service's own metrics and the process metrics stay.</summary>
+    private static void SuppressNonConformingDefaults()
+    {
+        if (Interlocked.Exchange(ref s_defaultsSuppressed, 1) == 0)
+        {
+            Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions
+            {
+                SuppressEventCounters = true,
+                SuppressMeters = true,
+                SuppressDebugMetrics = true,
+                SuppressProcessMetrics = false,
+            });
         }
     }
 

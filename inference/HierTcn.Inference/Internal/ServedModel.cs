@@ -23,6 +23,7 @@ internal sealed class ServedModel : RefCounted
     private readonly IRecommenderMetrics? _metrics;
     private readonly ILogger _log;
     private readonly ThreadLocal<BatchScorer> _scorers;
+    private readonly List<SnapshotHandle> _retiredSnapshots = [];
     private volatile SnapshotHandle _snapshot;
 
     /// <summary>The model types served: two-level models whose state is one GRU stack and whose embed graph reads the
@@ -81,6 +82,18 @@ internal sealed class ServedModel : RefCounted
     public ReadOnlySpan<float> UserStart => _userStart;
 
     public SnapshotHandle CurrentSnapshot => _snapshot;
+
+    /// <summary>Swapped-out snapshots still mapped because requests hold them.</summary>
+    public int RetiredSnapshotsHeld
+    {
+        get
+        {
+            lock (_retiredSnapshots)
+            {
+                return _retiredSnapshots.Count(r => !r.IsFreed);
+            }
+        }
+    }
 
     /// <summary>Loads version <paramref name="version"/> and the snapshot <c>CURRENT</c> names in
     /// <paramref name="snapshotsDirectory"/>.</summary>
@@ -167,6 +180,11 @@ internal sealed class ServedModel : RefCounted
         var old = Interlocked.Exchange(ref _snapshot, next);
         EngineLog.SnapshotSwapped(_log, Version, next.Version, next.Snapshot.Count, old.Version);
         old.Retire();
+        lock (_retiredSnapshots)
+        {
+            _retiredSnapshots.RemoveAll(r => r.IsFreed);
+            _retiredSnapshots.Add(old);
+        }
         return true;
     }
 
@@ -188,7 +206,7 @@ internal sealed class ServedModel : RefCounted
 
     /// <summary>One batch: the update graph once for the rows whose session the request time closes, the embed graph
     /// once for all rows, then one scoring pass per snapshot in the batch (one, except during a swap) and top k.</summary>
-    private void RunBatch(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results)
+    internal void RunBatch(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results)
     {
         int b = jobs.Length;
         var dims = Bundle.Manifest.Dims;

@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http;
+using Grpc.Core;
+using Grpc.Net.Client;
+using HierTcn.Data.Dataset;
+using HierTcn.Exporter;
+using HierTcn.Formats;
+using HierTcn.Formats.Bundles;
+using HierTcn.Formats.Snapshots;
+using HierTcn.Inference;
+using HierTcn.Inference.Internal;
+using HierTcn.Inference.V1;
+using HierTcn.Trainer;
+using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace HierTcn.LoadGen;
+
+/// <summary>
+/// <code>
+/// setup   --data D --out DIR [--train-users 200]                    brief training at the paper's sizes, bundle + snapshot
+/// closed  --server URL --data D [--callers 64] [--seconds 20] [--warmup 5] [--k 20]
+/// open    --server URL --data D --rate R [--seconds 20] [--recover-rate R2] [--metrics URL]
+/// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20]
+/// </code>
+/// </summary>
+internal static class LoadGenCommands
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: loadgen setup|closed|open|inproc [--option value ...] (see LoadGenCommands.cs)");
+            return 2;
+        }
+        var o = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 1; i + 1 < args.Length; i += 2)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"error: expected --option, found '{args[i]}'");
+                return 2;
+            }
+            o[args[i][2..]] = args[i + 1];
+        }
+        try
+        {
+            return args[0] switch
+            {
+                "setup" => Setup(o),
+                "closed" => await ClosedAsync(o),
+                "open" => await OpenAsync(o),
+                "inproc" => InProcess(o),
+                _ => throw new ArgumentException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or IOException or InvalidDataException or RpcException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static string Req(Dictionary<string, string> o, string name) =>
+        o.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
+
+    private static int Int(Dictionary<string, string> o, string name, int fallback) =>
+        o.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>Trains HierTCN at the paper's sizes for one epoch on a few training users (speed, not quality, is
+    /// measured), then writes snapshot "globo-items" and bundle "globo-v1".</summary>
+    private static int Setup(Dictionary<string, string> o)
+    {
+        using var data = PreparedDataset.Open(Req(o, "data"));
+        string output = Req(o, "out");
+        var options = new TrainingOptions
+        {
+            Model = ModelOptions.ForKind(ModelKind.HierTcn),
+            MaxEpochs = 1, MaxTrainUsers = Int(o, "train-users", 200), SkipValidation = true, Threads = 2,
+        };
+        var clock = Stopwatch.StartNew();
+        string run = Path.Combine(output, "run");
+        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
+        var (model, _) = TrainedRun.Load(run, data);
+        var weights = TorchWeights.From(model);
+        var embeddings = weights["item_embedding.weight"];
+        string snapshot = ItemSnapshotDirectory.Publish(Path.Combine(output, "snapshots"), "globo-items", data.ItemIds, embeddings.Data, embeddings.Shape[1]);
+        var bundle = BundleExporter.Export(Path.Combine(output, "bundles"), ModelTypes.HierTcn, weights, "globo-v1",
+            BundleExporter.Reference(snapshot), sessionGapMs: data.Header.SessionGapMs);
+        Console.WriteLine($"trained {options.MaxTrainUsers} users x 1 epoch and exported {bundle.Directory} ({data.ItemCount} items, "
+            + $"d {bundle.Manifest.Dims.ItemDim}, receptive field {bundle.Manifest.Dims.ReceptiveField}) in {clock.Elapsed.TotalSeconds:F0} s");
+        return 0;
+    }
+
+    private static GrpcChannel Channel(string url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        MaxReceiveMessageSize = 16 << 20,
+    });
+
+    /// <summary>N callers, each sending the next Recommend as soon as the previous answered.</summary>
+    private static async Task<int> ClosedAsync(Dictionary<string, string> o)
+    {
+        using var data = PreparedDataset.Open(Req(o, "data"));
+        int callers = Int(o, "callers", 64), seconds = Int(o, "seconds", 20), warmup = Int(o, "warmup", 5), k = Int(o, "k", 20);
+        using var channel = Channel(Req(o, "server"));
+        var client = new Recommender.RecommenderClient(channel);
+        var work = new Workload(data, Int(o, "users", 512));
+        await work.WarmAsync(client);
+        var latencies = new Latencies();
+        var errors = new Dictionary<StatusCode, int>();
+        long measureFrom = Stopwatch.GetTimestamp() + warmup * Stopwatch.Frequency;
+        long stopAt = measureFrom + seconds * Stopwatch.Frequency;
+        int done = 0;
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
+        {
+            for (int i = c; Stopwatch.GetTimestamp() < stopAt; i += callers)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                try
+                {
+                    await client.RecommendAsync(work.Request(i, k));
+                    if (t0 >= measureFrom)
+                    {
+                        latencies.Add(Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                        Interlocked.Increment(ref done);
+                    }
+                }
+                catch (RpcException e)
+                {
+                    lock (errors)
+                        errors[e.StatusCode] = errors.GetValueOrDefault(e.StatusCode) + 1;
+                }
+            }
+        })));
+        Console.WriteLine($"closed loop: {callers} callers, {seconds} s after {warmup} s warm-up, k {k}, whole catalogue ({data.ItemCount} items): "
+            + $"{done / (double)seconds:F0} req/s; {latencies.Summary()}; errors: {(errors.Count == 0 ? "none" : string.Join(", ", errors))}");
+        return 0;
+    }
+
+    /// <summary>Requests sent at a fixed rate whatever the answers; latency counted from the intended send time.
+    /// Then a recovery phase at a lower rate. Reports shed (RESOURCE_EXHAUSTED) and the server's resident memory.</summary>
+    private static async Task<int> OpenAsync(Dictionary<string, string> o)
+    {
+        using var data = PreparedDataset.Open(Req(o, "data"));
+        int rate = Int(o, "rate", 100), seconds = Int(o, "seconds", 20), k = Int(o, "k", 20);
+        int recoverRate = Int(o, "recover-rate", rate / 4);
+        using var channel = Channel(Req(o, "server"));
+        var client = new Recommender.RecommenderClient(channel);
+        var work = new Workload(data, Int(o, "users", 512));
+        await work.WarmAsync(client);
+        string? metrics = o.GetValueOrDefault("metrics");
+        using var http = new HttpClient();
+        double before = metrics is null ? 0 : await ResidentBytesAsync(http, metrics);
+        double peak = before;
+        using var sampler = new CancellationTokenSource();
+        var sampling = metrics is null ? Task.CompletedTask : Task.Run(async () =>
+        {
+            while (!sampler.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, await ResidentBytesAsync(http, metrics));
+                await Task.Delay(500);
+            }
+        });
+        foreach (var (phase, r) in new[] { ("overload", rate), ("recovery", recoverRate) })
+        {
+            var latencies = new Latencies();
+            int ok = 0, shed = 0, other = 0;
+            var inflight = new List<Task>();
+            var clock = Stopwatch.StartNew();
+            long total = (long)r * seconds;
+            for (long n = 0; n < total; n++)
+            {
+                double due = n / (double)r;
+                double wait = due - clock.Elapsed.TotalSeconds;
+                if (wait > 0.002)
+                    await Task.Delay(TimeSpan.FromSeconds(wait));
+                long index = n;
+                inflight.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await client.RecommendAsync(work.Request((int)index, k), deadline: DateTime.UtcNow.AddSeconds(5));
+                        latencies.Add((clock.Elapsed.TotalSeconds - due) * 1e6);
+                        Interlocked.Increment(ref ok);
+                    }
+                    catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                    {
+                        Interlocked.Increment(ref shed);
+                    }
+                    catch (RpcException)
+                    {
+                        Interlocked.Increment(ref other);
+                    }
+                }));
+            }
+            await Task.WhenAll(inflight);
+            Console.WriteLine($"open loop {phase}: {r} req/s offered for {seconds} s: {ok} ok ({ok / (double)seconds:F0}/s), {shed} shed "
+                + $"(RESOURCE_EXHAUSTED), {other} other errors; accepted {latencies.Summary()}");
+        }
+        await sampler.CancelAsync();
+        await sampling;
+        if (metrics is not null)
+        {
+            double after = await ResidentBytesAsync(http, metrics);
+            Console.WriteLine($"server resident memory: {before / 1048576:F0} MiB before, peak {peak / 1048576:F0} MiB, {after / 1048576:F0} MiB after");
+        }
+        return 0;
+    }
+
+    private static async Task<double> ResidentBytesAsync(HttpClient http, string url)
+    {
+        foreach (string line in (await http.GetStringAsync(url)).Split('\n'))
+        {
+            if (line.StartsWith("process_working_set_bytes ", StringComparison.Ordinal))
+                return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        }
+        return 0;
+    }
+
+    /// <summary>The service's batch path in-process, straight on ONNX Runtime: batches of the same users (open
+    /// session rows, whole-catalogue scoring, top k) run back to back on one thread, no gRPC, queue or store.</summary>
+    private static int InProcess(Dictionary<string, string> o)
+    {
+        using var data = PreparedDataset.Open(Req(o, "data"));
+        int batch = Int(o, "batch", 64), seconds = Int(o, "seconds", 20), k = Int(o, "k", 20);
+        var options = new RecommenderOptions
+        {
+            BundlesDirectory = Req(o, "bundles"), SnapshotsDirectory = Req(o, "snapshots"),
+            Models = [new ModelArmOptions { Version = Req(o, "version") }],
+            Batching = new() { MaxBatchSize = batch },
+        };
+        var model = ServedModel.Load(options.BundlesDirectory, options.Models[0].Version, options.SnapshotsDirectory, options, null, NullLogger.Instance);
+        var snapshot = model.AcquireSnapshot();
+        var users = new Workload(data, Int(o, "users", 512)).Users;
+        var rule = new SessionRule(model.Bundle.Manifest.SessionGapMs);
+        var jobs = users.Select(u =>
+        {
+            // The open session at the user's last event: the items since the session's start, before the last event.
+            var (start, end) = data.UserEvents(u);
+            int first = end - 1;
+            while (first > start && !rule.StartsNewSession(data.EventTimestamps[first - 1], data.EventTimestamps[first]))
+                first--;
+            long[] items = [.. Enumerable.Range(first, end - 1 - first).Select(e => data.ItemIds[data.EventItems[e]])];
+            return new EmbedJob
+            {
+                Hidden = model.UserStart.ToArray(), SessionItems = items, Snapshot = snapshot, K = k,
+                IncludeStart = items.Length <= model.SessionCapacity,
+            };
+        }).ToArray();
+        if (jobs.Length < batch)
+            throw new ArgumentException($"--batch {batch} is larger than the {jobs.Length} users available");
+        var results = new EmbedResult[batch];
+        long requests = 0;
+        for (int i = 0; i < 3; i++)
+            model.RunBatch(jobs.AsSpan(0, batch), results);
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; clock.Elapsed.TotalSeconds < seconds; i++)
+        {
+            int at = jobs.Length > batch ? i * batch % (jobs.Length - batch) : 0;
+            model.RunBatch(jobs.AsSpan(at, batch), results);
+            requests += batch;
+        }
+        Console.WriteLine($"in-process: batches of {batch}, k {k}, whole catalogue ({data.ItemCount} items), one thread: "
+            + $"{requests / clock.Elapsed.TotalSeconds:F0} req/s ({clock.Elapsed.TotalMilliseconds * batch / requests:F2} ms per batch)");
+        snapshot.Release();
+        model.Retire();
+        return 0;
+    }
+}

@@ -1,0 +1,3 @@
+using HierTcn.LoadGen;
+
+return await LoadGenCommands.RunAsync(args);

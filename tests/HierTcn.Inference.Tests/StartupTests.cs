@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>Configuration is validated at start: a clear message naming the setting, a non-zero exit, no stack trace.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class StartupTests(ServedModelFixture model)
+{
+    [Fact]
+    public async Task Start_EmptyVersionAndBadBatching_ListsEveryProblem()
+    {
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServer.StartAsync(model, new Dictionary<string, string?>
+        {
+            ["Recommender:Models:0:Version"] = null,
+            ["Recommender:Models:0:Weight"] = null,
+            ["Recommender:Batching:MaxBatchSize"] = "0",
+            ["Recommender:MaxK"] = "0",
+        }));
+        Assert.Contains("Recommender:Models:0:Version is empty", e.Message);
+        Assert.Contains("MaxBatchSize (0)", e.Message);
+        Assert.Contains("Recommender:MaxK is 0", e.Message);
+    }
+
+    [Fact]
+    public async Task Start_UseCudaWithoutGpu_FallsBackToCpuAndServes()
+    {
+        await using var server = await TestServer.StartAsync(model, new Dictionary<string, string?> { ["Recommender:UseCuda"] = "true" });
+        string provider = server.Engine.ProviderOf("v1")!;
+        // Without a GPU device the CUDA provider cannot be appended; with one it may be (GPU machines run this too).
+        Assert.Equal(File.Exists("/dev/nvidia0") ? provider : Execution.ExecutionProviders.Cpu, provider);
+        Assert.Equal(5, (await server.Client.RecommendAsync(new V1.RecommendRequest { UserId = 1, K = 5 })).Items.Count);
+    }
+
+    [Fact]
+    public async Task ServerProcess_MissingBundle_ExitsNonZeroWithClearMessage()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "HierTcn.Inference.Server.dll");
+        string store = Directory.CreateTempSubdirectory("hiertcn-inference-start-").FullName;
+        try
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = store };
+            foreach (string a in new[]
+            {
+                dll, "--Recommender:BundlesDirectory=" + model.BundlesDirectory, "--Recommender:SnapshotsDirectory=" + model.SnapshotsDirectory,
+                "--Recommender:Models:0:Version=nope", "--StateStore:DataDirectory=" + store, "--RecommenderServer:MetricsPort=0",
+                "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
+            })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await p.WaitForExitAsync(cts.Token);
+            string err = await stderr + await stdout;
+            Assert.Equal(2, p.ExitCode);
+            Assert.Contains("cannot start", err);
+            Assert.Contains(Path.Combine(model.BundlesDirectory, "nope"), err);
+            Assert.DoesNotContain("   at ", err);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+}
