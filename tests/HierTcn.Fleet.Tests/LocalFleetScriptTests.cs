@@ -97,7 +97,8 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
                 Assert.Equal(fromFixture.ModelVersion, fromScript.ModelVersion);
             }
 
-            using (var term = Process.Start("kill", ["-TERM", script.Id.ToString()]))
+            // bash's own kill: no procps needed on a minimal machine.
+            using (var term = Process.Start("bash", ["-c", $"kill -TERM {script.Id}"]))
                 term.WaitForExit();
             Assert.True(script.WaitForExit(TimeSpan.FromSeconds(30)), "run.sh did not stop within 30 s of SIGTERM");
             string log = await stderr;
