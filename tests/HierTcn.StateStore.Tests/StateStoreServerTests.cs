@@ -125,5 +125,6 @@ public sealed class StateStoreServerTests : IAsyncLifetime
         Assert.Contains("hiertcn_statestore_checkpoint_age_seconds", text);
         Assert.Contains("hiertcn_statestore_recovery_seconds", text);
         Assert.Contains("hiertcn_statestore_writes_refused 0", text);
+        Assert.Contains("process_cpu_seconds_total", text);
     }
 }

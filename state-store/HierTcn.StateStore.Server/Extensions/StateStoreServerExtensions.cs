@@ -23,12 +23,22 @@ public static class StateStoreServerExtensions
 
         var serverOptions = builder.Configuration.GetSection(StateStoreServerOptions.Section).Get<StateStoreServerOptions>() ?? new StateStoreServerOptions();
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = serverOptions.MaxMessageBytes);
+        var registry = Metrics.NewCustomRegistry();
+        DotNetStats.Register(registry);
+        services.AddSingleton(registry);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("state-store");
         if (serverOptions.MetricsPort > 0)
-            services.AddMetricServer(metrics => { metrics.Hostname = serverOptions.MetricsHostname; metrics.Port = (ushort)serverOptions.MetricsPort; });
+        {
+            services.AddMetricServer(metrics =>
+            {
+                metrics.Hostname = serverOptions.MetricsHostname;
+                metrics.Port = (ushort)serverOptions.MetricsPort;
+                metrics.ConfigureExporter = exporter => exporter.Registry = registry;
+            });
+        }
         return builder;
     }
 

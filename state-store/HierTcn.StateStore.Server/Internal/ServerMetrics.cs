@@ -4,35 +4,37 @@ namespace HierTcn.StateStore.Server.Internal;
 
 /// <summary>The Prometheus metrics of a shard: operations and latency by method, log and disk sizes, checkpoint age,
 /// recovery time, whether writes are refused.</summary>
+/// <remarks>Each server has its own registry (exported by its metrics endpoint), so two servers in one process
+/// (tests) do not mix their gauges.</remarks>
 internal sealed class ServerMetrics
 {
-    private static readonly Counter Operations = Metrics.CreateCounter(
-        "hiertcn_statestore_operations_total", "State store operations by gRPC method and outcome.",
-        new CounterConfiguration { LabelNames = ["method", "status"] });
-
-    private static readonly Histogram Latency = Metrics.CreateHistogram(
-        "hiertcn_statestore_operation_duration_seconds", "State store operation latency by gRPC method (per item for Apply).",
-        new HistogramConfiguration { LabelNames = ["method"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 18) });
-
-    private static readonly Gauge LogBytes = Metrics.CreateGauge(
-        "hiertcn_statestore_log_bytes", "Bytes of the FASTER store log (log=store) and of the write-ahead log (log=wal).",
-        new GaugeConfiguration { LabelNames = ["log"] });
-
-    private static readonly Gauge DiskBytes = Metrics.CreateGauge(
-        "hiertcn_statestore_disk_bytes", "Bytes of all files under the data directory.");
-
-    private static readonly Gauge CheckpointAge = Metrics.CreateGauge(
-        "hiertcn_statestore_checkpoint_age_seconds", "Seconds since the last completed checkpoint.");
-
-    private static readonly Gauge RecoverySeconds = Metrics.CreateGauge(
-        "hiertcn_statestore_recovery_seconds", "Time the last start spent recovering (checkpoint plus WAL replay).");
-
-    private static readonly Gauge WritesRefused = Metrics.CreateGauge(
-        "hiertcn_statestore_writes_refused", "1 while the store refuses writes (disk full, quota, I/O error), else 0.");
-
+    private readonly Counter _operations;
+    private readonly Histogram _latency;
+    private readonly Gauge _logBytes;
+    private readonly Gauge _diskBytes;
+    private readonly Gauge _checkpointAge;
+    private readonly Gauge _recoverySeconds;
+    private readonly Gauge _writesRefused;
     private StateStoreEngine? _engine;
 
-    public ServerMetrics() => Metrics.DefaultRegistry.AddBeforeCollectCallback(Refresh);
+    public ServerMetrics(CollectorRegistry registry)
+    {
+        var factory = Metrics.WithCustomRegistry(registry);
+        _operations = factory.CreateCounter(
+            "hiertcn_statestore_operations_total", "State store operations by gRPC method and outcome.",
+            new CounterConfiguration { LabelNames = ["method", "status"] });
+        _latency = factory.CreateHistogram(
+            "hiertcn_statestore_operation_duration_seconds", "State store operation latency by gRPC method (per item for Apply).",
+            new HistogramConfiguration { LabelNames = ["method"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 18) });
+        _logBytes = factory.CreateGauge(
+            "hiertcn_statestore_log_bytes", "Bytes of the FASTER store log (log=store) and of the write-ahead log (log=wal).",
+            new GaugeConfiguration { LabelNames = ["log"] });
+        _diskBytes = factory.CreateGauge("hiertcn_statestore_disk_bytes", "Bytes of all files under the data directory.");
+        _checkpointAge = factory.CreateGauge("hiertcn_statestore_checkpoint_age_seconds", "Seconds since the last completed checkpoint.");
+        _recoverySeconds = factory.CreateGauge("hiertcn_statestore_recovery_seconds", "Time the last start spent recovering (checkpoint plus WAL replay).");
+        _writesRefused = factory.CreateGauge("hiertcn_statestore_writes_refused", "1 while the store refuses writes (disk full, quota, I/O error), else 0.");
+        registry.AddBeforeCollectCallback(Refresh);
+    }
 
     public void Attach(StateStoreEngine engine)
     {
@@ -42,8 +44,8 @@ internal sealed class ServerMetrics
 
     public void Observe(string method, StoreStatus status, long startTimestamp)
     {
-        Operations.WithLabels(method, StatusLabel(status)).Inc();
-        Latency.WithLabels(method).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
+        _operations.WithLabels(method, StatusLabel(status)).Inc();
+        _latency.WithLabels(method).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds);
     }
 
     private void Refresh()
@@ -51,12 +53,12 @@ internal sealed class ServerMetrics
         if (_engine is not { } engine)
             return;
         var stats = engine.GetStats();
-        LogBytes.WithLabels("store").Set(stats.StoreLogBytes);
-        LogBytes.WithLabels("wal").Set(stats.WalBytes);
-        DiskBytes.Set(stats.DiskBytes);
-        CheckpointAge.Set(stats.LastCheckpointUtc is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN);
-        RecoverySeconds.Set(stats.RecoveryTime.TotalSeconds);
-        WritesRefused.Set(stats.WriteFault is null ? 0 : 1);
+        _logBytes.WithLabels("store").Set(stats.StoreLogBytes);
+        _logBytes.WithLabels("wal").Set(stats.WalBytes);
+        _diskBytes.Set(stats.DiskBytes);
+        _checkpointAge.Set(stats.LastCheckpointUtc is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN);
+        _recoverySeconds.Set(stats.RecoveryTime.TotalSeconds);
+        _writesRefused.Set(stats.WriteFault is null ? 0 : 1);
     }
 
     private static string StatusLabel(StoreStatus status) => status switch
