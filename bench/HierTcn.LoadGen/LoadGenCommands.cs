@@ -168,6 +168,7 @@ internal static class LoadGenCommands
         {
             var latencies = new Latencies();
             int ok = 0, shed = 0, other = 0;
+            var codes = new Dictionary<StatusCode, int>();
             var inflight = new List<Task>();
             var clock = Stopwatch.StartNew();
             long total = (long)r * seconds;
@@ -190,15 +191,17 @@ internal static class LoadGenCommands
                     {
                         Interlocked.Increment(ref shed);
                     }
-                    catch (RpcException)
+                    catch (RpcException e)
                     {
                         Interlocked.Increment(ref other);
+                        lock (codes)
+                            codes[e.StatusCode] = codes.GetValueOrDefault(e.StatusCode) + 1;
                     }
                 }));
             }
             await Task.WhenAll(inflight);
             Console.WriteLine($"open loop {phase}: {r} req/s offered for {seconds} s: {ok} ok ({ok / (double)seconds:F0}/s), {shed} shed "
-                + $"(RESOURCE_EXHAUSTED), {other} other errors; accepted {latencies.Summary()}");
+                + $"(RESOURCE_EXHAUSTED), {other} other errors ({string.Join(", ", codes)}); accepted {latencies.Summary()}");
         }
         await sampler.CancelAsync();
         await sampling;
