@@ -78,7 +78,10 @@ internal static class LoadGenCommands
         var options = new TrainingOptions
         {
             Model = ModelOptions.ForKind(ModelKind.HierTcn),
-            MaxEpochs = 1, MaxTrainUsers = Int(o, "train-users", 200), SkipValidation = true, Threads = 2,
+            MaxEpochs = 1,
+            MaxTrainUsers = Int(o, "train-users", 200),
+            SkipValidation = true,
+            Threads = 2,
         };
         var clock = Stopwatch.StartNew();
         string run = Path.Combine(output, "run");
@@ -231,7 +234,8 @@ internal static class LoadGenCommands
         int batch = Int(o, "batch", 64), seconds = Int(o, "seconds", 20), k = Int(o, "k", 20);
         var options = new RecommenderOptions
         {
-            BundlesDirectory = Req(o, "bundles"), SnapshotsDirectory = Req(o, "snapshots"),
+            BundlesDirectory = Req(o, "bundles"),
+            SnapshotsDirectory = Req(o, "snapshots"),
             Models = [new ModelArmOptions { Version = Req(o, "version") }],
             Batching = new() { MaxBatchSize = batch },
         };
@@ -249,7 +253,10 @@ internal static class LoadGenCommands
             long[] items = [.. Enumerable.Range(first, end - 1 - first).Select(e => data.ItemIds[data.EventItems[e]])];
             return new EmbedJob
             {
-                Hidden = model.UserStart.ToArray(), SessionItems = items, Snapshot = snapshot, K = k,
+                Hidden = model.UserStart.ToArray(),
+                SessionItems = items,
+                Snapshot = snapshot,
+                K = k,
                 IncludeStart = items.Length <= model.SessionCapacity,
             };
         }).ToArray();
