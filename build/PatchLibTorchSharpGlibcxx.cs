@@ -1,4 +1,5 @@
 // Compiled by MSBuild's RoslynCodeTaskFactory (see TorchSharpNative.targets); not part of any project.
+#nullable enable
 using System;
 using System.IO;
 using System.Text;

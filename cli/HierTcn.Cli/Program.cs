@@ -4,5 +4,13 @@ var root = new RootCommand("hiertcn: HierTCN dynamic recommender: prepare data, 
 root.Subcommands.Add(HierTcn.Cli.Commands.PrepareCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.GenerateCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.BaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.QuickstartCommand.Create(root));
+root.Subcommands.Add(HierTcn.Cli.Commands.TrainCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.EvalCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FiguresCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.FeatureBaselineCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ExportCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReplayCommand.Create());
 return root.Parse(args).Invoke();

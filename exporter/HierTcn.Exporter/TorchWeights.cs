@@ -1,4 +1,3 @@
-using HierTcn.Trainer.Models;
 using TorchSharp;
 
 namespace HierTcn.Exporter;
@@ -17,7 +16,4 @@ public static class TorchWeights
         }
         return new ModelWeights(tensors);
     }
-
-    /// <summary>The bundle model type of a trainer model kind.</summary>
-    public static string ModelType(ModelKind kind) => ModelKinds.Name(kind);
 }

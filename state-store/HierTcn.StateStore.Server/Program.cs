@@ -4,6 +4,8 @@ if (ReshardCommand.IsInvoked(args))
     return await ReshardCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
+if (!builder.ValidateStateStoreConfiguration(Console.Error))
+    return 2;
 builder.AddStateStoreServer();
 
 var app = builder.Build();

@@ -7,7 +7,7 @@ namespace HierTcn.StateStore;
 
 public sealed partial class StateStoreEngine
 {
-    private DateTimeOffset? _lastCheckpoint;
+    private long _lastCheckpointUnixMs = -1;
     private long _walTailAtCheckpoint = -1;
     private long _diskBytes;
     private volatile string? _quotaRefusal;
@@ -45,7 +45,7 @@ public sealed partial class StateStoreEngine
             }
             _wal.TruncateBefore(_retained[0].WalAddress);
             _walTailAtCheckpoint = walAddress;
-            _lastCheckpoint = _clock.GetUtcNow();
+            Volatile.Write(ref _lastCheckpointUnixMs, _clock.GetUtcNow().ToUnixTimeMilliseconds());
             EngineLog.CheckpointTaken(_logger, token, walAddress, ElapsedMs(start));
             return true;
         }
@@ -109,15 +109,16 @@ public sealed partial class StateStoreEngine
         return new HousekeepingReport(deleted, liveRecords, compacted, before, _store.LogBytes);
     }
 
-    private async ValueTask<bool> DeleteIfExpiredAsync(byte[] keyBytes, long cutoffMs, CancellationToken cancellationToken)
+    private async ValueTask<bool> DeleteIfExpiredAsync(byte[] key, long cutoffMs, CancellationToken cancellationToken)
     {
         if (WriteRefusal() is not null)
             return false;
+        var keyBytes = FasterStore.PinnedKey(key);
         var stripe = Stripe(KeyCodec.Decode(keyBytes));
         await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var current = _store.Read(keyBytes);
+            var current = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
             if (current is null || StoredValue.WrittenAtMs(current) >= cutoffMs)
                 return false;
             if (await AppendAndApplyAsync(keyBytes, null, _clock.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false) is null)
@@ -211,7 +212,7 @@ public sealed partial class StateStoreEngine
     {
         if (!UserStateSerializer.TryDeserialize(state, out _, out var error))
             return new WriteResult(StoreStatus.InvalidArgument, 0, error);
-        var keyBytes = KeyCodec.Encode(key);
+        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
         var stripe = Stripe(key);
         await stripe.WaitAsync().ConfigureAwait(false);
         try

@@ -61,6 +61,11 @@ public sealed partial class StateStoreEngine
         if (recovered != Guid.Empty)
             _retained.Add((recovered, walFrom));
 
+        if (walFrom > _wal.TailAddress)
+        {
+            EngineLog.WalShorterThanCheckpoint(_logger, _wal.TailAddress, walFrom);
+            walFrom = _wal.TailAddress;
+        }
         if (walFrom < _wal.BeginAddress)
         {
             EngineLog.WalTruncatedPastCheckpoint(_logger, _wal.BeginAddress, walFrom);

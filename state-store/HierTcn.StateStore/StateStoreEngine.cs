@@ -77,19 +77,23 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     {
         if (KeyCodec.Check(key) is { } invalid)
             return new ReadResult(StoreStatus.InvalidArgument, null, invalid);
-        var keyBytes = KeyCodec.Encode(key);
-        var value = _store.Read(keyBytes);
+        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
+        var value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
         if (value is not null && IsInFlight(value))
         {
             // The writer holds the key's lock until its commit settles (committed or rolled back).
             var stripe = Stripe(key);
             await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
             stripe.Release();
-            value = _store.Read(keyBytes);
+            value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
         }
         if (value is null)
             return ReadResult.NotFound;
-        var state = UserStateSerializer.Deserialize(StoredValue.State(value));
+        if (!UserStateSerializer.TryDeserialize(StoredValue.State(value), out var state, out var error))
+        {
+            EngineLog.StoredStateDamaged(_logger, key.ToString(), error);
+            return new ReadResult(StoreStatus.Damaged, null, $"the stored state of {key} is damaged ({error}); a Put or Delete replaces it");
+        }
         return new ReadResult(StoreStatus.Ok, state);
     }
 
@@ -119,7 +123,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         _store.LogBytes,
         _wal.TailAddress - _wal.BeginAddress,
         Volatile.Read(ref _diskBytes),
-        _lastCheckpoint,
+        Volatile.Read(ref _lastCheckpointUnixMs) is var ms and >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
         _recoveryTime,
         _replayed,
         WriteRefusal());
@@ -147,12 +151,12 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         if (WriteRefusal() is { } refused)
             return new WriteResult(StoreStatus.WritesRefused, 0, refused);
 
-        var keyBytes = KeyCodec.Encode(key);
+        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
         var stripe = Stripe(key);
         await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var previous = _store.Read(keyBytes);
+            var previous = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
             ulong current = previous is null ? 0 : StoredValue.Version(previous);
             if (expectedVersion is { } expected && expected != current)
                 return new WriteResult(StoreStatus.VersionMismatch, current);

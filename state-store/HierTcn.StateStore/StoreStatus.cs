@@ -21,4 +21,7 @@ public enum StoreStatus
 
     /// <summary>The store (or the shard holding the key) cannot be reached.</summary>
     Unavailable = 5,
+
+    /// <summary>The stored state fails its checksum (damaged on disk). A Put or Delete replaces it.</summary>
+    Damaged = 6,
 }

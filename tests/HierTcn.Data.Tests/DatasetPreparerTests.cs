@@ -290,4 +290,17 @@ public sealed class DatasetPreparerTests : IDisposable
         Assert.Equal(new DatasetCounts { Users = 5, Items = 1, Events = 50, Sessions = 5 }, header.Counts);
         Assert.Equal(50, header.SplitCounts.Values.Sum(c => c.Events));
     }
+
+    [Fact]
+    public void Build_FromArrays_MatchesPreparedFile()
+    {
+        var csv = Base().Many(100, 2, 50, EventsCsv.T0 + 90_000_000);
+        using var fromFile = PrepareFile(csv);
+        var read = EventReader.Read(_tmp.File("d.csv"));
+        var built = DatasetPreparer.Build(EventTable.FromArrays(read.Users.ToArray(), read.Items.ToArray(), read.Timestamps.ToArray()), new PrepareOptions());
+        Assert.Equal(fromFile.EventItems.ToArray(), built.Arrays.EventItems);
+        Assert.Equal(fromFile.SessionEvents.ToArray(), built.Arrays.SessionEvents);
+        Assert.Equal(fromFile.UserSplit.ToArray(), built.Arrays.UserSplit);
+        Assert.Equal(fromFile.Header.Counts, built.Header.Counts);
+    }
 }

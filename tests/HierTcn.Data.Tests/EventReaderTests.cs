@@ -251,4 +251,26 @@ public sealed class EventReaderTests : IDisposable
         Assert.StartsWith("line 3: 1 fields", t.Summary.BadRowExamples[0]);
         Assert.StartsWith("line 4: item_id 'x'", t.Summary.BadRowExamples[1]);
     }
+
+    [Fact]
+    public void Read_BomAndCrlf_ReadLikePlainCsv()
+    {
+        string path = _tmp.File("w.csv");
+        File.WriteAllText(path, "user_id,item_id,timestamp_ms\r\n1,2,1600000000000\r\n3,4,1600000000001\r\n", new System.Text.UTF8Encoding(true));
+        var t = EventReader.Read(path);
+        Assert.Equal([1L, 3L], t.Users.ToArray());
+        Assert.Equal([1600000000000L, 1600000000001L], t.Timestamps.ToArray());
+        Assert.Equal(0, t.Summary.BadRows);
+    }
+
+    [Fact]
+    public void Read_IntegralDecimals_AcceptedAndFractionsAreBadRows()
+    {
+        string path = _tmp.WriteText("f.csv", "user_id,item_id,timestamp_ms\n1.0,2.0,1600000000000.0\n1,2.5,1600000000000\n");
+        var t = EventReader.Read(path);
+        Assert.Equal(1, t.Count);
+        Assert.Equal(2L, t.Items[0]);
+        Assert.Equal(1600000000000L, t.Timestamps[0]);
+        Assert.StartsWith("line 3: item_id '2.5' is not an integer id", t.Summary.BadRowExamples[0]);
+    }
 }

@@ -96,6 +96,46 @@ public sealed class SyntheticGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Generate_NextClick_PredictableFromPreviousClickBeyondPopularity()
+    {
+        // Fit on even users, score odd users' next clicks: the 10 most frequent successors of the previous click
+        // must hit far more often than the 10 most popular items, or a sequence model has nothing to learn.
+        var summary = SyntheticGenerator.Generate(_tmp.File("l"), new SyntheticOptions { Users = 2_000, Items = 500, Topics = 20 });
+        var t = EventReader.Read(summary.EventsPath);
+        var popularity = new Dictionary<long, int>();
+        var successors = new Dictionary<long, Dictionary<long, int>>();
+        for (int i = 0; i < t.Count; i++)
+        {
+            if (t.Users[i] % 2 != 0)
+            {
+                continue;
+            }
+            popularity[t.Items[i]] = popularity.GetValueOrDefault(t.Items[i]) + 1;
+            if (i > 0 && t.Users[i - 1] == t.Users[i])
+            {
+                var next = successors.TryGetValue(t.Items[i - 1], out var d) ? d : successors[t.Items[i - 1]] = [];
+                next[t.Items[i]] = next.GetValueOrDefault(t.Items[i]) + 1;
+            }
+        }
+        static HashSet<long> Top(Dictionary<long, int> counts) => [.. counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Take(10).Select(kv => kv.Key)];
+        var popular = Top(popularity);
+        var topSuccessors = successors.ToDictionary(kv => kv.Key, kv => Top(kv.Value));
+        int n = 0, popHits = 0, seqHits = 0;
+        for (int i = 1; i < t.Count; i++)
+        {
+            if (t.Users[i] % 2 == 1 && t.Users[i - 1] == t.Users[i])
+            {
+                n++;
+                popHits += popular.Contains(t.Items[i]) ? 1 : 0;
+                seqHits += topSuccessors.TryGetValue(t.Items[i - 1], out var top) && top.Contains(t.Items[i]) ? 1 : 0;
+            }
+        }
+        double popRecall = (double)popHits / n, seqRecall = (double)seqHits / n;
+        Assert.True(n > 10_000, $"{n} scored events");
+        Assert.True(seqRecall > 3 * popRecall && seqRecall > 0.1, $"successors Recall@10 {seqRecall:F3}, popularity {popRecall:F3}");
+    }
+
+    [Fact]
     public void Validate_DimAboveMax_ThrowsNamingOption()
     {
         var e = Assert.Throws<UserInputException>(() => SyntheticGenerator.Generate(_tmp.File("x"), Small() with { Dim = 513 }));

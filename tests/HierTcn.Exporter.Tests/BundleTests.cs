@@ -163,6 +163,16 @@ public sealed class BundleTests : IDisposable
         Assert.False(Directory.Exists(_dir.File("b/bad")));
     }
 
+    [Fact]
+    public void Export_TcnWithBatchNorm_RefusedNamingTheBlock()
+    {
+        var w = RandomWeights.For(ModelTypes.HierTcn, seed: 1);
+        var tensors = w.Names.ToDictionary(n => n, n => w[n]);
+        tensors["tcn.blocks.0.bn1.weight"] = new WeightTensor([12], new float[12]);
+        var e = Assert.Throws<InvalidDataException>(() => BundleExporter.Export(_dir.File("b"), ModelTypes.HierTcn, new ModelWeights(tensors), "bn"));
+        Assert.Contains("tcn.blocks.0 uses masked batch normalization", e.Message);
+    }
+
     private static void Rehash(string bundle, string file) => EditManifest(bundle, m =>
         m["files"]![file] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(bundle, file)))));
 

@@ -24,7 +24,12 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
 
     private static ModelOptions Small(ModelKind kind) => ModelOptions.ForKind(kind) with
     {
-        ItemDim = 32, HighLayers = 3, HighHidden = 24, LowLayers = 3, LowHidden = 28, TcnChannels = 32,
+        ItemDim = 32,
+        HighLayers = 3,
+        HighHidden = 24,
+        LowLayers = 3,
+        LowHidden = 28,
+        TcnChannels = 32,
     };
 
     public static TheoryData<string, int, int> Cases()

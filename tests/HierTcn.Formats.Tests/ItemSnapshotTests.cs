@@ -156,6 +156,32 @@ public sealed class ItemSnapshotTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenCurrent_WhilePublishing_AlwaysSeesACompleteVerifiedSnapshot()
+    {
+        string dir = _dir.File("live");
+        ItemSnapshotDirectory.Publish(dir, "v0", _ids, Matrix(), D);
+        const int versions = 25;
+        var writer = Task.Run(() =>
+        {
+            for (int v = 1; v <= versions; v++)
+            {
+                ItemSnapshotDirectory.Publish(dir, $"v{v}", _ids, Matrix(offset: v), D);
+            }
+        });
+        int reads = 0;
+        while (!writer.IsCompleted || reads == 0)
+        {
+            using var s = ItemSnapshot.OpenCurrent(dir);
+            int version = int.Parse(Path.GetFileNameWithoutExtension(s.Path)[1..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal((float)version, s.Row(0)[0]);
+            reads++;
+        }
+        await writer;
+        Assert.True(reads > 0);
+        Assert.EndsWith($"v{versions}.snap", ItemSnapshotDirectory.ResolveCurrent(dir));
+    }
+
+    [Fact]
     public void ResolveCurrent_MissingOrDanglingPointer_Refused()
     {
         string dir = _dir.File("snaps");

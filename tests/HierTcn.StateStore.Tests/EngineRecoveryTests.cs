@@ -129,6 +129,61 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_WalCommitRecordsDamaged_ContinuesFromCheckpointAndSaysSo()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 40, 1);
+        Assert.True(await engine.CheckpointAsync());
+        await PutRangeAsync(engine, 40, 10, 2);
+        await engine.AbandonAsync();
+        foreach (var commit in Directory.EnumerateFiles(Path.Combine(_dir.Path, "wal"), "commit.*", SearchOption.AllDirectories))
+            File.WriteAllBytes(commit, new byte[64].Select(_ => (byte)0x5A).ToArray());
+
+        var logs = new CapturingLoggerFactory();
+        await using (var reopened = await OpenAsync(logs))
+        {
+            Assert.True(logs.Contains("its commit records are damaged or missing"), string.Join("\n", logs.Lines));
+            await AssertRangeAsync(reopened, 0, 40, 1);
+            await PutRangeAsync(reopened, 100, 10, 3);
+        }
+        await using var again = await OpenAsync();
+        await AssertRangeAsync(again, 0, 40, 1);
+        await AssertRangeAsync(again, 100, 10, 3);
+    }
+
+    [Fact]
+    public async Task Get_StoredStateDamagedOnDisk_ReturnsDamagedAndPutRepairs()
+    {
+        var engine = await OpenAsync();
+        await PutRangeAsync(engine, 0, 20, 1);
+        await engine.PutAsync(TestStates.Make(777, 424242));
+        Assert.True(await engine.CheckpointAsync());
+        await engine.AbandonAsync();
+
+        // Flip one byte inside user 777's hidden state in the store log file.
+        var pattern = BitConverter.GetBytes(424242 + 777 * 0.001f);
+        var hlog = Path.Combine(_dir.Path, "hlog", "hlog.log.0");
+        var bytes = File.ReadAllBytes(hlog);
+        int at = bytes.AsSpan().IndexOf(pattern.Concat(pattern).ToArray());
+        Assert.True(at > 0, "the state was not found in the store log");
+        using (var file = new FileStream(hlog, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = at + 1;
+            file.WriteByte((byte)(bytes[at + 1] ^ 0x40));
+        }
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        var damaged = await reopened.GetAsync(new StateKey(TestStates.Model, 777));
+        Assert.Equal(StoreStatus.Damaged, damaged.Status);
+        Assert.Contains("checksum", damaged.Error);
+        Assert.True(logs.Contains("is damaged"));
+        await AssertRangeAsync(reopened, 0, 20, 1);
+        Assert.Equal(StoreStatus.Ok, (await reopened.PutAsync(TestStates.Make(777, 5))).Status);
+        Assert.Equal(5, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, 777))).State!));
+    }
+
+    [Fact]
     public async Task Put_WalDeviceFails_RefusesWritesKeepsReads()
     {
         FaultInjectingDevice? device = null;

@@ -6,7 +6,8 @@ namespace HierTcn.Trainer.Tests;
 internal static class SyntheticData
 {
     /// <summary>Users given as sessions of item ids; user u's split is <paramref name="split"/>(u).</summary>
-    public static PreparedDataset Write(string dir, IReadOnlyList<int[][]> users, int items, Func<int, DataSplit>? split = null)
+    public static PreparedDataset Write(string dir, IReadOnlyList<int[][]> users, int items, Func<int, DataSplit>? split = null,
+        float[]? features = null, int featureDim = 0, Func<int, int[]>? shownWith = null)
     {
         split ??= _ => DataSplit.Train;
         var userSessions = new List<int> { 0 };
@@ -44,7 +45,26 @@ internal static class SyntheticData
             EventItems = [.. eventItems],
             EventTimestamps = [.. ts],
             EventSplit = [.. eventSplit],
+            ItemFeatures = features,
+            ItemFeatureDim = featureDim,
         };
+        if (shownWith is not null)
+        {
+            var offsets = new List<long> { 0 };
+            var shown = new List<int>();
+            foreach (int item in eventItems)
+            {
+                shown.AddRange(shownWith(item));
+                offsets.Add(shown.Count);
+            }
+            arrays = new DatasetArrays
+            {
+                ItemIds = arrays.ItemIds, UserIds = arrays.UserIds, UserSplit = arrays.UserSplit, UserSessions = arrays.UserSessions,
+                SessionEvents = arrays.SessionEvents, EventItems = arrays.EventItems, EventTimestamps = arrays.EventTimestamps,
+                EventSplit = arrays.EventSplit, ItemFeatures = features, ItemFeatureDim = featureDim,
+                ImpressionOffsets = [.. offsets], ImpressionItems = [.. shown],
+            };
+        }
         var header = new DatasetHeader
         {
             Name = "synthetic",

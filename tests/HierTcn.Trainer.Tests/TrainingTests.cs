@@ -1,6 +1,7 @@
 using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Losses;
 using HierTcn.Trainer.Models;
 using HierTcn.Trainer.Plots;
 using HierTcn.Trainer.Training;
@@ -82,5 +83,60 @@ public sealed class TrainingTests
         new ModelTrainer(options).Run(data, run, finalEvaluation: false);
         var e = Assert.Throws<HierTcn.Data.UserInputException>(() => new ModelTrainer(options).Run(data, run, finalEvaluation: false));
         Assert.Contains("--resume", e.Message);
+    }
+}
+
+public sealed class TrainingSettingsTests
+{
+    private static readonly ModelOptions s_small = new()
+    {
+        Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnBlocks = 2, TcnChannels = 24, TcnKernel = 3,
+    };
+
+    private static Func<int, DataSplit> Split => u => (u % 10) switch { 8 => DataSplit.Validation, 9 => DataSplit.Test, _ => DataSplit.Train };
+
+    [Fact]
+    public void Run_FeatureItemsWithBprAndPopularityNegatives_BeatsPopularity()
+    {
+        using var dir = new TempDir();
+        const int n = 40;
+        var features = new float[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            features[i * n + i] = 1;                                   // one-hot vectors: the projection learns the items
+        }
+        using var data = SyntheticData.Write(dir.Path, SyntheticData.Walks(160, n, seed: 8), n, Split, features, n);
+        var options = new TrainingOptions
+        {
+            Model = s_small, Items = "features", BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 4, Patience = 2,
+            Loss = new LossOptions { Kind = LossKind.Bpr, Negatives = 20, PopularityAlpha = 0.5 },
+        };
+        var result = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "run"));
+        var pop = Evaluator.Evaluate(data, BaselineModels.Fit("pop", data), DataSplit.Test);
+        Assert.True(result.Test!.Metrics.Event.Recall10 > pop.Metrics.Event.Recall10 + 0.2,
+            $"features + BPR: Recall@10 {result.Test.Metrics.Event.Recall10:F3} vs popularity {pop.Metrics.Event.Recall10:F3}");
+        var config = new RunDirectory(Path.Combine(dir.Path, "run")).ReadConfig();
+        Assert.Equal(n, config.ItemFeatureDim);
+        Assert.Contains("item_projection.weight", config.ParameterShapes.Keys);
+    }
+
+    [Fact]
+    public void Run_ImpressionsWithHinge_LearnsToRankTheShownPool()
+    {
+        using var dir = new TempDir();
+        const int n = 40;
+        using var data = SyntheticData.Write(dir.Path, SyntheticData.Walks(160, n, seed: 8), n, Split,
+            shownWith: item => [(item + 5) % n, (item + 11) % n, (item + 23) % n, item]);
+        Assert.True(data.HasImpressions);
+        var options = new TrainingOptions
+        {
+            Model = s_small, BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 3, Patience = 3,
+            Loss = new LossOptions { Kind = LossKind.Hinge, Margin = 1 },
+        };
+        var result = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "run"));
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
+        // Ranked within each event's pool (the shown items), the clicked item comes first far more often than 1 in 4.
+        Assert.NotNull(result.Test!.Impressions);
+        Assert.True(result.Test.Impressions!.Event.Recall1 > 0.5, $"pool Recall@1 {result.Test.Impressions.Event.Recall1:F3}");
     }
 }

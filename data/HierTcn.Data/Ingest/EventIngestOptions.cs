@@ -4,8 +4,9 @@ namespace HierTcn.Data.Ingest;
 /// How to read an events file. The file is CSV or TSV with a header line, plain or gzip (detected by its magic bytes,
 /// whatever its name); the delimiter is the header's (tab or comma, whichever it holds more of; a <c>.tsv</c> name
 /// decides a tie). Columns are found by name (exact, case-insensitive, surrounding blanks ignored); every other column
-/// is ignored. Ids are integers 0..2^63-1 (decimal, no fraction); timestamps are integer milliseconds since the Unix epoch between
-/// <see cref="MinTimestampMs"/> (1990-01-01) inclusive and <see cref="MaxTimestampMs"/> (2100-01-01) exclusive.
+/// is ignored. Ids are integers 0..2^63-1; timestamps are integer milliseconds since the Unix epoch between
+/// <see cref="MinTimestampMs"/> (1990-01-01) inclusive and <see cref="MaxTimestampMs"/> (2100-01-01) exclusive. A
+/// zero fraction (<c>42.0</c>, as float columns get written) is accepted below 2^53; any other fraction is a bad row.
 /// </summary>
 public sealed record EventIngestOptions
 {

@@ -126,10 +126,13 @@ public static class EventReader
             {
                 throw new UserInputException(
                     $"{path}: column{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(m => $"'{m}'"))} not found in the header; "
-                    + $"expected {string.Join(", ", wanted)}; found {string.Join(", ", found.Select(f => $"'{f}'"))} "
+                    + $"expected {string.Join(", ", wanted)}; found {Found(found)} "
                     + $"(split at '{Escape(delimiter)}', sniffed from the header). "
                     + "Map other names with --user-col, --item-col, --time-col, --impressions-col.");
             }
+            static string Found(List<string> names) =>
+                string.Join(", ", names.Take(20).Select(n => $"'{(n.Length <= 40 ? n : n[..40] + "...")}'"))
+                + (names.Count > 20 ? $" and {names.Count - 20} more" : "");
             int Index(string name) => found.FindIndex(f => string.Equals(f, name, StringComparison.OrdinalIgnoreCase));
             int user = Index(options.UserColumn), item = Index(options.ItemColumn), time = Index(options.TimeColumn);
             int imp = options.ImpressionsColumn is null ? -1 : Index(options.ImpressionsColumn);
@@ -213,7 +216,7 @@ public static class EventReader
                 BadRow(line, $"{column} is empty");
                 return false;
             }
-            if (!long.TryParse(field, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
+            if (!TryInteger(field, out value))
             {
                 BadRow(line, $"{column} '{Clip(field)}' is not an integer id");
                 return false;
@@ -229,7 +232,7 @@ public static class EventReader
         private bool TryTime(ReadOnlySpan<char> field, long line, out long value)
         {
             field = field.Trim();
-            if (!long.TryParse(field, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
+            if (!TryInteger(field, out value))
             {
                 BadRow(line, field.IsEmpty ? $"{options.TimeColumn} is empty" : $"{options.TimeColumn} '{Clip(field)}' is not an integer (ms since the epoch)");
                 return false;
@@ -272,6 +275,24 @@ public static class EventReader
             {
                 Examples.Add($"line {line}: {problem}");
             }
+        }
+
+        /// <summary>An integer, or a decimal with a zero fraction ("157541.0", as float columns get written) below
+        /// 2^53, where doubles are exact.</summary>
+        private static bool TryInteger(ReadOnlySpan<char> field, out long value)
+        {
+            if (long.TryParse(field, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
+            {
+                return true;
+            }
+            if (field.Contains('.') && double.TryParse(field, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint,
+                    CultureInfo.InvariantCulture, out double d) && Math.Abs(d) < 9007199254740992.0 && d == Math.Floor(d))
+            {
+                value = (long)d;
+                return true;
+            }
+            value = 0;
+            return false;
         }
 
         private static string Clip(ReadOnlySpan<char> s) => s.Length <= 40 ? s.ToString() : s[..40].ToString() + "...";

@@ -45,14 +45,6 @@ internal sealed class OnnxGraph
         return tensor.Name;
     }
 
-    public string Scalar(string name, float value)
-    {
-        var tensor = new TensorProto { Name = Unique(name), DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.RawData = ByteString.CopyFrom(BitConverter.GetBytes(value));
-        _graph.Initializer.Add(tensor);
-        return tensor.Name;
-    }
-
     /// <summary>Adds a node with one output and returns that output's name.</summary>
     public string Op(string opType, string[] inputs, params AttributeProto[] attributes) =>
         Node(opType, inputs, [Unique(opType.ToLowerInvariant())], attributes)[0];
@@ -77,16 +69,6 @@ internal sealed class OnnxGraph
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         a.Ints.AddRange(values);
-        return a;
-    }
-
-    public static AttributeProto Str(string name, string value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
-
-    public static AttributeProto Strs(string name, params string[] values)
-    {
-        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
-        a.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
         return a;
     }
 

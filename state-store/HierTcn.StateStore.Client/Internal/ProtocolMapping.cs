@@ -18,6 +18,7 @@ internal static class ProtocolMapping
         Status.VersionMismatch => StoreStatus.VersionMismatch,
         Status.WritesRefused => StoreStatus.WritesRefused,
         Status.InvalidArgument => StoreStatus.InvalidArgument,
+        Status.Damaged => StoreStatus.Damaged,
         _ => StoreStatus.Unavailable,
     };
 

@@ -32,6 +32,26 @@ public static class StateStoreServerExtensions
         return builder;
     }
 
+    /// <summary>Checks the "StateStore" and "StateStoreServer" sections before anything starts; writes every problem
+    /// to <paramref name="errors"/> (one line each, naming the setting) and returns false when there are any.</summary>
+    public static bool ValidateStateStoreConfiguration(this WebApplicationBuilder builder, TextWriter errors)
+    {
+        List<string> problems;
+        try
+        {
+            var engine = builder.Configuration.GetSection("StateStore").Get<StateStoreOptions>() ?? new StateStoreOptions();
+            var server = builder.Configuration.GetSection(StateStoreServerOptions.Section).Get<StateStoreServerOptions>() ?? new StateStoreServerOptions();
+            problems = [.. engine.Validate().Select(p => "StateStore: " + p), .. server.Validate()];
+        }
+        catch (InvalidOperationException ex)
+        {
+            problems = [ex.Message];
+        }
+        foreach (var problem in problems)
+            errors.WriteLine("invalid configuration: " + problem);
+        return problems.Count == 0;
+    }
+
     /// <summary>Maps the gRPC state store and health services.</summary>
     public static WebApplication MapStateStoreServer(this WebApplication app)
     {

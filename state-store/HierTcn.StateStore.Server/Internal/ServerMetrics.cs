@@ -66,6 +66,7 @@ internal sealed class ServerMetrics
         StoreStatus.VersionMismatch => "version_mismatch",
         StoreStatus.WritesRefused => "writes_refused",
         StoreStatus.InvalidArgument => "invalid_argument",
+        StoreStatus.Damaged => "damaged",
         _ => "unavailable",
     };
 }

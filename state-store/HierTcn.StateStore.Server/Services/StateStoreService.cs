@@ -199,6 +199,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
         StoreStatus.NotFound => Protocol.Status.NotFound,
         StoreStatus.VersionMismatch => Protocol.Status.VersionMismatch,
         StoreStatus.WritesRefused => Protocol.Status.WritesRefused,
+        StoreStatus.Damaged => Protocol.Status.Damaged,
         _ => Protocol.Status.InvalidArgument,
     };
 }

@@ -47,6 +47,12 @@ internal static partial class EngineLog
     [LoggerMessage(14, LogLevel.Error, "Housekeeping failed: {Reason}")]
     public static partial void HousekeepingFailed(ILogger logger, string reason);
 
+    [LoggerMessage(16, LogLevel.Error, "The stored state of {Key} is damaged: {Reason}")]
+    public static partial void StoredStateDamaged(ILogger logger, string key, string reason);
+
+    [LoggerMessage(17, LogLevel.Error, "The write-ahead log ends at {WalTail}, before the checkpoint's position {CheckpointWal}: its commit records are damaged or missing. States written after the checkpoint are lost; the store continues from the checkpoint")]
+    public static partial void WalShorterThanCheckpoint(ILogger logger, long walTail, long checkpointWal);
+
     [LoggerMessage(15, LogLevel.Warning, "Skipped a malformed WAL entry at address {Address}: {Reason}")]
     public static partial void WalEntrySkipped(ILogger logger, long address, string reason);
 }

@@ -74,34 +74,47 @@ internal sealed class FasterStore : IDisposable
 
     public ValueTask CompleteCheckpointAsync(CancellationToken cancellationToken) => _kv.CompleteCheckpointAsync(cancellationToken);
 
-    public unsafe byte[]? Read(byte[] key)
+    /// <summary>Reads the value under <paramref name="key"/>, which must be pinned (see <see cref="PinnedKey"/>): a
+    /// read that goes to disk completes asynchronously, without blocking a thread.</summary>
+    public async ValueTask<byte[]?> ReadAsync(byte[] key)
     {
         var session = Rent();
         try
         {
-            fixed (byte* k = key)
+            var (status, output) = IssueRead(session, key);
+            if (status.IsPending)
             {
-                var keySpan = SpanByte.FromPointer(k, key.Length);
-                byte[] output = null!;
-                var status = session.Read(ref keySpan, ref output);
-                if (status.IsPending)
+                using var outputs = await session.CompletePendingWithOutputsAsync().ConfigureAwait(false);
+                while (outputs.Next())
                 {
-                    session.CompletePendingWithOutputs(out var outputs, wait: true);
-                    using (outputs)
-                    {
-                        while (outputs.Next())
-                        {
-                            status = outputs.Current.Status;
-                            output = outputs.Current.Output;
-                        }
-                    }
+                    status = outputs.Current.Status;
+                    output = outputs.Current.Output;
                 }
-                return status.Found ? output : null;
             }
+            return status.Found ? output : null;
         }
         finally
         {
             Return(session);
+        }
+    }
+
+    /// <summary>A copy of <paramref name="key"/> in pinned memory, so FASTER may hold on to it across an await.</summary>
+    public static byte[] PinnedKey(ReadOnlySpan<byte> key)
+    {
+        var pinned = GC.AllocateUninitializedArray<byte>(key.Length, pinned: true);
+        key.CopyTo(pinned);
+        return pinned;
+    }
+
+    private static unsafe (Status Status, byte[] Output) IssueRead(Session session, byte[] key)
+    {
+        fixed (byte* k = key)
+        {
+            var keySpan = SpanByte.FromPointer(k, key.Length);
+            byte[] output = null!;
+            var status = session.Read(ref keySpan, ref output);
+            return (status, output);
         }
     }
 

@@ -6,7 +6,7 @@ using HierTcn.Data.Preparation;
 namespace HierTcn.Data.Tests.Baselines;
 
 /// <summary><c>hiertcn baseline</c> run in-process on the Globo slice, as <c>./hiertcn</c> runs it.</summary>
-[Collection(nameof(ConsoleCollection))]
+[Collection(nameof(SerialCollection))]
 public sealed class BaselineCommandTests : IDisposable
 {
     private readonly TempDirectory _tmp = new();

@@ -7,7 +7,7 @@ namespace HierTcn.Trainer.Models;
 /// <summary>
 /// Base of the trainable models. A model maps a user's history to user embeddings u_t (one per position) and scores
 /// item i as u_t . e_i with the same item vectors it reads as input (tied, paper eq. 12). Subclasses own all their
-/// modules as fields named like PyTorch's, so the state dict keys are the names in notes/CONTRACT.md.
+/// modules as fields named like PyTorch's, so the state dict keys are the names in exporter/CONTRACT.md.
 /// </summary>
 public abstract class RecommenderModel : nn.Module
 {

@@ -70,6 +70,8 @@ public sealed class ModelTrainer
             CreatedUtc = DateTime.UtcNow,
         };
         Log.Model(_log, model.Describe());
+        progress?.Invoke(new TrainingProgress(0, "info", 0, 0, 0, 0,
+            $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events"));
 
         using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
         var epochs = new List<EpochMetrics>();
@@ -131,6 +133,8 @@ public sealed class ModelTrainer
             RunDirectory.Write(run.CheckpointStatePath, state);
             TrainingPlot.Write(epochs, ModelKinds.Name(model.Kind), run.TrainingPlotPath);
             Log.Epoch(_log, epoch, metrics.TrainLoss, metrics.EventsPerSecond, metrics.ValidationRecall10 ?? double.NaN, best);
+            progress?.Invoke(new TrainingProgress(epoch, "info", 0, 0, metrics.TrainLoss, metrics.EventsPerSecond,
+                $"epoch {epoch}: loss {metrics.TrainLoss:F4}, {metrics.TrainSeconds:F1} s, {metrics.EventsPerSecond:N0} events/s, validation Recall@10 {metrics.ValidationRecall10:F4} MRR {metrics.ValidationMrr:F4}{(best ? " (best)" : "")}"));
         }
 
         double trainSeconds = epochs.Sum(e => e.TrainSeconds + e.ValidationSeconds);

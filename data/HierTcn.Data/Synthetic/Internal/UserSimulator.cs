@@ -137,8 +137,10 @@ internal sealed class UserSimulator
             int tries = 0;
             do
             {
-                item = tries++ < 8 && i < fromTopic ? _space.RandomItemOfTopic(topic, ref rng)
-                    : tries < 8 && i < fromTopic + fromFavourites ? _space.RandomItemOfTopic(_favourite[rng.NextInt(Favourites)], ref rng)
+                // After a few repeats (a small topic already shown in full) any item will do.
+                item = ++tries > 8 ? rng.NextInt(_o.Items)
+                    : i < fromTopic ? _space.RandomItemOfTopic(topic, ref rng)
+                    : i < fromTopic + fromFavourites ? _space.RandomItemOfTopic(_favourite[rng.NextInt(Favourites)], ref rng)
                     : rng.NextInt(_o.Items);
             }
             while (Array.IndexOf(_shown, item, 0, i) >= 0);

@@ -1,0 +1,3 @@
+using HierTcn.StateStore.Bench;
+
+return await StoreBenchmark.RunAsync(args);

@@ -1,0 +1,76 @@
+{{/* Names, labels and the settings both workloads share. */}}
+
+{{- define "hiertcn.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource prefix, at most 40 characters so that "-state-NNN" and the PVC prefix stay within DNS limits. */}}
+{{- define "hiertcn.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "hiertcn.inferenceName" -}}{{ include "hiertcn.fullname" . }}-inference{{- end -}}
+{{- define "hiertcn.stateName" -}}{{ include "hiertcn.fullname" . }}-state{{- end -}}
+
+{{- define "hiertcn.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "hiertcn.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* Selector labels of one component: include "hiertcn.selectorLabels" (dict "ctx" $ "component" "inference"). */}}
+{{- define "hiertcn.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "hiertcn.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "hiertcn.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "hiertcn.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Shard i is pod <state>-i behind the headless Service <state>; the order is the jump-hash order. */}}
+{{- define "hiertcn.shardAddresses" -}}
+{{- $state := include "hiertcn.stateName" . -}}
+{{- range $i := until (int .Values.stateStore.shards) }}
+{{ printf "http://%s-%d.%s.%s.svc.cluster.local:%d" $state $i $state $.Release.Namespace (int $.Values.stateStore.grpcPort) }}
+{{- end -}}
+{{- end -}}
+
+{{/* Seconds as a .NET TimeSpan literal (d.hh:mm:ss); a bare number would be read as days. */}}
+{{- define "hiertcn.timespan" -}}
+{{- $s := int . -}}
+{{- printf "%d.%02d:%02d:%02d" (div $s 86400) (mod (div $s 3600) 24) (mod (div $s 60) 60) (mod $s 60) -}}
+{{- end -}}
+
+{{- define "hiertcn.checks" -}}
+{{- if and (eq .Values.artifacts.mode "volume") (not .Values.artifacts.volume.existingClaim) -}}
+{{- fail "artifacts.volume.existingClaim is empty: name the PersistentVolumeClaim that holds bundles/ and snapshots/, or set artifacts.mode=sync" -}}
+{{- end -}}
+{{- if and (eq .Values.artifacts.mode "sync") (not .Values.artifacts.sync.remote) -}}
+{{- fail "artifacts.sync.remote is empty: give the rclone remote path that holds bundles/ and snapshots/ (for example s3:my-bucket/hiertcn)" -}}
+{{- end -}}
+{{- if gt (int .Values.inference.autoscaling.minReplicas) (int .Values.inference.autoscaling.maxReplicas) -}}
+{{- fail "inference.autoscaling.minReplicas is larger than inference.autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- $total := 0.0 -}}
+{{- range .Values.models.versions -}}{{- $total = addf $total .weight -}}{{- end -}}
+{{- if le $total 0.0 -}}
+{{- fail "models.versions: every weight is 0; at least one version needs users" -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using System.Globalization;
+using HierTcn.Data.Evaluation;
+
+namespace HierTcn.Cli.Commands;
+
+/// <summary><c>hiertcn report-table</c>: a Markdown table of the event-averaged metrics of several JSON reports.</summary>
+internal static class ReportTableCommand
+{
+    public static Command Create()
+    {
+        var reports = new Argument<string[]>("reports") { Description = "JSON reports (train, eval, baseline --report).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("report-table", "Print a Markdown table of JSON reports' event-averaged metrics.") { reports };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine("| model | split | R@1 | R@5 | R@10 | R@20 | MRR | MRP | events | train s | hyper-parameters |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (string path in parse.GetValue(reports)!)
+            {
+                var r = EvaluationReport.ReadJson(path);
+                var m = r.Metrics.Event;
+                string hyper = string.Join(", ", r.HyperParameters
+                    .Where(kv => kv.Key is "epochs" or "best_epoch" or "max_train_users" or "parameters" or "high_layers" or "low_layers")
+                    .Select(kv => $"{kv.Key}={kv.Value}"));
+                Console.WriteLine(string.Create(inv,
+                    $"| {r.Model} | {r.Split} | {m.Recall1:F4} | {m.Recall5:F4} | {m.Recall10:F4} | {m.Recall20:F4} | {m.Mrr:F4} | {m.Mrp:F4} | {m.N:N0} | {r.TrainWallTimeSeconds:F0} | {hyper} |"));
+            }
+            return CommandRunner.ExitOk;
+        }));
+        return command;
+    }
+}

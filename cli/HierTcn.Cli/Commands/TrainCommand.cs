@@ -1,0 +1,178 @@
+using System.CommandLine;
+using HierTcn.Data;
+using HierTcn.Data.Dataset;
+using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Losses;
+using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Training;
+using Spectre.Console;
+
+namespace HierTcn.Cli.Commands;
+
+/// <summary><c>hiertcn train</c>: trains HierTCN or a neural baseline on a prepared dataset into a run directory.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Prepared dataset directory (./hiertcn prepare).", Required = true };
+        var model = new Option<string>("--model") { Description = "hiertcn, hiergru, hrnn, tcn or gru.", Required = true };
+        model.AcceptOnlyFromAmong("hiertcn", "hiergru", "hrnn", "tcn", "gru");
+        var output = new Option<string>("--out") { Description = "Run directory to create (or continue with --resume).", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint." };
+        var epochs = new Option<int>("--epochs") { Description = "Most epochs.", DefaultValueFactory = _ => 20 };
+        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation Recall@10.", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch-size") { Description = "Queues (hierarchical) or users (flat) per batch.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
+        var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var items = new Option<string>("--items") { Description = "ids (learned embeddings) or features (the dataset's item vectors).", DefaultValueFactory = _ => "ids" };
+        items.AcceptOnlyFromAmong("ids", "features");
+        var loss = new Option<string>("--loss") { Description = "cross-entropy, l2, nce, bpr or hinge.", DefaultValueFactory = _ => "cross-entropy" };
+        loss.AcceptOnlyFromAmong("cross-entropy", "l2", "nce", "bpr", "hinge");
+        var sampledSoftmax = new Option<bool>("--sampled-softmax") { Description = "Cross-entropy over sampled negatives instead of the catalogue." };
+        var negatives = new Option<int>("--negatives") { Description = "Sampled negatives per event.", DefaultValueFactory = _ => 100 };
+        var alpha = new Option<double>("--popularity-alpha") { Description = "Sample negatives by popularity^alpha (0: uniform).", DefaultValueFactory = _ => 0 };
+        var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
+        var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions).", DefaultValueFactory = _ => 0 };
+        var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
+        var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
+        var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 4)." };
+        var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
+        var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default 4)." };
+        var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level GRU size (default 128; flat GRU 200)." };
+        var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default 4; flat TCN 6)." };
+        var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
+        var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default 5)." };
+        var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
+        var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
+        var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
+        var noFinal = new Option<bool>("--no-final-eval") { Description = "Skip the final validation and test evaluation." };
+
+        var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
+        {
+            data, model, output, resume, epochs, patience, batch, lr, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
+            margin, noImpressions, dropout, batchNorm, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            tcnKernel, maxUsers, clip, skipValidation, noFinal,
+        };
+        command.SetAction(parse => CommandRunner.Run(() =>
+        {
+            var kind = ModelKinds.Parse(parse.GetValue(model)!);
+            var m = ModelOptions.ForKind(kind);
+            m = m with
+            {
+                ItemDim = parse.GetValue(itemDim) ?? m.ItemDim,
+                HighLayers = parse.GetValue(highLayers) ?? m.HighLayers,
+                HighHidden = parse.GetValue(highHidden) ?? m.HighHidden,
+                LowLayers = parse.GetValue(lowLayers) ?? m.LowLayers,
+                LowHidden = parse.GetValue(lowHidden) ?? m.LowHidden,
+                TcnBlocks = parse.GetValue(tcnBlocks) ?? m.TcnBlocks,
+                TcnChannels = parse.GetValue(tcnChannels) ?? m.TcnChannels,
+                TcnKernel = parse.GetValue(tcnKernel) ?? m.TcnKernel,
+                Dropout = parse.GetValue(dropout),
+                BatchNorm = parse.GetValue(batchNorm),
+            };
+            var options = new TrainingOptions
+            {
+                Model = m,
+                Loss = new LossOptions
+                {
+                    Kind = parse.GetValue(loss) switch
+                    {
+                        "l2" => LossKind.L2,
+                        "nce" => LossKind.Nce,
+                        "bpr" => LossKind.Bpr,
+                        "hinge" => LossKind.Hinge,
+                        _ => LossKind.CrossEntropy,
+                    },
+                    SampledSoftmax = parse.GetValue(sampledSoftmax),
+                    Negatives = parse.GetValue(negatives),
+                    PopularityAlpha = parse.GetValue(alpha),
+                    Margin = parse.GetValue(margin),
+                    UseImpressions = !parse.GetValue(noImpressions),
+                },
+                Items = parse.GetValue(items)!,
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                MaxEpochs = parse.GetValue(epochs),
+                Patience = parse.GetValue(patience),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                Device = parse.GetValue(device)!,
+                MaxTrainUsers = parse.GetValue(maxUsers),
+                ClipNorm = parse.GetValue(clip),
+                SkipValidation = parse.GetValue(skipValidation),
+            };
+            return Run(parse.GetValue(data)!, parse.GetValue(output)!, options, parse.GetValue(resume), !parse.GetValue(noFinal));
+        }));
+        return command;
+    }
+
+    private static int Run(string dataDir, string runDir, TrainingOptions options, bool resume, bool finalEvaluation)
+    {
+        var trainer = new ModelTrainer(options);
+        using var data = PreparedDataset.Open(dataDir);
+        TrainingResult result = null!;
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Redirected output (logs, CI): one line per model, epoch and phase instead of redrawn bars.
+            result = trainer.Run(data, runDir, resume, p =>
+            {
+                if (p.Phase == "info")
+                {
+                    Console.WriteLine(p.Message);
+                }
+                else if (p.Done == 0)
+                {
+                    Console.WriteLine($"epoch {p.Epoch}: {p.Phase} ...");
+                }
+            }, finalEvaluation);
+        }
+        else
+        {
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                    new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask? task = null;
+                    int taskEpoch = -1;
+                    string taskPhase = "";
+                    result = trainer.Run(data, runDir, resume, p =>
+                    {
+                        if (p.Phase == "info")
+                        {
+                            ctx.AddTask(Markup.Escape(p.Message ?? ""), maxValue: 1).Value(1);
+                            return;
+                        }
+                        if (task is null || taskEpoch != p.Epoch || taskPhase != p.Phase)
+                        {
+                            task?.Value(task.MaxValue);
+                            task = ctx.AddTask(p.Phase, maxValue: Math.Max(p.Total, 1));
+                            taskEpoch = p.Epoch;
+                            taskPhase = p.Phase;
+                        }
+                        task.MaxValue = Math.Max(p.Total, 1);
+                        task.Value = p.Done;
+                        task.Description = p.Phase == "train"
+                            ? $"epoch {p.Epoch} train: loss {p.Loss:F4}, {p.EventsPerSecond:N0} events/s"
+                            : $"epoch {p.Epoch} {p.Phase}";
+                        ctx.Refresh();
+                    }, finalEvaluation);
+                    task?.Value(task.MaxValue);
+                });
+        }
+        AnsiConsole.MarkupLineInterpolated($"run: [bold]{Path.GetFullPath(runDir)}[/] (best epoch {result.BestEpoch}, {result.TrainWallSeconds:F1} s training)");
+        if (result.Validation is not null && result.Test is not null)
+        {
+            Render(result.Validation);
+            Render(result.Test);
+        }
+        return CommandRunner.ExitOk;
+    }
+
+    internal static void Render(EvaluationReport r) => AnsiConsole.WriteLine(r.FormatTable());
+}

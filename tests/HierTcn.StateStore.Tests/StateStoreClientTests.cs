@@ -1,0 +1,43 @@
+using HierTcn.StateStore.Client;
+using HierTcn.StateStore.Tests.Support;
+
+namespace HierTcn.StateStore.Tests;
+
+public sealed class StateStoreClientTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task OpenAsync_DefaultMode_IsEmbeddedAndDurable()
+    {
+        var options = new StateStoreClientOptions { Embedded = TestStates.SmallOptions(_dir.Path) };
+        await using (var store = await StateStoreClient.OpenAsync(options))
+        {
+            Assert.IsType<EmbeddedStateStore>(store);
+            Assert.Equal(StoreStatus.Ok, (await store.PutAsync(TestStates.Make(1, 3))).Status);
+        }
+        await using var reopened = await StateStoreClient.OpenAsync(options);
+        Assert.Equal(3, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, 1))).State!));
+    }
+
+    [Fact]
+    public async Task OpenAsync_RemoteWithoutShards_ListsTheProblem()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => StateStoreClient.OpenAsync(new StateStoreClientOptions { Mode = StateStoreMode.Remote }));
+        Assert.Contains("Remote: Shards is empty", error.Message);
+    }
+
+    [Fact]
+    public async Task RemoteStateStore_ShardDown_ReturnsUnavailable()
+    {
+        int port = ServerProcess.FreePort();
+        await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"], CallTimeout = TimeSpan.FromSeconds(2) });
+        var read = await store.GetAsync(new StateKey("m", 1));
+        Assert.Equal(StoreStatus.Unavailable, read.Status);
+        var write = await store.PutAsync(TestStates.Make(1, 1));
+        Assert.Equal(StoreStatus.Unavailable, write.Status);
+        Assert.False(string.IsNullOrEmpty(write.Error));
+    }
+}
