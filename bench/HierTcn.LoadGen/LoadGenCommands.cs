@@ -78,7 +78,10 @@ internal static class LoadGenCommands
         var options = new TrainingOptions
         {
             Model = ModelOptions.ForKind(ModelKind.HierTcn),
-            MaxEpochs = 1, MaxTrainUsers = Int(o, "train-users", 200), SkipValidation = true, Threads = 2,
+            MaxEpochs = 1,
+            MaxTrainUsers = Int(o, "train-users", 200),
+            SkipValidation = true,
+            Threads = 2,
         };
         var clock = Stopwatch.StartNew();
         string run = Path.Combine(output, "run");
@@ -168,6 +171,7 @@ internal static class LoadGenCommands
         {
             var latencies = new Latencies();
             int ok = 0, shed = 0, other = 0;
+            var codes = new Dictionary<StatusCode, int>();
             var inflight = new List<Task>();
             var clock = Stopwatch.StartNew();
             long total = (long)r * seconds;
@@ -190,15 +194,17 @@ internal static class LoadGenCommands
                     {
                         Interlocked.Increment(ref shed);
                     }
-                    catch (RpcException)
+                    catch (RpcException e)
                     {
                         Interlocked.Increment(ref other);
+                        lock (codes)
+                            codes[e.StatusCode] = codes.GetValueOrDefault(e.StatusCode) + 1;
                     }
                 }));
             }
             await Task.WhenAll(inflight);
             Console.WriteLine($"open loop {phase}: {r} req/s offered for {seconds} s: {ok} ok ({ok / (double)seconds:F0}/s), {shed} shed "
-                + $"(RESOURCE_EXHAUSTED), {other} other errors; accepted {latencies.Summary()}");
+                + $"(RESOURCE_EXHAUSTED), {other} other errors ({string.Join(", ", codes)}); accepted {latencies.Summary()}");
         }
         await sampler.CancelAsync();
         await sampling;
@@ -228,7 +234,8 @@ internal static class LoadGenCommands
         int batch = Int(o, "batch", 64), seconds = Int(o, "seconds", 20), k = Int(o, "k", 20);
         var options = new RecommenderOptions
         {
-            BundlesDirectory = Req(o, "bundles"), SnapshotsDirectory = Req(o, "snapshots"),
+            BundlesDirectory = Req(o, "bundles"),
+            SnapshotsDirectory = Req(o, "snapshots"),
             Models = [new ModelArmOptions { Version = Req(o, "version") }],
             Batching = new() { MaxBatchSize = batch },
         };
@@ -246,7 +253,10 @@ internal static class LoadGenCommands
             long[] items = [.. Enumerable.Range(first, end - 1 - first).Select(e => data.ItemIds[data.EventItems[e]])];
             return new EmbedJob
             {
-                Hidden = model.UserStart.ToArray(), SessionItems = items, Snapshot = snapshot, K = k,
+                Hidden = model.UserStart.ToArray(),
+                SessionItems = items,
+                Snapshot = snapshot,
+                K = k,
                 IncludeStart = items.Length <= model.SessionCapacity,
             };
         }).ToArray();

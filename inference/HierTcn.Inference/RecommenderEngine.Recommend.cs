@@ -225,5 +225,9 @@ public sealed partial class RecommenderEngine
         {
             return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
         }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            return (ServeStatus.Internal, null, $"model {model.Version}: ONNX Runtime failed: {e.Message}");
+        }
     }
 }

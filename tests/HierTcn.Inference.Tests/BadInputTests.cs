@@ -45,7 +45,8 @@ public sealed class BadInputTests(ServedModelFixture model) : IAsyncLifetime
     {
         var e = await Fails(StatusCode.InvalidArgument, () => _server.Client.RecommendAsync(new RecommendRequest
         {
-            UserId = 1, CandidateItemIds = { Item(0), 424242, Item(1), -5 },
+            UserId = 1,
+            CandidateItemIds = { Item(0), 424242, Item(1), -5 },
         }).ResponseAsync);
         Assert.Contains("424242", e.Status.Detail);
         Assert.Contains("-5", e.Status.Detail);
@@ -57,7 +58,10 @@ public sealed class BadInputTests(ServedModelFixture model) : IAsyncLifetime
     {
         var r = await _server.Client.RecommendAsync(new RecommendRequest
         {
-            UserId = 1, K = 10, CandidateItemIds = { Item(3), Item(4), Item(5), Item(4) }, ExcludeItemIds = { Item(5), 99_999 },
+            UserId = 1,
+            K = 10,
+            CandidateItemIds = { Item(3), Item(4), Item(5), Item(4) },
+            ExcludeItemIds = { Item(5), 99_999 },
         });
         Assert.Equal(new[] { Item(3), Item(4) }.Order(), r.Items.Select(i => i.ItemId).Order());
     }

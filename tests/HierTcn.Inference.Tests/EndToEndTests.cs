@@ -39,7 +39,9 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                 }
                 var response = await server.Client.RecommendAsync(new RecommendRequest
                 {
-                    UserId = userId, K = ServedModelFixture.ItemCount, TimestampMs = data.EventTimestamps[e],
+                    UserId = userId,
+                    K = ServedModelFixture.ItemCount,
+                    TimestampMs = data.EventTimestamps[e],
                 });
                 Assert.Equal(ServedModelFixture.ItemCount, response.Items.Count);
                 Assert.False(response.UnknownUser);

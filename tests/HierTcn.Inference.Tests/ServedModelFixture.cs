@@ -34,9 +34,20 @@ public sealed class ServedModelFixture : IDisposable
         {
             Model = new ModelOptions
             {
-                Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 2, HighHidden = 12, TcnBlocks = 2, TcnChannels = 16, TcnKernel = 3,
+                Kind = ModelKind.HierTcn,
+                ItemDim = 16,
+                HighLayers = 2,
+                HighHidden = 12,
+                TcnBlocks = 2,
+                TcnChannels = 16,
+                TcnKernel = 3,
             },
-            BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 2, Patience = 5, SkipValidation = true, Threads = 2,
+            BatchSize = 8,
+            LearningRate = 1e-2,
+            MaxEpochs = 2,
+            Patience = 5,
+            SkipValidation = true,
+            Threads = 2,
         };
         string run = Path.Combine(Root, "run");
         new ModelTrainer(options).Run(Data, run, finalEvaluation: false);
