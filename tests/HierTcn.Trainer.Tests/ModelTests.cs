@@ -12,8 +12,15 @@ public sealed class ModelTests
 
     private static ModelOptions Small(ModelKind kind) => new()
     {
-        Kind = kind, ItemDim = 8, HighLayers = 2, HighHidden = 6, LowLayers = 2, LowHidden = 7,
-        TcnBlocks = kind == ModelKind.Tcn ? 3 : 2, TcnChannels = 5, TcnKernel = 3,
+        Kind = kind,
+        ItemDim = 8,
+        HighLayers = 2,
+        HighHidden = 6,
+        LowLayers = 2,
+        LowHidden = 7,
+        TcnBlocks = kind == ModelKind.Tcn ? 3 : 2,
+        TcnChannels = 5,
+        TcnKernel = 3,
     };
 
     [Fact]

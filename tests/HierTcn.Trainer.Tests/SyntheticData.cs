@@ -59,10 +59,18 @@ internal static class SyntheticData
             }
             arrays = new DatasetArrays
             {
-                ItemIds = arrays.ItemIds, UserIds = arrays.UserIds, UserSplit = arrays.UserSplit, UserSessions = arrays.UserSessions,
-                SessionEvents = arrays.SessionEvents, EventItems = arrays.EventItems, EventTimestamps = arrays.EventTimestamps,
-                EventSplit = arrays.EventSplit, ItemFeatures = features, ItemFeatureDim = featureDim,
-                ImpressionOffsets = [.. offsets], ImpressionItems = [.. shown],
+                ItemIds = arrays.ItemIds,
+                UserIds = arrays.UserIds,
+                UserSplit = arrays.UserSplit,
+                UserSessions = arrays.UserSessions,
+                SessionEvents = arrays.SessionEvents,
+                EventItems = arrays.EventItems,
+                EventTimestamps = arrays.EventTimestamps,
+                EventSplit = arrays.EventSplit,
+                ItemFeatures = features,
+                ItemFeatureDim = featureDim,
+                ImpressionOffsets = [.. offsets],
+                ImpressionItems = [.. shown],
             };
         }
         var header = new DatasetHeader

@@ -14,7 +14,14 @@ public sealed class TrainingTests
 
     private static readonly ModelOptions s_small = new()
     {
-        ItemDim = 16, HighLayers = 1, HighHidden = 16, LowLayers = 1, LowHidden = 16, TcnBlocks = 2, TcnChannels = 24, TcnKernel = 3,
+        ItemDim = 16,
+        HighLayers = 1,
+        HighHidden = 16,
+        LowLayers = 1,
+        LowHidden = 16,
+        TcnBlocks = 2,
+        TcnChannels = 24,
+        TcnKernel = 3,
     };
 
     private static PreparedDataset Walks(TempDir dir) =>
@@ -90,7 +97,13 @@ public sealed class TrainingSettingsTests
 {
     private static readonly ModelOptions s_small = new()
     {
-        Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnBlocks = 2, TcnChannels = 24, TcnKernel = 3,
+        Kind = ModelKind.HierTcn,
+        ItemDim = 16,
+        HighLayers = 1,
+        HighHidden = 16,
+        TcnBlocks = 2,
+        TcnChannels = 24,
+        TcnKernel = 3,
     };
 
     private static Func<int, DataSplit> Split => u => (u % 10) switch { 8 => DataSplit.Validation, 9 => DataSplit.Test, _ => DataSplit.Train };
@@ -108,7 +121,12 @@ public sealed class TrainingSettingsTests
         using var data = SyntheticData.Write(dir.Path, SyntheticData.Walks(160, n, seed: 8), n, Split, features, n);
         var options = new TrainingOptions
         {
-            Model = s_small, Items = "features", BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 4, Patience = 2,
+            Model = s_small,
+            Items = "features",
+            BatchSize = 8,
+            LearningRate = 1e-2,
+            MaxEpochs = 4,
+            Patience = 2,
             Loss = new LossOptions { Kind = LossKind.Bpr, Negatives = 20, PopularityAlpha = 0.5 },
         };
         var result = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "run"));
@@ -130,7 +148,11 @@ public sealed class TrainingSettingsTests
         Assert.True(data.HasImpressions);
         var options = new TrainingOptions
         {
-            Model = s_small, BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 3, Patience = 3,
+            Model = s_small,
+            BatchSize = 8,
+            LearningRate = 1e-2,
+            MaxEpochs = 3,
+            Patience = 3,
             Loss = new LossOptions { Kind = LossKind.Hinge, Margin = 1 },
         };
         var result = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "run"));

@@ -20,7 +20,8 @@ public sealed record LossOptions
     [JsonPropertyName("margin")] public double Margin { get; init; } = 1.0;
 
     /// <summary>Whether this loss needs negatives at all.</summary>
-    [JsonIgnore] public bool NeedsNegatives => Kind switch
+    [JsonIgnore]
+    public bool NeedsNegatives => Kind switch
     {
         LossKind.CrossEntropy => SampledSoftmax,
         LossKind.L2 => false,

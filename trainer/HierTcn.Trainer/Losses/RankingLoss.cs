@@ -37,25 +37,25 @@ public static class RankingLoss
         switch (options.Kind)
         {
             case LossKind.CrossEntropy:
-            {
-                Tensor logits = cat([pos.unsqueeze(1), (neg - negatives.LogProbability).masked_fill(mask.logical_not(), double.NegativeInfinity)], 1);
-                return -logits.log_softmax(1).select(1, 0).mean();
-            }
+                {
+                    Tensor logits = cat([pos.unsqueeze(1), (neg - negatives.LogProbability).masked_fill(mask.logical_not(), double.NegativeInfinity)], 1);
+                    return -logits.log_softmax(1).select(1, 0).mean();
+                }
             case LossKind.Nce:
-            {
-                Tensor negTerm = (nn.functional.logsigmoid(neg.neg()) * maskF).sum(-1);
-                return -(nn.functional.logsigmoid(pos) + negTerm).mean();
-            }
+                {
+                    Tensor negTerm = (nn.functional.logsigmoid(neg.neg()) * maskF).sum(-1);
+                    return -(nn.functional.logsigmoid(pos) + negTerm).mean();
+                }
             case LossKind.Bpr:
-            {
-                Tensor terms = nn.functional.logsigmoid(pos.unsqueeze(1) - neg) * maskF;
-                return -(terms.sum(-1) / count).mean();
-            }
+                {
+                    Tensor terms = nn.functional.logsigmoid(pos.unsqueeze(1) - neg) * maskF;
+                    return -(terms.sum(-1) / count).mean();
+                }
             case LossKind.Hinge:
-            {
-                Tensor terms = (options.Margin - pos.unsqueeze(1) + neg).clamp_min(0) * maskF;
-                return (terms.sum(-1) / count).mean();
-            }
+                {
+                    Tensor terms = (options.Margin - pos.unsqueeze(1) + neg).clamp_min(0) * maskF;
+                    return (terms.sum(-1) / count).mean();
+                }
             default:
                 throw new ArgumentOutOfRangeException(nameof(options));
         }
