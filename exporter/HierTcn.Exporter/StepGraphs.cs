@@ -16,41 +16,41 @@ public static class StepGraphs
         switch (modelType)
         {
             case ModelTypes.HierTcn:
-            {
-                var high = GruShape.FromWeights(w, "high_gru");
-                var tcn = TcnShape.FromWeights(w);
-                Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
-                Expect(tcn.InputChannels == d + high.Hidden, $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden}");
-                return new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
-            }
+                {
+                    var high = GruShape.FromWeights(w, "high_gru");
+                    var tcn = TcnShape.FromWeights(w);
+                    Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                    Expect(tcn.InputChannels == d + high.Hidden, $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden}");
+                    return new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+                }
             case ModelTypes.HierGru:
-            {
-                var high = GruShape.FromWeights(w, "high_gru");
-                var low = GruShape.FromWeights(w, "low_gru");
-                Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
-                Expect(low.Input == d + high.Hidden, $"low_gru input size {low.Input} must be item dim {d} + high-level hidden {high.Hidden}");
-                return new ModelDims(d, high.Layers, high.Hidden);
-            }
+                {
+                    var high = GruShape.FromWeights(w, "high_gru");
+                    var low = GruShape.FromWeights(w, "low_gru");
+                    Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                    Expect(low.Input == d + high.Hidden, $"low_gru input size {low.Input} must be item dim {d} + high-level hidden {high.Hidden}");
+                    return new ModelDims(d, high.Layers, high.Hidden);
+                }
             case ModelTypes.Hrnn:
-            {
-                var user = GruShape.FromWeights(w, "user_gru");
-                var session = GruShape.FromWeights(w, "session_gru");
-                Expect(session.Input == d, $"session_gru input size {session.Input} must equal the item dimension {d}");
-                Expect(user.Input == session.Hidden, $"user_gru input size {user.Input} must equal session_gru hidden {session.Hidden}");
-                return new ModelDims(d, user.Layers, user.Hidden);
-            }
+                {
+                    var user = GruShape.FromWeights(w, "user_gru");
+                    var session = GruShape.FromWeights(w, "session_gru");
+                    Expect(session.Input == d, $"session_gru input size {session.Input} must equal the item dimension {d}");
+                    Expect(user.Input == session.Hidden, $"user_gru input size {user.Input} must equal session_gru hidden {session.Hidden}");
+                    return new ModelDims(d, user.Layers, user.Hidden);
+                }
             case ModelTypes.Gru:
-            {
-                var gru = GruShape.FromWeights(w, "gru");
-                Expect(gru.Input == d + 1, $"gru input size {gru.Input} must be item dim {d} + 1 (the session-start flag)");
-                return new ModelDims(d, gru.Layers, gru.Hidden);
-            }
+                {
+                    var gru = GruShape.FromWeights(w, "gru");
+                    Expect(gru.Input == d + 1, $"gru input size {gru.Input} must be item dim {d} + 1 (the session-start flag)");
+                    return new ModelDims(d, gru.Layers, gru.Hidden);
+                }
             case ModelTypes.Tcn:
-            {
-                var tcn = TcnShape.FromWeights(w);
-                Expect(tcn.InputChannels == d + 1, $"tcn input channels {tcn.InputChannels} must be item dim {d} + 1 (the session-start flag)");
-                return new ModelDims(d, 1, 1, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
-            }
+                {
+                    var tcn = TcnShape.FromWeights(w);
+                    Expect(tcn.InputChannels == d + 1, $"tcn input channels {tcn.InputChannels} must be item dim {d} + 1 (the session-start flag)");
+                    return new ModelDims(d, 1, 1, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+                }
             default:
                 throw new InvalidDataException($"unknown model type \"{modelType}\"; known: {string.Join(", ", ModelTypes.All)}");
         }

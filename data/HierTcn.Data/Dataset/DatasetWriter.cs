@@ -54,8 +54,13 @@ public static class DatasetWriter
             {
                 sha = Convert.ToHexStringLower(SHA256.HashData(s));
             }
-            var written = header with { DataFile = DatasetFile.FileName, DataSha256 = sha, HasImpressions = hasImpressions,
-                ItemFeatureDim = arrays.ItemFeatures is null ? 0 : arrays.ItemFeatureDim };
+            var written = header with
+            {
+                DataFile = DatasetFile.FileName,
+                DataSha256 = sha,
+                HasImpressions = hasImpressions,
+                ItemFeatureDim = arrays.ItemFeatures is null ? 0 : arrays.ItemFeatureDim
+            };
             using (var hs = new FileStream(headerTmp, FileMode.CreateNew, FileAccess.Write))
             {
                 JsonSerializer.Serialize(hs, written, s_json);

@@ -204,7 +204,8 @@ public static class EventReader
                 impItems = _impItems.Buffer;
             }
             return new EventTable(_users.Count, _users.Buffer, _items.Buffer, _times.Buffer, impOffsets, impItems,
-                _impItems.Count, summary) { InputSha256 = sha };
+                _impItems.Count, summary)
+            { InputSha256 = sha };
         }
 
         private bool TryId(ReadOnlySpan<char> field, string column, long line, out long value)
