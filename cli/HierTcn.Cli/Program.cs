@@ -13,4 +13,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.ExportCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReplayCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.BackfillCommand.Create());
 return root.Parse(args).Invoke();

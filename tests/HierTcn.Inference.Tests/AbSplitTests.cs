@@ -65,5 +65,17 @@ public sealed class AbSplitTests(ServedModelFixture model, ITestOutputHelper out
         var retry = await c.ObserveEventsAsync(Batch(Ev(user, item, T0, "a", "v2")));
         Assert.Equal(1, retry.Duplicates);
         Assert.Equal(new BackfillReport(0, 0, 1), await server.Engine.BackfillAsync("v1", "v2", [user]));
+
+        // The same through the Backfill call that `./hiertcn backfill` makes.
+        long other = Enumerable.Range(21_000, 100).First(u => server.Engine.AssignedVersion(u) == "v1");
+        await c.ObserveEventsAsync(Batch(Ev(other, item, T0, "c")));
+        var request = new BackfillRequest { SourceVersion = "v1", TargetVersion = "v2", UserIds = { other, user, 888_888 } };
+        var response = await c.BackfillAsync(request);
+        Assert.Equal((1, 1, 1), (response.Copied, response.MissingSource, response.AlreadyPresent));
+        Assert.False((await c.RecommendAsync(new RecommendRequest { UserId = other, K = 1, ModelVersion = "v2", TimestampMs = T0 + 1000 })).UnknownUser);
+        var unknown = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+            await c.BackfillAsync(new BackfillRequest { SourceVersion = "v1", TargetVersion = "v9", UserIds = { user } }));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.Contains("loaded", unknown.Status.Detail);
     }
 }

@@ -94,6 +94,32 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
         return response;
     }
 
+    /// <summary>Most users one Backfill call takes.</summary>
+    public const int MaxBackfillUsers = 10_000;
+
+    public override async Task<BackfillResponse> Backfill(BackfillRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        if (request.UserIds.Count > MaxBackfillUsers)
+        {
+            Finish("Backfill", 0, request.TargetVersion, ServeStatus.InvalidArgument,
+                $"at most {MaxBackfillUsers} user ids per Backfill call, got {request.UserIds.Count}", start);
+        }
+        BackfillReport report;
+        try
+        {
+            report = await host.Engine.BackfillAsync(request.SourceVersion, request.TargetVersion, request.UserIds, context.CancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            Finish("Backfill", 0, request.TargetVersion, ServeStatus.InvalidArgument, e.Message, start);
+            throw;
+        }
+        Finish("Backfill", 0, request.TargetVersion, ServeStatus.Ok, null, start);
+        return new BackfillResponse { Copied = report.Copied, MissingSource = report.MissingSource, AlreadyPresent = report.AlreadyPresent };
+    }
+
     private static ObservedEvent ToEvent(Event e) => new(e.UserId, e.ItemId, e.TimestampMs, e.EventId, e.ModelVersion);
 
     private static ObserveEventsResponse ToResponse(int applied, int duplicates, int late, int unknown) =>
