@@ -57,16 +57,8 @@ internal static class SyntheticData
                 shown.AddRange(shownWith(item));
                 offsets.Add(shown.Count);
             }
-            arrays = new DatasetArrays
+            arrays = arrays with
             {
-                ItemIds = arrays.ItemIds,
-                UserIds = arrays.UserIds,
-                UserSplit = arrays.UserSplit,
-                UserSessions = arrays.UserSessions,
-                SessionEvents = arrays.SessionEvents,
-                EventItems = arrays.EventItems,
-                EventTimestamps = arrays.EventTimestamps,
-                EventSplit = arrays.EventSplit,
                 ItemFeatures = features,
                 ItemFeatureDim = featureDim,
                 ImpressionOffsets = [.. offsets],

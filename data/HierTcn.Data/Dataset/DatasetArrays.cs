@@ -1,7 +1,7 @@
 namespace HierTcn.Data.Dataset;
 
 /// <summary>The arrays of a prepared dataset in memory, as preparation builds them (see <see cref="DatasetFile"/>).</summary>
-public sealed class DatasetArrays
+public sealed record DatasetArrays
 {
     public required long[] ItemIds { get; init; }
     public required long[] UserIds { get; init; }

@@ -308,21 +308,8 @@ public static class DatasetPreparer
         return (offsets, [.. pool]);
     }
 
-    private static DatasetArrays WithFeatures(DatasetArrays a, float[] features, int dim) => new()
-    {
-        ItemIds = a.ItemIds,
-        UserIds = a.UserIds,
-        UserSplit = a.UserSplit,
-        UserSessions = a.UserSessions,
-        SessionEvents = a.SessionEvents,
-        EventItems = a.EventItems,
-        EventTimestamps = a.EventTimestamps,
-        EventSplit = a.EventSplit,
-        ImpressionOffsets = a.ImpressionOffsets,
-        ImpressionItems = a.ImpressionItems,
-        ItemFeatures = features,
-        ItemFeatureDim = dim,
-    };
+    private static DatasetArrays WithFeatures(DatasetArrays a, float[] features, int dim) =>
+        a with { ItemFeatures = features, ItemFeatureDim = dim };
 
     private sealed class Progress(IProgress<PrepareProgress> inner, string stage) : IProgress<double>
     {
