@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using HierTcn.Formats;
 
 namespace HierTcn.Data.Dataset;
 
@@ -24,7 +25,7 @@ public sealed record DatasetHeader
     [JsonPropertyName("split")] public string Split { get; init; } = "cold";
     /// <summary>For a "score" dataset: the prepared dataset whose catalogue it uses (its input sha256).</summary>
     [JsonPropertyName("catalog_from_sha256")] public string? CatalogFromSha256 { get; init; }
-    [JsonPropertyName("session_gap_ms")] public long SessionGapMs { get; init; } = 1_800_000;
+    [JsonPropertyName("session_gap_ms")] public long SessionGapMs { get; init; } = SessionRule.DefaultGapMs;
     [JsonPropertyName("min_item_events")] public int MinItemEvents { get; init; } = 50;
     [JsonPropertyName("min_user_events")] public int MinUserEvents { get; init; } = 10;
     [JsonPropertyName("max_user_events")] public int MaxUserEvents { get; init; } = 1000;

@@ -36,14 +36,6 @@ public sealed class HierGruModel : HierarchicalModel
 
     private protected override ItemLayer ItemLayer => _items;
 
-    public override HierarchicalState InitialState(int batch)
-    {
-        Device dev = Device;
-        return new HierarchicalState(
-            zeros(Options.HighLayers, batch, Options.HighHidden, device: dev),
-            zeros([batch, 1], int64, dev), zeros([batch], int64, dev), null);
-    }
-
     public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser)
     {
         Tensor h = Advance(state.High, state.PendingLengths,

@@ -7,8 +7,15 @@ public abstract class HierarchicalModel : RecommenderModel
 {
     private protected HierarchicalModel(string name, ModelOptions options, ItemSource items) : base(name, options, items) { }
 
-    /// <summary>State for <paramref name="batch"/> rows, all at a user's start.</summary>
-    public abstract HierarchicalState InitialState(int batch);
+    /// <summary>State for <paramref name="batch"/> rows, all at a user's start: a zero high-level state, no pending
+    /// session, nothing carried by the low level (HRNN overrides it to carry its session GRU state).</summary>
+    public virtual HierarchicalState InitialState(int batch)
+    {
+        Device dev = Device;
+        return new HierarchicalState(
+            zeros(Options.HighLayers, batch, Options.HighHidden, device: dev),
+            zeros([batch, 1], int64, dev), zeros([batch], int64, dev), null);
+    }
 
     /// <summary>
     /// Reads one session per row. <paramref name="items"/> [B, T] int64 (padded at the end), <paramref name="lengths"/>
