@@ -158,11 +158,100 @@ public sealed class BatchingTests
         using var data = SyntheticData.Write(dir.Path, s_users, 50);
         var sessions = UserSessions.Read(data, DataSplit.Train);
         var batches = new UserSequenceBatcher(data, sessions, 3).Epoch(seed: 1).ToList();
-        Assert.Equal([3, 1], batches.Select(b => b.Rows));
+        Assert.Equal([4], batches.Select(b => b.Rows));      // a last batch of 1 (< 3/2) joins the first
         var all = batches.SelectMany(b => Enumerable.Range(0, b.Rows).Select(r =>
             string.Join(' ', Enumerable.Range(0, (int)b.Lengths[r]).Select(p =>
                 (b.SessionStarts![r * b.Steps + p] == 1 ? "/" : "") + b.Items[r * b.Steps + p])))).Order().ToList();
         Assert.Equal(["/10 11 /12 /13 14 15", "/20 21 22", "/30", "/40 41 /42 43 44 45"], all);
         Assert.All(batches, b => Assert.Equal(b.Lengths.Max(), b.Steps));
+    }
+
+    [Fact]
+    public void StepGroups_HandWorked_ShortBatchesJoinTheNextAndAShortTailTheOneBefore()
+    {
+        // minimum 10: [12] steps alone; 3 + 4 + 5 = 12 step together; the last 2 cannot reach 10 and joins [6, 9].
+        var groups = Batching.Internal.StepGroups.Assign([12, 3, 4, 5, 6, 9, 2], 10);
+        Assert.Equal([true, false, false, true, false, false, true], groups.Select(g => g.StepAfter));
+        Assert.Equal([12L, 12, 12, 12, 17, 17, 17], groups.Select(g => g.GroupEvents));
+        Assert.Equal([(true, 4L)], Batching.Internal.StepGroups.Assign([4], 10));
+    }
+
+    [Theory]
+    [InlineData(4, 9)]
+    [InlineData(8, 3)]
+    [InlineData(16, 21)]
+    public void Epoch_Tail_NoOptimizerStepOnASliverAndEveryEventOnce(int batchSize, int seed)
+    {
+        using var dir = new TempDir();
+        var users = SyntheticData.Walks(120, 30, seed: seed);
+        using var data = SyntheticData.Write(dir.Path, users, 30);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batches = new SessionQueueBatcher(data, sessions, batchSize).EpochSynchronous(seed);
+
+        // Every training event exactly once an epoch.
+        var events = batches.SelectMany(b => b.Events.Where(e => e >= 0)).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, data.EventCount).Where(e => data.EventSplit[e] == (byte)DataSplit.Train), events);
+
+        // Group the batches into optimizer steps; each step's events match its batches' scored events.
+        var full = batches.Where(b => b.Lengths.All(l => l > 0)).ToList();
+        Assert.NotEmpty(full);
+        double nominal = full.Average(b => (double)b.ScoredCount);
+        long group = 0;
+        int stepCount = 0;
+        foreach (var b in batches)
+        {
+            group += b.ScoredCount;
+            if (b.StepAfter)
+            {
+                Assert.Equal(group, b.StepEvents);
+                Assert.True(group >= Math.Floor(nominal) / 2 - 1, $"an optimizer step trains on {group} events (full batches: {nominal:F1})");
+                group = 0;
+                stepCount++;
+            }
+        }
+        Assert.True(batches[^1].StepAfter);
+        Assert.True(stepCount < batches.Count, "the tail batches were not grouped");
+    }
+
+    [Fact]
+    public void ScoredPositions_SkipOnlyEachUsersFirstEvent()
+    {
+        using var dir = new TempDir();
+        using var data = SyntheticData.Write(dir.Path, s_users, 50);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batches = new List<PaddedBatch>();
+        new SessionQueueBatcher(data, sessions, 2).Produce([0, 1, 2, 3], batches.Add, CancellationToken.None);
+        // "10 11 | 20 21 22": both rows start users -> 11, 21, 22. "12 | 30": only C starts -> 12.
+        // "13 14 15 | 40 41": D starts -> 13 14 15 41. "- | 42 43 44 45": all four.
+        string Scored(PaddedBatch b) => string.Join(' ', b.ScoredPositions().Select(p => b.Items[p]));
+        Assert.Equal(["11 21 22", "12", "13 14 15 41", "42 43 44 45"], batches.Select(Scored));
+        Assert.Equal(data.EventCount - s_users.Count, batches.Sum(b => b.ScoredCount));
+
+        var flat = new UserSequenceBatcher(data, sessions, 4).EpochSynchronous(seed: 1);
+        Assert.Equal(data.EventCount - s_users.Count, flat.Sum(b => b.ScoredCount));
+        Assert.All(flat, b => Assert.DoesNotContain(b.ScoredPositions(), p => p % b.Steps == 0));
+    }
+
+    [Fact]
+    public void UserSequenceBatcher_Plan_GroupsUsersByLengthAndMergesAShortLastBatch()
+    {
+        using var dir = new TempDir();
+        var users = SyntheticData.Walks(70, 30, seed: 2);
+        using var data = SyntheticData.Write(dir.Path, users, 30);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batcher = new UserSequenceBatcher(data, sessions, 16);
+        var plan = batcher.Plan(seed: 5);
+        // 70 users: 4 batches of 16 and 6 left over (< 8) joined to the longest batch.
+        Assert.Equal([16, 16, 16, 22], plan.Select(b => b.Length).Order());
+        Assert.Equal(Enumerable.Range(0, sessions.Users.Length), plan.SelectMany(b => b).Order());
+        long Length(int u) => Enumerable.Range(sessions.UserOffsets[u], sessions.UserOffsets[u + 1] - sessions.UserOffsets[u])
+            .Sum(s => (long)(sessions.SessionEnd[s] - sessions.SessionStart[s]));
+        // Sorted by length: batches do not overlap in length, so padding is far below a shuffled order's.
+        var ranges = plan.Select(b => (Min: b.Min(Length), Max: b.Max(Length))).OrderBy(r => r.Min).ToList();
+        for (int i = 1; i < ranges.Count; i++)
+        {
+            Assert.True(ranges[i - 1].Max <= ranges[i].Min);
+        }
+        Assert.NotEqual(plan.Select(b => b[0]), batcher.Plan(seed: 6).Select(b => b[0]));
     }
 }

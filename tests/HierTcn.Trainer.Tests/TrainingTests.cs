@@ -63,6 +63,21 @@ public sealed class TrainingTests
         Assert.Equal(result.Test.Metrics.Event.Mrr, reloaded.Metrics.Event.Mrr, 6);
     }
 
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.Gru)]
+    public void Run_UsersFirstEvents_CarryNoLoss(ModelKind kind)
+    {
+        using var dir = new TempDir();
+        // 20 users of one event and 20 of two: only the 20 second events are trained on (not 60).
+        var users = Enumerable.Range(0, 40).Select(u => u < 20 ? new[] { new[] { u % 7 } } : [[u % 7, (u + 1) % 7]]).ToList();
+        using var data = SyntheticData.Write(dir.Path, users, 7);
+        var options = new TrainingOptions { Model = s_small with { Kind = kind }, BatchSize = 8, MaxEpochs = 1, SkipValidation = true };
+        var result = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "run"), finalEvaluation: false);
+        Assert.Equal(20, result.Epochs[0].TrainEvents);
+        Assert.True(double.IsFinite(result.Epochs[0].TrainLoss));
+    }
+
     [Fact]
     public void Run_ResumedAfterOneEpoch_EqualsUninterruptedRun()
     {

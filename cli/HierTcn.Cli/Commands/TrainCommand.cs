@@ -38,7 +38,7 @@ internal static class TrainCommand
         var dropout = new Option<double>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions).", DefaultValueFactory = _ => 0 };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
-        var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 4)." };
+        var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1 for hiertcn, 4 otherwise)." };
         var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
         var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default 4)." };
         var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level GRU size (default 128; flat GRU 200)." };

@@ -21,6 +21,50 @@ public sealed class PaddedBatch
     /// <summary>Flat: [Rows * Steps], 1 where the event opens a session.</summary>
     public float[]? SessionStarts { get; init; }
 
+    /// <summary>False while the optimizer step this batch belongs to continues with the next batch: the trainer
+    /// accumulates gradients until a batch with <c>true</c>, so no optimizer step trains on a sliver of a batch.</summary>
+    public bool StepAfter { get; init; } = true;
+    /// <summary>Scored events of the whole optimizer step this batch belongs to (the loss of each batch is its summed
+    /// event losses over this count, so a step's gradient is the mean over its events). 0: this batch's own count.</summary>
+    public long GroupEvents { get; init; }
+
     /// <summary>Number of valid positions (events to predict).</summary>
     public long EventCount => Lengths.Sum();
+
+    /// <summary>Whether row <paramref name="r"/> begins at its user's first event (hierarchical: <see cref="NewUser"/>;
+    /// flat: every row is a whole user).</summary>
+    public bool StartsUser(int r) => NewUser is null || NewUser[r];
+
+    /// <summary>Positions that carry a loss: every valid position except a user's first event, which has no context and
+    /// which the protocol never scores.</summary>
+    public long ScoredCount
+    {
+        get
+        {
+            long n = 0;
+            for (int r = 0; r < Rows; r++)
+            {
+                n += Math.Max(0, Lengths[r] - (StartsUser(r) && Lengths[r] > 0 ? 1 : 0));
+            }
+            return n;
+        }
+    }
+
+    /// <summary>Flat indices (row * Steps + position) of the scored positions, row by row.</summary>
+    public long[] ScoredPositions()
+    {
+        var list = new long[ScoredCount];
+        int k = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int p = StartsUser(r) ? 1 : 0; p < Lengths[r]; p++)
+            {
+                list[k++] = (long)r * Steps + p;
+            }
+        }
+        return list;
+    }
+
+    /// <summary>The scored events this batch's loss is normalised by (<see cref="GroupEvents"/>, or its own count).</summary>
+    public long StepEvents => GroupEvents > 0 ? GroupEvents : ScoredCount;
 }

@@ -9,7 +9,8 @@ namespace HierTcn.Trainer.Batching;
 /// holding the fewest sessions, until no queue is empty. Each step then takes the front session of every queue, one
 /// per row, padded to the longest; a row whose session is its user's first is marked so the high-level state restarts
 /// there, and every other row carries its state over from the previous step. Rows whose queue ran dry at the end of
-/// the epoch get length 0. The producer runs on its own thread behind a bounded channel.
+/// the epoch get length 0; those last batches are grouped into optimizer steps of at least half a full batch's events
+/// (<see cref="PaddedBatch.StepAfter"/>), so the epoch does not end on a trickle of one-event steps. The producer runs on its own thread behind a bounded channel.
 /// </summary>
 public sealed class SessionQueueBatcher
 {
@@ -50,7 +51,10 @@ public sealed class SessionQueueBatcher
     }
 
     /// <summary>Builds the epoch's batches reading users in <paramref name="order"/> (indices into
-    /// <see cref="UserSessions.Users"/>); returns the number of steps.</summary>
+    /// <see cref="UserSessions.Users"/>); returns the number of batches.</summary>
+    /// <remarks>Once every user has been read, the queues drain unevenly and the last batches hold fewer and fewer
+    /// rows. Those tail batches are planned together and grouped (<see cref="PaddedBatch.StepAfter"/>) so that each
+    /// optimizer step trains on at least half the scored events of a full batch; every session is still used once.</remarks>
     internal int Produce(int[] order, Action<PaddedBatch> emit, CancellationToken token)
     {
         int b = _batchSize;
@@ -61,6 +65,8 @@ public sealed class SessionQueueBatcher
         }
         int next = 0;
         int steps = 0;
+        long fullEvents = 0;
+        int fullBatches = 0;
         while (true)
         {
             token.ThrowIfCancellationRequested();
@@ -80,28 +86,74 @@ public sealed class SessionQueueBatcher
                     queues[target].Enqueue((s, s == _sessions.UserOffsets[user]));
                 }
             }
-            if (queues.All(q => q.Count == 0))
+            if (next >= order.Length)
             {
-                return steps;
+                return steps + EmitTail(queues, fullBatches > 0 ? fullEvents / fullBatches : 0, emit, token);
             }
-            var rows = new (int Session, bool First)[b];
-            int longest = 0;
-            for (int i = 0; i < b; i++)
-            {
-                rows[i] = queues[i].Count > 0 ? queues[i].Dequeue() : (-1, false);
-                if (rows[i].Session >= 0)
-                {
-                    longest = Math.Max(longest, _sessions.SessionEnd[rows[i].Session] - _sessions.SessionStart[rows[i].Session]);
-                }
-            }
-            emit(Build(rows, longest));
+            var batch = Build(TakeRows(queues));
+            fullEvents += batch.ScoredCount;
+            fullBatches++;
+            emit(batch);
             steps++;
         }
     }
 
-    private PaddedBatch Build((int Session, bool First)[] rows, int steps)
+    /// <summary>Drains the queues (no users left to read) into batches grouped into optimizer steps of at least half
+    /// of <paramref name="nominal"/> scored events (the mean of a full batch; 0 when there was none: the largest
+    /// tail batch stands in).</summary>
+    private int EmitTail(Queue<(int Session, bool First)>[] queues, long nominal, Action<PaddedBatch> emit, CancellationToken token)
+    {
+        var plan = new List<(int Session, bool First)[]>();
+        var counts = new List<long>();
+        while (queues.Any(q => q.Count > 0))
+        {
+            var rows = TakeRows(queues);
+            plan.Add(rows);
+            long scored = 0;
+            foreach (var (session, first) in rows)
+            {
+                if (session >= 0)
+                {
+                    scored += _sessions.SessionEnd[session] - _sessions.SessionStart[session] - (first ? 1 : 0);
+                }
+            }
+            counts.Add(scored);
+        }
+        if (nominal == 0)
+        {
+            nominal = counts.Count > 0 ? counts.Max() : 0;
+        }
+        var groups = StepGroups.Assign(counts, Math.Max(1, nominal / 2));
+        for (int i = 0; i < plan.Count; i++)
+        {
+            token.ThrowIfCancellationRequested();
+            emit(Build(plan[i], groups[i].StepAfter, groups[i].GroupEvents));
+        }
+        return plan.Count;
+    }
+
+    /// <summary>The front session of every queue, (-1, false) where a queue is empty.</summary>
+    private static (int Session, bool First)[] TakeRows(Queue<(int Session, bool First)>[] queues)
+    {
+        var rows = new (int Session, bool First)[queues.Length];
+        for (int i = 0; i < queues.Length; i++)
+        {
+            rows[i] = queues[i].Count > 0 ? queues[i].Dequeue() : (-1, false);
+        }
+        return rows;
+    }
+
+    private PaddedBatch Build((int Session, bool First)[] rows, bool stepAfter = true, long groupEvents = 0)
     {
         int b = rows.Length;
+        int steps = 0;
+        foreach (var (session, _) in rows)
+        {
+            if (session >= 0)
+            {
+                steps = Math.Max(steps, _sessions.SessionEnd[session] - _sessions.SessionStart[session]);
+            }
+        }
         var items = new long[b * steps];
         var events = new int[b * steps];
         Array.Fill(events, -1);
@@ -124,7 +176,17 @@ public sealed class SessionQueueBatcher
             lengths[i] = end - start;
             newUser[i] = rows[i].First;
         }
-        return new PaddedBatch { Rows = b, Steps = steps, Items = items, Lengths = lengths, Events = events, NewUser = newUser };
+        return new PaddedBatch
+        {
+            Rows = b,
+            Steps = steps,
+            Items = items,
+            Lengths = lengths,
+            Events = events,
+            NewUser = newUser,
+            StepAfter = stepAfter,
+            GroupEvents = groupEvents,
+        };
     }
 
     internal static int[] Shuffled(int n, int seed)

@@ -3,9 +3,11 @@ using HierTcn.Trainer.Batching.Internal;
 
 namespace HierTcn.Trainer.Batching;
 
-/// <summary>Padded batches of whole user sequences for the single-level models: B users per batch in a shuffled order,
-/// each row the user's events of the split (sessions concatenated, with a session-start flag per event), padded to
-/// the batch's longest user. Produced on a background thread behind a bounded channel.</summary>
+/// <summary>Padded batches of whole user sequences for the single-level models. Users are sorted by length (ties in a
+/// random order), cut into batches of B and the batches shuffled, so a batch pads little; a last batch of fewer than
+/// B/2 users joins the one before it. Each row is a user's events of the split (sessions concatenated, with a
+/// session-start flag per event), padded to the batch's longest user. Produced on a background thread behind a bounded
+/// channel.</summary>
 public sealed class UserSequenceBatcher
 {
     private readonly PreparedDataset _data;
@@ -43,16 +45,48 @@ public sealed class UserSequenceBatcher
 
     internal int Produce(int seed, Action<PaddedBatch> emit, CancellationToken token)
     {
-        int[] order = SessionQueueBatcher.Shuffled(_sessions.Users.Length, seed);
-        int steps = 0;
-        for (int first = 0; first < order.Length; first += _batchSize)
+        var batches = Plan(seed);
+        foreach (int[] users in batches)
         {
             token.ThrowIfCancellationRequested();
-            int[] users = order[first..Math.Min(order.Length, first + _batchSize)];
             emit(Build(users));
-            steps++;
         }
-        return steps;
+        return batches.Count;
+    }
+
+    /// <summary>The epoch's batches as user indices: sorted by length with a seeded random tie order, cut into B,
+    /// a short last cut merged into the one before, batch order shuffled.</summary>
+    internal List<int[]> Plan(int seed)
+    {
+        int[] order = SessionQueueBatcher.Shuffled(_sessions.Users.Length, seed);
+        var length = new long[_sessions.Users.Length];
+        for (int u = 0; u < length.Length; u++)
+        {
+            length[u] = UserLength(u);
+        }
+        int[] sorted = [.. order.OrderBy(u => length[u])];      // stable: equal lengths keep the shuffled order
+        var batches = new List<int[]>();
+        for (int first = 0; first < sorted.Length; first += _batchSize)
+        {
+            batches.Add(sorted[first..Math.Min(sorted.Length, first + _batchSize)]);
+        }
+        if (batches.Count > 1 && batches[^1].Length * 2 < _batchSize)
+        {
+            batches[^2] = [.. batches[^2], .. batches[^1]];
+            batches.RemoveAt(batches.Count - 1);
+        }
+        new Random(seed ^ 0x5bd1e995).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
+        return batches;
+    }
+
+    private long UserLength(int u)
+    {
+        long n = 0;
+        for (int s = _sessions.UserOffsets[u]; s < _sessions.UserOffsets[u + 1]; s++)
+        {
+            n += _sessions.SessionEnd[s] - _sessions.SessionStart[s];
+        }
+        return n;
     }
 
     /// <summary>One batch of the given users (indices into <see cref="UserSessions.Users"/>), in that order.</summary>

@@ -9,7 +9,7 @@ public sealed record ModelOptions
     [JsonPropertyName("kind")] public ModelKind Kind { get; init; } = ModelKind.HierTcn;
     /// <summary>Item embedding size d; also the user embedding's size (tied scoring, eq. 12). Default 128.</summary>
     [JsonPropertyName("item_dim")] public int ItemDim { get; init; } = 128;
-    /// <summary>High-level (user) GRU layers; default 4.</summary>
+    /// <summary>High-level (user) GRU layers; default 4 (HierTCN through <see cref="ForKind"/>: 1).</summary>
     [JsonPropertyName("high_layers")] public int HighLayers { get; init; } = 4;
     /// <summary>High-level GRU hidden size; default 128.</summary>
     [JsonPropertyName("high_hidden")] public int HighHidden { get; init; } = 128;
@@ -35,6 +35,8 @@ public sealed record ModelOptions
     {
         ModelKind.Gru => new ModelOptions { Kind = kind, LowLayers = 4, LowHidden = 200 },
         ModelKind.Tcn => new ModelOptions { Kind = kind, TcnBlocks = 6 },
+        // One high-level layer: better than the paper's four on Globo (bench/RESULTS.md, the ablation table).
+        ModelKind.HierTcn => new ModelOptions { Kind = kind, HighLayers = 1 },
         _ => new ModelOptions { Kind = kind },
     };
 

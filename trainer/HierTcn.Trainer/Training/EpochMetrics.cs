@@ -10,6 +10,8 @@ public sealed record EpochMetrics
     [JsonPropertyName("train_loss")] public double TrainLoss { get; init; }
     [JsonPropertyName("train_events")] public long TrainEvents { get; init; }
     [JsonPropertyName("batches")] public int Batches { get; init; }
+    /// <summary>Optimizer steps: batches of the last step group of an epoch share one step.</summary>
+    [JsonPropertyName("optimizer_steps")] public int OptimizerSteps { get; init; }
     /// <summary>Wall time of the training pass alone (no validation).</summary>
     [JsonPropertyName("train_seconds")] public double TrainSeconds { get; init; }
     [JsonPropertyName("events_per_s")] public double EventsPerSecond { get; init; }

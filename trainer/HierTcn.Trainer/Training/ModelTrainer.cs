@@ -217,14 +217,16 @@ public sealed class ModelTrainer
         IEnumerable<PaddedBatch> batches = hierarchical
             ? new SessionQueueBatcher(data, sessions, _options.BatchSize).Epoch(seed)
             : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
-        long total = sessions.EventCount;
+        long total = sessions.EventCount - sessions.Users.Length;
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long events = 0;
         int count = 0;
+        int steps = 0;
         long padded = 0;
         long maxPadded = 0;
         HierarchicalState? carried = hierarchical ? ((HierarchicalModel)model).InitialState(_options.BatchSize) : null;
+        optimizer.zero_grad();
         try
         {
             foreach (var batch in batches)
@@ -245,19 +247,23 @@ public sealed class ModelTrainer
                 {
                     u = ((FlatModel)model).Forward(items, tensor(batch.SessionStarts!, [batch.Rows, batch.Steps]).to(device), lengths);
                 }
-                long[] positions = ValidPositions(batch);
+                // A user's first event has no context and is never scored (PROTOCOL.md): it carries no loss. A batch
+                // adds its summed event losses over its step's events, so an accumulated step is a mean over its events.
+                long[] positions = batch.ScoredPositions();
+                if (positions.Length == 0)
+                {
+                    StepIfDue(model, optimizer, batch);
+                    steps += batch.StepAfter ? 1 : 0;
+                    count++;
+                    continue;
+                }
                 Tensor index = tensor(positions).to(device);
                 Tensor user = u.reshape(-1, u.shape[2]).index_select(0, index);
                 Tensor targets = items.reshape(-1).index_select(0, index);
                 Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(batch, positions, data, sampler!, device) : null;
                 Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives);
-                optimizer.zero_grad();
-                loss.backward();
-                if (_options.ClipNorm > 0)
-                {
-                    nn.utils.clip_grad_norm_(model.parameters(), _options.ClipNorm);
-                }
-                optimizer.step();
+                (loss * ((double)positions.Length / batch.StepEvents)).backward();
+                StepIfDue(model, optimizer, batch);
 
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
@@ -266,6 +272,7 @@ public sealed class ModelTrainer
                 }
                 lossSum += value * positions.Length;
                 events += positions.Length;
+                steps += batch.StepAfter ? 1 : 0;
                 count++;
                 long cells = (long)batch.Rows * batch.Steps;
                 padded += cells;
@@ -285,6 +292,7 @@ public sealed class ModelTrainer
             TrainLoss = events > 0 ? lossSum / events : double.NaN,
             TrainEvents = events,
             Batches = count,
+            OptimizerSteps = steps,
             TrainSeconds = seconds,
             EventsPerSecond = events / Math.Max(seconds, 1e-9),
             PaddedPositionsPerBatch = count > 0 ? (double)padded / count : 0,
@@ -294,18 +302,19 @@ public sealed class ModelTrainer
         };
     }
 
-    /// <summary>Flat indices (row * Steps + position) of the batch's real events.</summary>
-    private static long[] ValidPositions(PaddedBatch batch)
+    /// <summary>Takes the optimizer step after the last batch of a step group (gradients accumulate until then).</summary>
+    private void StepIfDue(RecommenderModel model, optim.Optimizer optimizer, PaddedBatch batch)
     {
-        var list = new List<long>((int)batch.EventCount);
-        for (int r = 0; r < batch.Rows; r++)
+        if (!batch.StepAfter)
         {
-            for (int p = 0; p < batch.Lengths[r]; p++)
-            {
-                list.Add((long)r * batch.Steps + p);
-            }
+            return;
         }
-        return [.. list];
+        if (_options.ClipNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(model.parameters(), _options.ClipNorm);
+        }
+        optimizer.step();
+        optimizer.zero_grad();
     }
 
     /// <summary>The items shown with each event when the dataset has impressions (and they are wanted), else samples.</summary>
