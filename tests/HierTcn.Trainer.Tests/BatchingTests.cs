@@ -129,6 +129,49 @@ public sealed class BatchingTests
         }
     }
 
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void UserSessionBatcher_ForwardUsers_EqualsSessionBySessionSteps(ModelKind kind)
+    {
+        TorchRuntime.Seed(3);
+        using var dir = new TempDir();
+        var users = SyntheticData.Walks(23, 30, seed: 6);
+        using var data = SyntheticData.Write(dir.Path, users, 30);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var options = new ModelOptions { Kind = kind, ItemDim = 8, HighLayers = 2, HighHidden = 6, LowLayers = 2, LowHidden = 7, TcnBlocks = 2, TcnChannels = 5, TcnKernel = 3 };
+        using var model = (HierarchicalModel)ModelFactory.Create(options, ItemSource.Ids(30));
+        model.eval();
+        using var _ = no_grad();
+
+        var alone = Run(model, new SessionQueueBatcher(data, sessions, 1).EpochSynchronous(5));
+        var batches = new UserSessionBatcher(data, sessions, 4).EpochSynchronous(seed: 7);
+        Assert.Equal([3, 4, 4, 4, 4, 4], batches.Select(b => b.Users).Order());           // 23 users; 3 >= 4 / 2 stay alone
+        var seen = new HashSet<int>();
+        foreach (var batch in batches)
+        {
+            Assert.All(batch.Buckets, b => Assert.Equal(b.Lengths.Max(), b.Steps));
+            Assert.True(batch.Buckets.All(b => b.Lengths.Min() * 2 > b.Steps || b.Steps == 1), "a bucket pads more than 2x");
+            var items = batch.Buckets.Select(b => tensor(b.Items, [b.Rows, b.Steps])).ToList();
+            var lengths = batch.Buckets.Select(b => tensor(b.Lengths)).ToList();
+            Tensor[] u = model.ForwardUsers(batch, items, lengths);
+            for (int i = 0; i < u.Length; i++)
+            {
+                var b = batch.Buckets[i];
+                for (int r = 0; r < b.Rows; r++)
+                {
+                    for (int p = 0; p < b.Lengths[r]; p++)
+                    {
+                        int evt = b.Events[r * b.Steps + p];
+                        Assert.True(seen.Add(evt));
+                        Assert.True(u[i][r, p].allclose(alone[evt], rtol: 1e-4, atol: 1e-5), $"event {evt}: the whole-user pass differs from Step");
+                    }
+                }
+            }
+        }
+        Assert.Equal(data.EventCount, seen.Count);
+    }
+
     /// <summary>u for every event, carrying the state from step to step as training does.</summary>
     private static Dictionary<int, Tensor> Run(HierarchicalModel model, List<PaddedBatch> batches)
     {

@@ -22,6 +22,12 @@ internal static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Most epochs.", DefaultValueFactory = _ => 20 };
         var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation Recall@10.", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch-size") { Description = "Queues (hierarchical) or users (flat) per batch.", DefaultValueFactory = _ => 32 };
+        var batching = new Option<string>("--batching")
+        {
+            Description = "Hierarchical models: queue (the paper's generator, one session a row) or users (whole users, full backpropagation through the high level).",
+            DefaultValueFactory = _ => "queue",
+        };
+        batching.AcceptOnlyFromAmong("queue", "users");
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
@@ -52,7 +58,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
-            data, model, output, resume, epochs, patience, batch, lr, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
+            data, model, output, resume, epochs, patience, batch, batching, lr, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, batchNorm, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, maxUsers, clip, skipValidation, noFinal,
         };
@@ -94,6 +100,7 @@ internal static class TrainCommand
                 },
                 Items = parse.GetValue(items)!,
                 BatchSize = parse.GetValue(batch),
+                Batching = parse.GetValue(batching)!,
                 LearningRate = parse.GetValue(lr),
                 MaxEpochs = parse.GetValue(epochs),
                 Patience = parse.GetValue(patience),

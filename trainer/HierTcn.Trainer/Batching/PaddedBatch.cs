@@ -20,6 +20,9 @@ public sealed class PaddedBatch
     public bool[]? NewUser { get; init; }
     /// <summary>Flat: [Rows * Steps], 1 where the event opens a session.</summary>
     public float[]? SessionStarts { get; init; }
+    /// <summary>A bucket of a <see cref="UserSessionBatch"/>: [Rows], each row's cell (user * MaxSessions + session
+    /// index) in the batch's grid of sessions.</summary>
+    public long[]? Cells { get; init; }
 
     /// <summary>False while the optimizer step this batch belongs to continues with the next batch: the trainer
     /// accumulates gradients until a batch with <c>true</c>, so no optimizer step trains on a sliver of a batch.</summary>

@@ -32,7 +32,7 @@ public sealed class SessionQueueBatcher
     /// <summary>One epoch's batches, produced on a background thread. Dispose the result to stop early.</summary>
     public IEnumerable<PaddedBatch> Epoch(int seed)
     {
-        var producer = new BatchProducer((emit, token) => Produce(Shuffled(_sessions.Users.Length, seed), emit, token), _capacity);
+        var producer = new BatchProducer<PaddedBatch>((emit, token) => Produce(Shuffled(_sessions.Users.Length, seed), emit, token), _capacity);
         using (producer)
         {
             foreach (var b in producer)

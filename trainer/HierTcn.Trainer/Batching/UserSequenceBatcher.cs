@@ -26,7 +26,7 @@ public sealed class UserSequenceBatcher
 
     public IEnumerable<PaddedBatch> Epoch(int seed)
     {
-        var producer = new BatchProducer((emit, token) => Produce(seed, emit, token), _capacity);
+        var producer = new BatchProducer<PaddedBatch>((emit, token) => Produce(seed, emit, token), _capacity);
         using (producer)
         {
             foreach (var b in producer)

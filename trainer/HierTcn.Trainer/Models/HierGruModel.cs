@@ -40,12 +40,21 @@ public sealed class HierGruModel : HierarchicalModel
     {
         Tensor h = Advance(state.High, state.PendingLengths,
             () => high_gru.Step(SessionMean(state.PendingItems, state.PendingLengths), state.High), newUser, user_start);
-        long steps = items.shape[1];
-        long batch = items.shape[0];
-        Tensor top = h[Options.HighLayers - 1].unsqueeze(1).expand(-1, steps, -1);
-        Tensor input = cat([ShiftedInput(items, session_start), top], -1);
-        Tensor low0 = zeros(Options.LowLayers, batch, Options.LowHidden, device: items.device);
-        Tensor u = output.forward(low_gru.Forward(input, low0));
+        Tensor u = LowLevel(items, lengths, h[Options.HighLayers - 1]);
         return (u, new HierarchicalState(h, items, lengths, null));
+    }
+
+    public override bool ReadsWholeUsers => true;
+
+    private protected override Tensor UserStart => user_start;
+
+    private protected override Tensor HighStep(Tensor mean, Tensor high) => high_gru.Step(mean, high);
+
+    private protected override Tensor LowLevel(Tensor items, Tensor lengths, Tensor top)
+    {
+        long steps = items.shape[1];
+        Tensor input = cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1);
+        Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
+        return output.forward(low_gru.Forward(input, low0));
     }
 }

@@ -44,10 +44,20 @@ public sealed class HierTcnModel : HierarchicalModel
     {
         Tensor h = Advance(state.High, state.PendingLengths,
             () => high_gru.Step(SessionMean(state.PendingItems, state.PendingLengths), state.High), newUser, user_start);
-        long steps = items.shape[1];
-        Tensor top = h[Options.HighLayers - 1].unsqueeze(1).expand(-1, steps, -1);
-        Tensor input = cat([ShiftedInput(items, session_start), top], -1);
-        Tensor u = output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
+        Tensor u = LowLevel(items, lengths, h[Options.HighLayers - 1]);
         return (u, new HierarchicalState(h, items, lengths, null));
+    }
+
+    public override bool ReadsWholeUsers => true;
+
+    private protected override Tensor UserStart => user_start;
+
+    private protected override Tensor HighStep(Tensor mean, Tensor high) => high_gru.Step(mean, high);
+
+    private protected override Tensor LowLevel(Tensor items, Tensor lengths, Tensor top)
+    {
+        long steps = items.shape[1];
+        Tensor input = cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1);
+        return output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
     }
 }

@@ -26,6 +26,62 @@ public abstract class HierarchicalModel : RecommenderModel
     /// </summary>
     public abstract (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser);
 
+    /// <summary>Whether the model trains on whole users (<see cref="ForwardUsers"/>): its high level reads only the
+    /// sessions' item means, so all sessions' low levels can run at once after the high level has stepped.</summary>
+    public virtual bool ReadsWholeUsers => false;
+
+    /// <summary>
+    /// Reads every session of a batch of whole users (<see cref="Batching.UserSessionBatch"/>) with the gradient
+    /// flowing through all of each user's high-level steps: the high level steps once per session index over all users
+    /// (the k-th session of a user starts from the state after its first k sessions, the first from the learned user
+    /// start), then each bucket's sessions run through the low level at once. <paramref name="items"/> and
+    /// <paramref name="lengths"/> are the buckets' tensors; returns u for each bucket [R_i, T_i, d], equal to what
+    /// <see cref="Step"/> computes session by session.
+    /// </summary>
+    public Tensor[] ForwardUsers(Batching.UserSessionBatch batch, IReadOnlyList<Tensor> items, IReadOnlyList<Tensor> lengths)
+    {
+        if (!ReadsWholeUsers)
+        {
+            throw new NotSupportedException($"{ModelKinds.Name(Kind)} does not train on whole users; use --batching queue.");
+        }
+        Device dev = Device;
+        int users = batch.Users;
+        int sessions = batch.MaxSessions;
+        var means = new List<Tensor>(items.Count + 1);
+        for (int i = 0; i < items.Count; i++)
+        {
+            means.Add(SessionMean(items[i], lengths[i]));
+        }
+        means.Add(zeros(1, Dim, device: dev));                              // the row empty cells point at
+        Tensor grid = cat(means, 0).index_select(0, tensor(batch.GridRows).to(dev)).view(users, sessions, Dim);
+        Tensor h = UserStart.unsqueeze(1).expand(-1, users, -1);
+        var tops = new Tensor[sessions];
+        tops[0] = h[Options.HighLayers - 1];
+        for (int k = 1; k < sessions; k++)
+        {
+            h = HighStep(grid.select(1, k - 1), h);
+            tops[k] = h[Options.HighLayers - 1];
+        }
+        Tensor topGrid = stack(tops, 1).view(users * sessions, -1);      // [B * S, H]
+        var result = new Tensor[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            Tensor top = topGrid.index_select(0, tensor(batch.Buckets[i].Cells!).to(dev));
+            result[i] = LowLevel(items[i], lengths[i], top);
+        }
+        return result;
+    }
+
+    /// <summary>The learned high-level start state [L, H] of every user (whole-user models).</summary>
+    private protected virtual Tensor UserStart => throw new NotSupportedException();
+
+    /// <summary>One high-level step on session means [B, d] from [L, B, H] (whole-user models).</summary>
+    private protected virtual Tensor HighStep(Tensor mean, Tensor high) => throw new NotSupportedException();
+
+    /// <summary>The low level over sessions [R, T] of <paramref name="lengths"/> [R], each starting from the high-level
+    /// top state <paramref name="top"/> [R, H]: u [R, T, d] (whole-user models).</summary>
+    private protected virtual Tensor LowLevel(Tensor items, Tensor lengths, Tensor top) => throw new NotSupportedException();
+
     /// <summary>Masked mean of the item vectors of each row's session: [B, T] ids, [B] lengths -> [B, d].</summary>
     private protected Tensor SessionMean(Tensor items, Tensor lengths)
     {

@@ -201,6 +201,7 @@ public sealed class ModelTrainer
         ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,
         ["items"] = config.Training.Items,
         ["batch_size"] = config.Training.BatchSize,
+        ["batching"] = config.Training.Batching,
         ["learning_rate"] = config.Training.LearningRate,
         ["max_train_users"] = config.Training.MaxTrainUsers,
         ["parameters"] = config.Parameters,
@@ -212,11 +213,7 @@ public sealed class ModelTrainer
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        bool hierarchical = model is HierarchicalModel;
         int seed = _options.Seed * 1000 + epoch;
-        IEnumerable<PaddedBatch> batches = hierarchical
-            ? new SessionQueueBatcher(data, sessions, _options.BatchSize).Epoch(seed)
-            : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
         long total = sessions.EventCount - sessions.Users.Length;
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
@@ -225,64 +222,107 @@ public sealed class ModelTrainer
         int steps = 0;
         long padded = 0;
         long maxPadded = 0;
-        HierarchicalState? carried = hierarchical ? ((HierarchicalModel)model).InitialState(_options.BatchSize) : null;
-        optimizer.zero_grad();
-        try
-        {
-            foreach (var batch in batches)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                Tensor items = tensor(batch.Items, [batch.Rows, batch.Steps]).to(device);
-                Tensor lengths = tensor(batch.Lengths).to(device);
-                Tensor u;
-                if (carried is not null)
-                {
-                    var (output, next) = ((HierarchicalModel)model).Step(carried, items, lengths, tensor(batch.NewUser!).to(device));
-                    carried.Dispose();
-                    carried = next;
-                    u = output;
-                }
-                else
-                {
-                    u = ((FlatModel)model).Forward(items, tensor(batch.SessionStarts!, [batch.Rows, batch.Steps]).to(device), lengths);
-                }
-                // A user's first event has no context and is never scored (PROTOCOL.md): it carries no loss. A batch
-                // adds its summed event losses over its step's events, so an accumulated step is a mean over its events.
-                long[] positions = batch.ScoredPositions();
-                if (positions.Length == 0)
-                {
-                    StepIfDue(model, optimizer, batch);
-                    steps += batch.StepAfter ? 1 : 0;
-                    count++;
-                    continue;
-                }
-                Tensor index = tensor(positions).to(device);
-                Tensor user = u.reshape(-1, u.shape[2]).index_select(0, index);
-                Tensor targets = items.reshape(-1).index_select(0, index);
-                Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(batch, positions, data, sampler!, device) : null;
-                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives);
-                (loss * ((double)positions.Length / batch.StepEvents)).backward();
-                StepIfDue(model, optimizer, batch);
 
+        // A user's first event has no context and is never scored (PROTOCOL.md): it carries no loss. A batch adds its
+        // summed event losses over its step's events, so a step accumulated over several batches is a mean over its events.
+        void Learn(Tensor user, Tensor targets, int[] eventIds, long stepEvents, bool stepAfter, long cells)
+        {
+            if (eventIds.Length > 0)
+            {
+                Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
+                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives);
+                (loss * ((double)eventIds.Length / stepEvents)).backward();
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
                 {
                     throw new InvalidOperationException($"epoch {epoch}, batch {count + 1}: the loss is {value}; lower --lr or set --clip-norm.");
                 }
-                lossSum += value * positions.Length;
-                events += positions.Length;
-                steps += batch.StepAfter ? 1 : 0;
-                count++;
-                long cells = (long)batch.Rows * batch.Steps;
-                padded += cells;
-                maxPadded = Math.Max(maxPadded, cells);
-                progress?.Invoke(new TrainingProgress(epoch, "train", events, total, lossSum / events, events / clock.Elapsed.TotalSeconds));
+                lossSum += value * eventIds.Length;
+                events += eventIds.Length;
+            }
+            if (stepAfter)
+            {
+                if (_options.ClipNorm > 0)
+                {
+                    nn.utils.clip_grad_norm_(model.parameters(), _options.ClipNorm);
+                }
+                optimizer.step();
+                optimizer.zero_grad();
+                steps++;
+            }
+            count++;
+            padded += cells;
+            maxPadded = Math.Max(maxPadded, cells);
+            progress?.Invoke(new TrainingProgress(epoch, "train", events, total, events > 0 ? lossSum / events : 0, events / clock.Elapsed.TotalSeconds));
+        }
+
+        optimizer.zero_grad();
+        if (model is HierarchicalModel whole && _options.Batching == "users")
+        {
+            foreach (var batch in new UserSessionBatcher(data, sessions, _options.BatchSize).Epoch(seed))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var items = batch.Buckets.Select(b => tensor(b.Items, [b.Rows, b.Steps]).to(device)).ToList();
+                var lengths = batch.Buckets.Select(b => tensor(b.Lengths).to(device)).ToList();
+                Tensor[] u = whole.ForwardUsers(batch, items, lengths);
+                var users = new List<Tensor>();
+                var targets = new List<Tensor>();
+                var eventIds = new List<int>();
+                for (int i = 0; i < u.Length; i++)
+                {
+                    long[] positions = batch.Buckets[i].ScoredPositions();
+                    if (positions.Length == 0)
+                    {
+                        continue;
+                    }
+                    Tensor index = tensor(positions).to(device);
+                    users.Add(u[i].reshape(-1, u[i].shape[2]).index_select(0, index));
+                    targets.Add(items[i].reshape(-1).index_select(0, index));
+                    eventIds.AddRange(positions.Select(p => batch.Buckets[i].Events[p]));
+                }
+                Tensor none = empty(0, device: device);
+                Learn(users.Count > 0 ? cat(users, 0) : none, targets.Count > 0 ? cat(targets, 0) : none, [.. eventIds],
+                    eventIds.Count, stepAfter: true, batch.PaddedPositions);
             }
         }
-        finally
+        else
         {
-            carried?.Dispose();
+            bool hierarchical = model is HierarchicalModel;
+            IEnumerable<PaddedBatch> batches = hierarchical
+                ? new SessionQueueBatcher(data, sessions, _options.BatchSize).Epoch(seed)
+                : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
+            HierarchicalState? carried = hierarchical ? ((HierarchicalModel)model).InitialState(_options.BatchSize) : null;
+            try
+            {
+                foreach (var batch in batches)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    Tensor items = tensor(batch.Items, [batch.Rows, batch.Steps]).to(device);
+                    Tensor lengths = tensor(batch.Lengths).to(device);
+                    Tensor u;
+                    if (carried is not null)
+                    {
+                        var (output, next) = ((HierarchicalModel)model).Step(carried, items, lengths, tensor(batch.NewUser!).to(device));
+                        carried.Dispose();
+                        carried = next;
+                        u = output;
+                    }
+                    else
+                    {
+                        u = ((FlatModel)model).Forward(items, tensor(batch.SessionStarts!, [batch.Rows, batch.Steps]).to(device), lengths);
+                    }
+                    long[] positions = batch.ScoredPositions();
+                    Tensor index = tensor(positions).to(device);
+                    Learn(u.reshape(-1, u.shape[2]).index_select(0, index), items.reshape(-1).index_select(0, index),
+                        [.. positions.Select(p => batch.Events[p])], batch.StepEvents, batch.StepAfter, (long)batch.Rows * batch.Steps);
+                }
+            }
+            finally
+            {
+                carried?.Dispose();
+            }
         }
         double seconds = clock.Elapsed.TotalSeconds;
         long bytesPerPosition = 4L * model.Dim;
@@ -302,50 +342,35 @@ public sealed class ModelTrainer
         };
     }
 
-    /// <summary>Takes the optimizer step after the last batch of a step group (gradients accumulate until then).</summary>
-    private void StepIfDue(RecommenderModel model, optim.Optimizer optimizer, PaddedBatch batch)
-    {
-        if (!batch.StepAfter)
-        {
-            return;
-        }
-        if (_options.ClipNorm > 0)
-        {
-            nn.utils.clip_grad_norm_(model.parameters(), _options.ClipNorm);
-        }
-        optimizer.step();
-        optimizer.zero_grad();
-    }
-
     /// <summary>The items shown with each event when the dataset has impressions (and they are wanted), else samples.</summary>
-    private Negatives NegativesFor(PaddedBatch batch, long[] positions, PreparedDataset data, NegativeSampler sampler, Device device)
+    private Negatives NegativesFor(int[] eventIds, PreparedDataset data, NegativeSampler sampler, Device device)
     {
         if (!_options.Loss.UseImpressions || !data.HasImpressions)
         {
-            return sampler.Sample(positions.Length, _options.Loss.Negatives);
+            return sampler.Sample(eventIds.Length, _options.Loss.Negatives);
         }
         int width = 0;
-        foreach (long p in positions)
+        foreach (int e in eventIds)
         {
-            width = Math.Max(width, data.Impressions(batch.Events[p]).Length);
+            width = Math.Max(width, data.Impressions(e).Length);
         }
         if (width == 0)
         {
-            return sampler.Sample(positions.Length, _options.Loss.Negatives);
+            return sampler.Sample(eventIds.Length, _options.Loss.Negatives);
         }
-        var ids = new long[positions.Length * width];
-        var mask = new bool[positions.Length * width];
-        for (int i = 0; i < positions.Length; i++)
+        var ids = new long[eventIds.Length * width];
+        var mask = new bool[eventIds.Length * width];
+        for (int i = 0; i < eventIds.Length; i++)
         {
-            var shown = data.Impressions(batch.Events[positions[i]]);
+            var shown = data.Impressions(eventIds[i]);
             for (int j = 0; j < shown.Length; j++)
             {
                 ids[i * width + j] = shown[j];
                 mask[i * width + j] = true;
             }
         }
-        return new Negatives(tensor(ids, [positions.Length, width]).to(device), tensor(mask, [positions.Length, width]).to(device),
-            zeros([positions.Length, width], device: device));
+        return new Negatives(tensor(ids, [eventIds.Length, width]).to(device), tensor(mask, [eventIds.Length, width]).to(device),
+            zeros([eventIds.Length, width], device: device));
     }
 
     private static void SaveAtomically(RecommenderModel model, string path)

@@ -14,6 +14,10 @@ public sealed record TrainingOptions
     [JsonPropertyName("items")] public string Items { get; init; } = "ids";
     /// <summary>Rows per batch: queues for hierarchical models, users for flat ones. Default 32.</summary>
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 32;
+    /// <summary>Hierarchical models: "queue" (the paper's queue generator, one session per row a step, the high level
+    /// truncated to one session) or "users" (whole users a step, the high level back-propagated through all of a
+    /// user's sessions; HierTCN and HierGRU only). Flat models always read whole users.</summary>
+    [JsonPropertyName("batching")] public string Batching { get; init; } = "queue";
     [JsonPropertyName("learning_rate")] public double LearningRate { get; init; } = 1e-3;
     /// <summary>Most epochs; default 20.</summary>
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; init; } = 20;
@@ -45,6 +49,8 @@ public sealed record TrainingOptions
             }
         }
         Check(Items is "ids" or "features", $"--items {Items}: expected ids or features.");
+        Check(Batching is "queue" or "users", $"--batching {Batching}: expected queue or users.");
+        Check(Batching == "queue" || Model.Kind != ModelKind.Hrnn, "--batching users: HRNN's user level reads its session level; use --batching queue.");
         Check(BatchSize >= 1, $"--batch-size {BatchSize}: must be at least 1.");
         Check(LearningRate > 0, $"--lr {LearningRate}: must be positive.");
         Check(MaxEpochs >= 1, $"--epochs {MaxEpochs}: must be at least 1.");

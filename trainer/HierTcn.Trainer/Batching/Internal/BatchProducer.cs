@@ -4,16 +4,16 @@ namespace HierTcn.Trainer.Batching.Internal;
 
 /// <summary>Runs a batch-producing loop on its own thread behind a bounded channel, so the training thread never waits
 /// on batch assembly while the channel holds batches. Enumerate once; disposing stops the producer.</summary>
-internal sealed class BatchProducer : IEnumerable<PaddedBatch>, IDisposable
+internal sealed class BatchProducer<T> : IEnumerable<T>, IDisposable
 {
-    private readonly Channel<PaddedBatch> _channel;
+    private readonly Channel<T> _channel;
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
     private Exception? _failure;
 
-    public BatchProducer(Func<Action<PaddedBatch>, CancellationToken, int> produce, int capacity)
+    public BatchProducer(Func<Action<T>, CancellationToken, int> produce, int capacity)
     {
-        _channel = Channel.CreateBounded<PaddedBatch>(new BoundedChannelOptions(capacity)
+        _channel = Channel.CreateBounded<T>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -42,7 +42,7 @@ internal sealed class BatchProducer : IEnumerable<PaddedBatch>, IDisposable
         _thread.Start();
     }
 
-    public IEnumerator<PaddedBatch> GetEnumerator()
+    public IEnumerator<T> GetEnumerator()
     {
         var reader = _channel.Reader;
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
