@@ -80,66 +80,17 @@ public sealed class UserSessionBatcher
     /// <summary>One batch of the given users, in that order.</summary>
     internal UserSessionBatch Build(int[] users)
     {
-        int b = users.Length;
-        int maxSessions = users.Max(u => _sessions.UserOffsets[u + 1] - _sessions.UserOffsets[u]);
-        // (cell, session, first) of every session, bucketed by the power of two that bounds its length.
-        var buckets = new SortedDictionary<int, List<(long Cell, int Session, bool First)>>();
-        for (int i = 0; i < b; i++)
+        var ranges = new (int Start, int End)[users.Length][];
+        for (int i = 0; i < users.Length; i++)
         {
             int s0 = _sessions.UserOffsets[users[i]];
-            for (int s = s0; s < _sessions.UserOffsets[users[i] + 1]; s++)
+            int s1 = _sessions.UserOffsets[users[i] + 1];
+            ranges[i] = new (int, int)[s1 - s0];
+            for (int s = s0; s < s1; s++)
             {
-                int len = _sessions.SessionEnd[s] - _sessions.SessionStart[s];
-                int key = len <= 1 ? 1 : 1 << (32 - int.LeadingZeroCount(len - 1));
-                if (!buckets.TryGetValue(key, out var list))
-                {
-                    buckets[key] = list = [];
-                }
-                list.Add(((long)i * maxSessions + s - s0, s, s == s0));
+                ranges[i][s - s0] = (_sessions.SessionStart[s], _sessions.SessionEnd[s]);
             }
         }
-        var gridRows = new long[(long)b * maxSessions];
-        var built = new List<PaddedBatch>(buckets.Count);
-        long row = 0;
-        foreach (var list in buckets.Values)
-        {
-            foreach (var (cell, _, _) in list)
-            {
-                gridRows[cell] = row++ + 1;                      // + 1: 0 marks an empty cell until the end
-            }
-            built.Add(BuildBucket(list));
-        }
-        for (long c = 0; c < gridRows.Length; c++)
-        {
-            gridRows[c] = gridRows[c] == 0 ? row : gridRows[c] - 1;
-        }
-        return new UserSessionBatch { Users = b, MaxSessions = maxSessions, Buckets = [.. built], GridRows = gridRows };
-    }
-
-    private PaddedBatch BuildBucket(List<(long Cell, int Session, bool First)> rows)
-    {
-        int n = rows.Count;
-        int steps = rows.Max(r => _sessions.SessionEnd[r.Session] - _sessions.SessionStart[r.Session]);
-        var items = new long[n * steps];
-        var events = new int[n * steps];
-        Array.Fill(events, -1);
-        var lengths = new long[n];
-        var newUser = new bool[n];
-        var cells = new long[n];
-        var eventItems = _data.EventItems;
-        for (int i = 0; i < n; i++)
-        {
-            int start = _sessions.SessionStart[rows[i].Session];
-            int end = _sessions.SessionEnd[rows[i].Session];
-            for (int e = start; e < end; e++)
-            {
-                items[i * steps + e - start] = eventItems[e];
-                events[i * steps + e - start] = e;
-            }
-            lengths[i] = end - start;
-            newUser[i] = rows[i].First;
-            cells[i] = rows[i].Cell;
-        }
-        return new PaddedBatch { Rows = n, Steps = steps, Items = items, Lengths = lengths, Events = events, NewUser = newUser, Cells = cells };
+        return UserSessionBatch.Build(ranges, _data.EventItems);
     }
 }

@@ -1,5 +1,6 @@
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Batching;
 using HierTcn.Trainer.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,6 +29,10 @@ public sealed class NeuralRankingModel : IRankingModel
 
     public string Name => ModelKinds.Name(_model.Kind);
 
+    /// <summary>Run HierTCN and HierGRU over whole users (default) rather than one session index at a time (tests
+    /// compare the two).</summary>
+    internal bool WholeUsers { get; init; } = true;
+
     public IReadOnlyDictionary<string, object?> HyperParameters { get; }
 
     public void Score(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries, Span<float> scores)
@@ -48,7 +53,12 @@ public sealed class NeuralRankingModel : IRankingModel
             for (int g = 0; g < groups.Count; g += _userBatch)
             {
                 var chunk = groups.GetRange(g, Math.Min(_userBatch, groups.Count - g));
-                parts.Add(_model is FlatModel flat ? RunFlat(flat, data, chunk, queries) : RunHierarchical((HierarchicalModel)_model, data, chunk, queries));
+                parts.Add(_model switch
+                {
+                    FlatModel flat => RunFlat(flat, data, chunk, queries),
+                    HierarchicalModel { ReadsWholeUsers: true } whole when WholeUsers => RunWholeUsers(whole, data, chunk, queries),
+                    _ => RunHierarchical((HierarchicalModel)_model, data, chunk, queries),
+                });
             }
             Tensor user = cat(parts, 0);                                   // [Q, d] in query order
             Tensor s = user.matmul(_model.ItemVectors().t()).to(float32).cpu().contiguous();
@@ -119,6 +129,58 @@ public sealed class NeuralRankingModel : IRankingModel
         Device dev = model.Device;
         Tensor u = model.Forward(tensor(items, [rows, steps]).to(dev), tensor(starts, [rows, steps]).to(dev), tensor(lengths).to(dev));
         return u.view(-1, u.shape[2]).index_select(0, tensor(pick.ToArray()).to(dev));
+    }
+
+    /// <summary>Hierarchical models whose high level reads only session means: every session of the chunk's users (up
+    /// to each one's last queried event) in one <see cref="HierarchicalModel.ForwardUsers"/> call.</summary>
+    private static Tensor RunWholeUsers(HierarchicalModel model, PreparedDataset data, List<UserQueries> chunk, ReadOnlySpan<ScoreQuery> queries)
+    {
+        var se = data.SessionEvents;
+        var users = new (int Start, int End)[chunk.Count][];
+        for (int r = 0; r < chunk.Count; r++)
+        {
+            var (s0, s1) = data.UserSessionRange(chunk[r].User);
+            var list = new List<(int, int)>();
+            for (int s = s0; s < s1 && se[s] <= chunk[r].LastEvent; s++)
+            {
+                list.Add((se[s], Math.Min(se[s + 1], chunk[r].LastEvent + 1)));
+            }
+            users[r] = [.. list];
+        }
+        var batch = UserSessionBatch.Build(users, data.EventItems);
+        // Where each event's u is: (bucket, flat position in that bucket).
+        var where = new Dictionary<int, (int Bucket, long Position)>();
+        for (int i = 0; i < batch.Buckets.Length; i++)
+        {
+            int[] events = batch.Buckets[i].Events;
+            for (long p = 0; p < events.Length; p++)
+            {
+                if (events[p] >= 0)
+                {
+                    where[events[p]] = (i, p);
+                }
+            }
+        }
+        Device dev = model.Device;
+        var items = batch.Buckets.Select(b => tensor(b.Items, [b.Rows, b.Steps]).to(dev)).ToList();
+        var lengths = batch.Buckets.Select(b => tensor(b.Lengths).to(dev)).ToList();
+        Tensor[] u = model.ForwardUsers(batch, items, lengths);
+        var flat = cat(u.Select(x => x.reshape(-1, x.shape[2])).ToList(), 0);
+        var offsets = new long[batch.Buckets.Length];
+        for (int i = 1; i < offsets.Length; i++)
+        {
+            offsets[i] = offsets[i - 1] + (long)batch.Buckets[i - 1].Rows * batch.Buckets[i - 1].Steps;
+        }
+        var index = new List<long>();
+        foreach (var group in chunk)
+        {
+            for (int q = group.First; q < group.First + group.Count; q++)
+            {
+                var (bucket, position) = where[queries[q].Event];
+                index.Add(offsets[bucket] + position);
+            }
+        }
+        return flat.index_select(0, tensor(index.ToArray()).to(dev));
     }
 
     private static Tensor RunHierarchical(HierarchicalModel model, PreparedDataset data, List<UserQueries> chunk, ReadOnlySpan<ScoreQuery> queries)
