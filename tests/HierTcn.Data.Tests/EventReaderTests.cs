@@ -158,7 +158,7 @@ public sealed class EventReaderTests : IDisposable
             "1,2,99999999999999",  // 9: after 2100
             "1,3,1600000000001",   // 10: good
             ""));
-        var t = EventReader.Read(path);
+        var t = EventReader.Read(path, new EventIngestOptions { TimeUnit = TimeUnit.Milliseconds });
         Assert.Equal(2, t.Count);
         Assert.Equal(9, t.Summary.RowsRead);
         Assert.Equal(7, t.Summary.BadRows);
@@ -183,7 +183,7 @@ public sealed class EventReaderTests : IDisposable
     public void Read_AllRowsBad_ThrowsNoValidEvents()
     {
         string path = _tmp.WriteText("e.csv", "user_id,item_id,timestamp_ms\na,b,c\n");
-        var e = Assert.Throws<UserInputException>(() => EventReader.Read(path));
+        var e = Assert.Throws<UserInputException>(() => EventReader.Read(path, new EventIngestOptions { TimeUnit = TimeUnit.Milliseconds }));
         Assert.Contains("no valid events", e.Message);
     }
 
@@ -272,5 +272,77 @@ public sealed class EventReaderTests : IDisposable
         Assert.Equal(2L, t.Items[0]);
         Assert.Equal(1600000000000L, t.Timestamps[0]);
         Assert.StartsWith("line 3: item_id '2.5' is not an integer id", t.Summary.BadRowExamples[0]);
+    }
+
+    [Theory]
+    [InlineData("964982703", TimeUnit.Seconds, "s")]
+    [InlineData("964982703000", TimeUnit.Milliseconds, "ms")]
+    [InlineData("964982703000000", TimeUnit.Microseconds, "us")]
+    [InlineData("2000-07-30T18:45:03Z", TimeUnit.Iso, "iso")]
+    [InlineData("2000-07-30 20:45:03+02:00", TimeUnit.Iso, "iso")]
+    public void Read_AutoTimeUnit_DetectedAndConvertedToMs(string first, TimeUnit unit, string name)
+    {
+        string second = unit switch
+        {
+            TimeUnit.Seconds => "964982704",
+            TimeUnit.Milliseconds => "964982704000",
+            TimeUnit.Microseconds => "964982704000999",
+            _ => "2000-07-30T18:45:04Z",
+        };
+        string path = _tmp.WriteText("e.csv", $"userId,movieId,timestamp\n1,10,{first}\n1,11,{second}\n");
+        var options = new EventIngestOptions { UserColumn = "userId", ItemColumn = "movieId", TimeColumn = "timestamp" };
+        var t = EventReader.Read(path, options);
+        Assert.Equal([964982703000L, 964982704000L], t.Timestamps.ToArray());
+        Assert.Equal(name, t.Summary.TimeUnit);
+        Assert.True(t.Summary.TimeUnitDetected);
+        Assert.Equal(unit, TimeUnitDetector.Classify(first));
+
+        // The same file with the unit given: read the same, not marked detected.
+        var given = EventReader.Read(path, options with { TimeUnit = unit });
+        Assert.Equal(t.Timestamps.ToArray(), given.Timestamps.ToArray());
+        Assert.False(given.Summary.TimeUnitDetected);
+    }
+
+    [Fact]
+    public void Read_AutoTimeUnit_MixedColumnRefusedNamingBothUnits()
+    {
+        string path = _tmp.WriteText("e.csv", "user_id,item_id,timestamp_ms\n1,2,1600000000000\n1,3,1600000001000\n1,4,1600000002\n");
+        var e = Assert.Throws<UserInputException>(() => EventReader.Read(path));
+        Assert.Contains("timestamp_ms mixes units", e.Message);
+        Assert.Contains("2 look like ms (line 2: '1600000000000')", e.Message);
+        Assert.Contains("1 look like s (line 4: '1600000002')", e.Message);
+        Assert.Contains("--time-unit", e.Message);
+        // Given a unit, the odd row is a bad row and the rest is read.
+        var t = EventReader.Read(path, new EventIngestOptions { TimeUnit = TimeUnit.Milliseconds });
+        Assert.Equal(2, t.Count);
+        Assert.Equal(1, t.Summary.BadRows);
+    }
+
+    [Fact]
+    public void Read_AutoTimeUnit_NothingRecognisedRefused()
+    {
+        string path = _tmp.WriteText("e.csv", "user_id,item_id,timestamp_ms\n1,2,12\n1,3,yesterday\n");
+        var e = Assert.Throws<UserInputException>(() => EventReader.Read(path));
+        Assert.Contains("cannot tell the unit of timestamp_ms", e.Message);
+        Assert.Contains("line 2: '12'", e.Message);
+    }
+
+    [Fact]
+    public void Read_AutoTimeUnit_BadRowsBesideOneUnitDoNotBlockDetection()
+    {
+        string path = _tmp.WriteText("e.csv", "user_id,item_id,timestamp_ms\n1,2,1600000000000\n1,3,\n1,4,abc\n1,5,1600000001000\n");
+        var t = EventReader.Read(path);
+        Assert.Equal("ms", t.Summary.TimeUnit);
+        Assert.Equal(2, t.Count);
+        Assert.Equal(2, t.Summary.BadRows);
+    }
+
+    [Fact]
+    public void Read_IsoUnit_NonDateIsABadRowWithItsReason()
+    {
+        string path = _tmp.WriteText("e.csv", "user_id,item_id,t\n1,2,2017-10-01T03:00:00Z\n1,3,1506826800000\n");
+        var t = EventReader.Read(path, new EventIngestOptions { TimeColumn = "t", TimeUnit = TimeUnit.Iso });
+        Assert.Equal([1506826800000L], t.Timestamps.ToArray());
+        Assert.StartsWith("line 3: t '1506826800000' is not an ISO-8601 date-time", t.Summary.BadRowExamples[0]);
     }
 }

@@ -21,7 +21,13 @@ internal static class PrepareCommand
         var items = new Option<string?>("--items") { Description = "Item feature file (item_id,f0..f{d-1}; CSV/TSV, plain or gzip) stored with the dataset." };
         var userCol = new Option<string>("--user-col") { Description = "User id column.", DefaultValueFactory = _ => "user_id" };
         var itemCol = new Option<string>("--item-col") { Description = "Item id column (also the id column of --items).", DefaultValueFactory = _ => "item_id" };
-        var timeCol = new Option<string>("--time-col") { Description = "Timestamp column, integer ms since the epoch (1990..2100).", DefaultValueFactory = _ => "timestamp_ms" };
+        var timeCol = new Option<string>("--time-col") { Description = "Timestamp column (1990..2100; see --time-unit).", DefaultValueFactory = _ => "timestamp_ms" };
+        var timeUnit = new Option<string>("--time-unit")
+        {
+            Description = "Timestamp unit: s, ms or us since the epoch, iso (ISO-8601), or auto (detected from the first 1,000 rows and printed; a mixed column is refused).",
+            DefaultValueFactory = _ => "auto",
+        };
+        timeUnit.AcceptOnlyFromAmong("auto", "s", "ms", "us", "iso");
         var impCol = new Option<string?>("--impressions-col") { Description = "Column of the item ids shown with each event, separated by spaces (e.g. impressions)." };
         var onBadRow = new Option<string>("--on-bad-row") { Description = "skip: count bad rows, report the first 5, go on; fail: stop at the first.", DefaultValueFactory = _ => "skip" };
         onBadRow.AcceptOnlyFromAmong("skip", "fail");
@@ -29,7 +35,7 @@ internal static class PrepareCommand
 
         var command = new Command("prepare", "Prepare an events file per PROTOCOL.md: filters, 30-minute sessions, cold/warm split or section 9 scoring.")
         {
-            input, output, split, catalogFrom, items, userCol, itemCol, timeCol, impCol, onBadRow, name,
+            input, output, split, catalogFrom, items, userCol, itemCol, timeCol, timeUnit, impCol, onBadRow, name,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -48,6 +54,14 @@ internal static class PrepareCommand
                     UserColumn = parse.GetValue(userCol)!,
                     ItemColumn = parse.GetValue(itemCol)!,
                     TimeColumn = parse.GetValue(timeCol)!,
+                    TimeUnit = parse.GetValue(timeUnit) switch
+                    {
+                        "s" => TimeUnit.Seconds,
+                        "ms" => TimeUnit.Milliseconds,
+                        "us" => TimeUnit.Microseconds,
+                        "iso" => TimeUnit.Iso,
+                        _ => TimeUnit.Auto,
+                    },
                     ImpressionsColumn = parse.GetValue(impCol),
                     OnBadRow = parse.GetValue(onBadRow) == "fail" ? BadRowPolicy.Fail : BadRowPolicy.Skip,
                 },
@@ -99,6 +113,7 @@ internal static class PrepareCommand
         var facts = new Table().HideHeaders().AddColumns("", "");
         facts.AddRow("rows read / bad / kept", $"{ingest.RowsRead:N0} / {ingest.BadRows:N0} / {ingest.RowsKept:N0}");
         facts.AddRow("ingest", $"{ingest.Seconds:F2} s, {ingest.RowsPerSecond:N0} rows/s");
+        facts.AddRow("time unit", ingest.TimeUnitDetected ? $"{ingest.TimeUnit} (detected from the first rows)" : $"{ingest.TimeUnit} (--time-unit)");
         if (h.T1Ms is long t1 && h.T2Ms is long t2)
         {
             facts.AddRow("T1 / T2 (ms)", $"{t1} / {t2}");

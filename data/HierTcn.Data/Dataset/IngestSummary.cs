@@ -14,6 +14,10 @@ public sealed record IngestSummary
     /// <summary>"," or "\t".</summary>
     [JsonPropertyName("delimiter")] public string Delimiter { get; init; } = ",";
     [JsonPropertyName("gzip")] public bool Gzip { get; init; }
+    /// <summary>The timestamp unit read ("s", "ms", "us" or "iso").</summary>
+    [JsonPropertyName("time_unit")] public string TimeUnit { get; init; } = "ms";
+    /// <summary>Whether <see cref="TimeUnit"/> was detected from the first rows (no unit given).</summary>
+    [JsonPropertyName("time_unit_detected")] public bool TimeUnitDetected { get; init; }
     /// <summary>Size of the file as stored.</summary>
     [JsonPropertyName("input_bytes")] public long InputBytes { get; init; }
     /// <summary>Impression ids read over all kept rows (0 without an impressions column).</summary>

@@ -4,7 +4,7 @@ namespace HierTcn.Data.Ingest;
 /// How to read an events file. The file is CSV or TSV with a header line, plain or gzip (detected by its magic bytes,
 /// whatever its name); the delimiter is the header's (tab or comma, whichever it holds more of; a <c>.tsv</c> name
 /// decides a tie). Columns are found by name (exact, case-insensitive, surrounding blanks ignored); every other column
-/// is ignored. Ids are integers 0..2^63-1; timestamps are integer milliseconds since the Unix epoch between
+/// is ignored. Ids are integers 0..2^63-1; timestamps (in <see cref="TimeUnit"/>) must fall between
 /// <see cref="MinTimestampMs"/> (1990-01-01) inclusive and <see cref="MaxTimestampMs"/> (2100-01-01) exclusive. A
 /// zero fraction (<c>42.0</c>, as float columns get written) is accepted below 2^53; any other fraction is a bad row.
 /// </summary>
@@ -23,8 +23,12 @@ public sealed record EventIngestOptions
     /// <summary>Item id column. Default <c>item_id</c>.</summary>
     public string ItemColumn { get; init; } = "item_id";
 
-    /// <summary>Timestamp column (ms since the epoch). Default <c>timestamp_ms</c>.</summary>
+    /// <summary>Timestamp column. Default <c>timestamp_ms</c>.</summary>
     public string TimeColumn { get; init; } = "timestamp_ms";
+
+    /// <summary>How <see cref="TimeColumn"/> is written; converted to ms since the epoch. Default
+    /// <see cref="TimeUnit.Auto"/>: detected from the first <see cref="TimeUnitDetector.SampleRows"/> rows.</summary>
+    public TimeUnit TimeUnit { get; init; } = TimeUnit.Auto;
 
     /// <summary>Optional column of the items shown with each event, as item ids separated by spaces (an empty field
     /// means none were recorded). Null (the default) reads no impressions. When set, the column must exist.</summary>

@@ -39,6 +39,14 @@ public static class EventReader
                 + $"'{options.UserColumn},{options.ItemColumn},{options.TimeColumn}' and events");
         }
 
+        bool detected = options.TimeUnit == TimeUnit.Auto;
+        if (detected)
+        {
+            var samples = SampleTimes(path, gzip, delimiter, options);
+            // No data rows: the full read below says so.
+            options = options with { TimeUnit = samples.Count == 0 ? TimeUnit.Milliseconds : TimeUnitDetector.Detect(samples, options.TimeColumn, path) };
+        }
+
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         long fileLength = file.Length;
         using var hashing = new HashingReadStream(file);
@@ -97,12 +105,41 @@ public static class EventReader
             BadRowExamples = state.Examples,
             Delimiter = delimiter.ToString(),
             Gzip = gzip,
+            TimeUnit = TimeUnitDetector.Name(options.TimeUnit),
+            TimeUnitDetected = detected,
             InputBytes = fileLength,
             ImpressionIds = state.ImpressionIds.Count,
             Seconds = seconds,
             RowsPerSecond = seconds > 0 ? row / seconds : 0,
         };
         return state.ToTable(summary, sha);
+    }
+
+    /// <summary>The raw time field of the first <see cref="TimeUnitDetector.SampleRows"/> rows, with line numbers.</summary>
+    private static List<(long Line, string Value)> SampleTimes(string path, bool gzip, char delimiter, EventIngestOptions options)
+    {
+        var samples = new List<(long, string)>();
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            using var text = InputFile.OpenText(file, gzip);
+            using var csv = CsvDataReader.Create(text, new CsvDataReaderOptions { HasHeaders = true, Delimiter = delimiter, OwnsReader = false });
+            var columns = Columns.Find(csv, path, options, delimiter);
+            long line = 1;
+            while (samples.Count < TimeUnitDetector.SampleRows && csv.Read())
+            {
+                line++;
+                if (csv.RowFieldCount > columns.Time)
+                {
+                    samples.Add((line, csv.GetString(columns.Time)));
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or CsvFormatException or CsvRecordTooLargeException)
+        {
+            // The full read below reports the damage with its line; detect from what was read before it.
+        }
+        return samples;
     }
 
     internal static string Escape(char c) => c == '\t' ? "\\t" : c.ToString();
@@ -233,14 +270,45 @@ public static class EventReader
         private bool TryTime(ReadOnlySpan<char> field, long line, out long value)
         {
             field = field.Trim();
-            if (!TryInteger(field, out value))
+            string unit = options.TimeUnit switch
             {
-                BadRow(line, field.IsEmpty ? $"{options.TimeColumn} is empty" : $"{options.TimeColumn} '{Clip(field)}' is not an integer (ms since the epoch)");
-                return false;
+                TimeUnit.Seconds => "s",
+                TimeUnit.Microseconds => "us",
+                _ => "ms",
+            };
+            if (options.TimeUnit == TimeUnit.Iso)
+            {
+                if (!TimeUnitDetector.TryParseIso(field, out value))
+                {
+                    BadRow(line, field.IsEmpty ? $"{options.TimeColumn} is empty" : $"{options.TimeColumn} '{Clip(field)}' is not an ISO-8601 date-time");
+                    return false;
+                }
+            }
+            else
+            {
+                if (!TryInteger(field, out value))
+                {
+                    BadRow(line, field.IsEmpty ? $"{options.TimeColumn} is empty" : $"{options.TimeColumn} '{Clip(field)}' is not an integer ({unit} since the epoch)");
+                    return false;
+                }
+                long raw = value;
+                value = options.TimeUnit switch
+                {
+                    TimeUnit.Seconds when Math.Abs(raw) < long.MaxValue / 1000 => raw * 1000,
+                    TimeUnit.Seconds => long.MinValue,
+                    TimeUnit.Microseconds => raw / 1000,
+                    _ => raw,
+                };
+                if (value < EventIngestOptions.MinTimestampMs || value >= EventIngestOptions.MaxTimestampMs)
+                {
+                    BadRow(line, $"{options.TimeColumn} {raw} is outside 1990-01-01..2100-01-01 in {unit} since the epoch");
+                    return false;
+                }
+                return true;
             }
             if (value < EventIngestOptions.MinTimestampMs || value >= EventIngestOptions.MaxTimestampMs)
             {
-                BadRow(line, $"{options.TimeColumn} {value} is outside 1990-01-01..2100-01-01 in ms since the epoch");
+                BadRow(line, $"{options.TimeColumn} '{Clip(field)}' is outside 1990-01-01..2100-01-01");
                 return false;
             }
             return true;
