@@ -27,6 +27,10 @@ public static class EventReader
         options ??= new EventIngestOptions();
         var clock = Stopwatch.StartNew();
         InputFile.CheckReadable(path, "events file");
+        if (ParquetEventReader.IsParquet(path))
+        {
+            return ParquetEventReader.Read(path, options, progress);
+        }
         bool gzip = InputFile.IsGzip(path);
         if (!gzip && path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
         {
