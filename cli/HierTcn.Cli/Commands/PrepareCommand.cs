@@ -13,7 +13,7 @@ internal static class PrepareCommand
 {
     public static Command Create()
     {
-        var input = new Option<string>("--input", "-i") { Description = "Events file: CSV or TSV with a header, plain or gzip.", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "Events file: CSV or TSV with a header, plain or gzip, or Parquet.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Directory to write the prepared dataset to (created; an existing dataset there is replaced atomically).", Required = true };
         var split = new Option<string>("--split") { Description = "cold: by user (PROTOCOL.md 4); warm: by time (5). Ignored with --catalog-from.", DefaultValueFactory = _ => "cold" };
         split.AcceptOnlyFromAmong("cold", "warm");
