@@ -44,6 +44,8 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
     {
         await _server.Client.ObserveEventsAsync(Batch(Ev(40, model.Data.ItemIds[1], T0, "m1")));
         await _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = 3, TimestampMs = T0 + 1 });
+        var cold = await _server.Client.RecommendAsync(new RecommendRequest { UserId = 987_654_321, K = 3, TimestampMs = T0 + 1 });
+        Assert.True(cold.UnknownUser);
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = -3 }).ResponseAsync);
         using var http = new HttpClient();
         string text = await http.GetStringAsync($"http://127.0.0.1:{_server.MetricsPort}/metrics");
@@ -57,6 +59,7 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
             "hiertcn_inference_queue_depth{model_version=\"v1\"}",
             "hiertcn_inference_model_info{model_version=\"v1\",provider=\"CPUExecutionProvider\",snapshot_version=\"items-1\"} 1",
             "hiertcn_inference_events_total{outcome=\"applied\"}",
+            "hiertcn_inference_cold_start_responses_total{method=\"Recommend\",model_version=\"v1\"}",
         })
         {
             Assert.Contains(expected, text);

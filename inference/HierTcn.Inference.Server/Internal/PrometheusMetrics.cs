@@ -4,8 +4,8 @@ namespace HierTcn.Inference.Server.Internal;
 
 /// <summary>The service's Prometheus metrics (all prefixed hiertcn_inference_): call latency by method and model
 /// version, calls by method and gRPC status code, batch sizes and expiries, queue depth, ONNX Runtime time per graph
-/// role, state store time, events by outcome, and one info series per loaded version naming its execution provider and
-/// snapshot.</summary>
+/// role, state store time, events by outcome, cold-start answers, and one info series per loaded version naming its
+/// execution provider and snapshot.</summary>
 internal sealed class PrometheusMetrics : IRecommenderMetrics
 {
     private static readonly Histogram CallLatency = Metrics.CreateHistogram(
@@ -39,6 +39,11 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
     private static readonly Counter Events = Metrics.CreateCounter(
         "hiertcn_inference_events_total", "Observed events by outcome (applied, duplicate, late, unknown_item).",
         new CounterConfiguration { LabelNames = ["outcome"] });
+
+    private static readonly Counter ColdStarts = Metrics.CreateCounter(
+        "hiertcn_inference_cold_start_responses_total",
+        "Recommend and GetUserEmbedding answers computed from the model's start state because the user had no stored state under that version (unknown_user), by method and model version.",
+        new CounterConfiguration { LabelNames = ["method", "model_version"] });
 
     private static readonly Gauge ModelInfo = Metrics.CreateGauge(
         "hiertcn_inference_model_info", "1 per loaded model version, labelled with its execution provider and item snapshot version.",
@@ -77,6 +82,9 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         Calls.WithLabels(method, code).Inc();
         CallLatency.WithLabels(method, modelVersion.Length == 0 ? "none" : modelVersion).Observe(seconds);
     }
+
+    /// <summary>An OK answer of <paramref name="method"/> was computed for a user unknown to the version (cold start).</summary>
+    public static void ColdStart(string method, string modelVersion) => ColdStarts.WithLabels(method, modelVersion).Inc();
 
     public static void ObservedEvents(ObserveSummary s)
     {
