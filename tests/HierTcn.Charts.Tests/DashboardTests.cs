@@ -86,7 +86,7 @@ public sealed partial class DashboardTests
         var rows = AllPanels(Dashboard).Where(p => p["type"]!.GetValue<string>() == "row").Select(p => p["title"]!.GetValue<string>()).ToList();
         Assert.Contains("Traffic and latency per model version", rows);
         Assert.Contains("Batching and queueing", rows);
-        Assert.Contains("ONNX Runtime: providers and run times", rows);
+        Assert.Contains("ONNX Runtime: providers, snapshots and run times", rows);
         Assert.Contains("State store: latency and errors per shard", rows);
     }
 
