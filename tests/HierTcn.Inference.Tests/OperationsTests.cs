@@ -77,6 +77,26 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Metrics_EveryInferenceMetricOfTheChartsRulesAndDashboard_IsInTheScrape()
+    {
+        await _server.Client.RecommendAsync(new RecommendRequest { UserId = 42, K = 3, TimestampMs = T0 + 1 });
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{_server.MetricsPort}/metrics");
+        var families = System.Text.RegularExpressions.Regex.Matches(text, @"^# TYPE (\S+) ", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        string used = File.ReadAllText(RepoPaths.File("charts", "hiertcn", "files", "prometheus-rules.yaml"))
+            + File.ReadAllText(RepoPaths.File("charts", "hiertcn", "files", "dashboards", "hiertcn.json"))
+            + File.ReadAllText(RepoPaths.File("charts", "hiertcn", "templates", "prometheusrule.yaml"));
+        // Metric names, not the recording rules built on them (level:metric:operation).
+        var names = System.Text.RegularExpressions.Regex.Matches(used, @"(?<![\w:])(hiertcn_inference_[a-z_]+|process_[a-z_]+)(?![\w:])")
+            .Select(m => m.Value).Distinct().ToList();
+        Assert.True(names.Count >= 10, $"only {names.Count} names found");
+        var missing = names.Where(n => !families.Contains(n) && !families.Contains(System.Text.RegularExpressions.Regex.Replace(n, "_(bucket|sum|count)$", "")))
+            .ToList();
+        Assert.True(missing.Count == 0, $"used by the chart's rules or dashboard but not on /metrics: {string.Join(", ", missing)}");
+    }
+
+    [Fact]
     public async Task PythonClient_ObserveAndRecommend_Works()
     {
         string? python = RepoPaths.Tool("/usr/bin/python3", "python3");
