@@ -15,4 +15,20 @@ public interface IRecommenderMetrics
 
     /// <summary>The set of loaded versions changed: each with its execution provider and snapshot version.</summary>
     void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions);
+
+    /// <summary>Called with <see cref="Loaded"/>: the snapshot each loaded version scores against and when its file
+    /// was written (its header's creation time), for an alert on a stale snapshot.</summary>
+    void SnapshotsLoaded(IReadOnlyList<(string ModelVersion, string SnapshotVersion, DateTimeOffset Created)> snapshots)
+    {
+    }
+
+    /// <summary>A model version produced a non-finite user embedding; the request was refused (INTERNAL).</summary>
+    void NonFiniteEmbedding(string modelVersion)
+    {
+    }
+
+    /// <summary>Loading a version's new current snapshot failed; the version keeps serving its current one.</summary>
+    void SnapshotRefreshFailed(string modelVersion)
+    {
+    }
 }

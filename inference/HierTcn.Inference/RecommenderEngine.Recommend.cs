@@ -68,6 +68,7 @@ public sealed partial class RecommenderEngine
                 if (!result!.Embedding.All(float.IsFinite))
                 {
                     EngineLog.NonFiniteEmbedding(_log, version, query.UserId);
+                    _metrics?.NonFiniteEmbedding(version);
                     return RecommendOutcome.Fail(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", version);
                 }
                 return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version);
@@ -115,6 +116,7 @@ public sealed partial class RecommenderEngine
                 if (!result!.Embedding.All(float.IsFinite))
                 {
                     EngineLog.NonFiniteEmbedding(_log, version, userId);
+                    _metrics?.NonFiniteEmbedding(version);
                     return new EmbeddingOutcome(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", [], version, false);
                 }
                 return new EmbeddingOutcome(ServeStatus.Ok, null, result.Embedding, version, read.State is null);

@@ -155,6 +155,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
                 catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
                 {
                     EngineLog.SnapshotRefreshFailed(_log, model.Version, model.CurrentSnapshot.Version, e.Message);
+                    _metrics?.SnapshotRefreshFailed(model.Version);
                 }
             }
             if (swapped > 0)
@@ -200,8 +201,12 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         return new Registry(models, router, [.. arms]);
     }
 
-    private void ReportLoaded() =>
+    private void ReportLoaded()
+    {
         _metrics?.Loaded([.. _registry.Models.Values.Select(m => (m.Version, m.Provider, m.CurrentSnapshot.Version))]);
+        _metrics?.SnapshotsLoaded([.. _registry.Models.Values.Select(m =>
+            (m.Version, m.CurrentSnapshot.Version, m.CurrentSnapshot.Snapshot.Header.Created))]);
+    }
 
     /// <summary>A reference to the model a request runs on: the forced version, or the user's A/B assignment.</summary>
     private ServedModel? Acquire(string? forced, long userId, out string version, out string? error)

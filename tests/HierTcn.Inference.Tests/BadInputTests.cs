@@ -181,5 +181,30 @@ public sealed class BadInputTests(ServedModelFixture model) : IAsyncLifetime
         Assert.Contains("non-finite", e.Status.Detail);
         var embedding = await Assert.ThrowsAsync<RpcException>(() => server.Client.GetUserEmbeddingAsync(new GetUserEmbeddingRequest { UserId = 24, TimestampMs = T0 + 1 }).ResponseAsync);
         Assert.Equal(StatusCode.Internal, embedding.StatusCode);
+        using var http = new HttpClient();
+        string metrics = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
+        Assert.Contains($"hiertcn_inference_nonfinite_embeddings_total{{model_version=\"{e.Status.Detail.Split(' ')[1]}\"}}", metrics);
+    }
+
+    [Fact]
+    public async Task RefreshSnapshot_DamagedNewFile_CurrentKeptAndFailureCounted()
+    {
+        string dir = Path.Combine(model.Root, "refresh-failure-snapshots");
+        ItemSnapshotDirectory.Publish(dir, "items-good", model.Data.ItemIds, model.ItemEmbeddings, model.Dim);
+        await using var server = await TestServer.StartAsync(model, new Dictionary<string, string?> { ["Recommender:SnapshotsDirectory"] = dir });
+        await File.WriteAllBytesAsync(Path.Combine(dir, "items-bad.snap"), new byte[256]);
+        ItemSnapshotDirectory.SetCurrent(dir, "items-bad");
+        using var http = new HttpClient();
+        string metrics = "";
+        for (int i = 0; i < 50 && !metrics.Contains("hiertcn_inference_snapshot_refresh_failures_total{model_version=\"v1\"}", StringComparison.Ordinal); i++)
+        {
+            Assert.Equal(0, await server.Engine.RefreshSnapshotsAsync());
+            metrics = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
+            await Task.Delay(100);
+        }
+        Assert.Contains("hiertcn_inference_snapshot_refresh_failures_total{model_version=\"v1\"}", metrics);
+        Assert.Contains("hiertcn_inference_snapshot_created_timestamp_seconds{model_version=\"v1\",snapshot_version=\"items-good\"}", metrics);
+        var r = await server.Client.RecommendAsync(new RecommendRequest { UserId = 1, K = 3 });
+        Assert.Equal("items-good", r.SnapshotVersion);
     }
 }

@@ -44,6 +44,8 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
     {
         await _server.Client.ObserveEventsAsync(Batch(Ev(40, model.Data.ItemIds[1], T0, "m1")));
         await _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = 3, TimestampMs = T0 + 1 });
+        var cold = await _server.Client.RecommendAsync(new RecommendRequest { UserId = 987_654_321, K = 3, TimestampMs = T0 + 1 });
+        Assert.True(cold.UnknownUser);
         await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = -3 }).ResponseAsync);
         using var http = new HttpClient();
         string text = await http.GetStringAsync($"http://127.0.0.1:{_server.MetricsPort}/metrics");
@@ -57,6 +59,8 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
             "hiertcn_inference_queue_depth{model_version=\"v1\"}",
             "hiertcn_inference_model_info{model_version=\"v1\",provider=\"CPUExecutionProvider\",snapshot_version=\"items-1\"} 1",
             "hiertcn_inference_events_total{outcome=\"applied\"}",
+            "hiertcn_inference_cold_start_responses_total{method=\"Recommend\",model_version=\"v1\"}",
+            "hiertcn_inference_snapshot_created_timestamp_seconds{model_version=\"v1\",snapshot_version=\"items-1\"}",
         })
         {
             Assert.Contains(expected, text);
@@ -70,6 +74,26 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
         var (code, stdout, stderr) = await RunAsync(promtool, ["check", "metrics"], text);
         output.WriteLine($"promtool check metrics: exit {code} {stdout}{stderr}");
         Assert.True(code == 0, $"promtool rejected /metrics: {stdout}{stderr}");
+    }
+
+    [Fact]
+    public async Task Metrics_EveryInferenceMetricOfTheChartsRulesAndDashboard_IsInTheScrape()
+    {
+        await _server.Client.RecommendAsync(new RecommendRequest { UserId = 42, K = 3, TimestampMs = T0 + 1 });
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{_server.MetricsPort}/metrics");
+        var families = System.Text.RegularExpressions.Regex.Matches(text, @"^# TYPE (\S+) ", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        string used = File.ReadAllText(RepoPaths.File("charts", "hiertcn", "files", "prometheus-rules.yaml"))
+            + File.ReadAllText(RepoPaths.File("charts", "hiertcn", "files", "dashboards", "hiertcn.json"))
+            + File.ReadAllText(RepoPaths.File("charts", "hiertcn", "templates", "prometheusrule.yaml"));
+        // Metric names, not the recording rules built on them (level:metric:operation).
+        var names = System.Text.RegularExpressions.Regex.Matches(used, @"(?<![\w:])(hiertcn_inference_[a-z_]+|process_[a-z_]+)(?![\w:])")
+            .Select(m => m.Value).Distinct().ToList();
+        Assert.True(names.Count >= 10, $"only {names.Count} names found");
+        var missing = names.Where(n => !families.Contains(n) && !families.Contains(System.Text.RegularExpressions.Regex.Replace(n, "_(bucket|sum|count)$", "")))
+            .ToList();
+        Assert.True(missing.Count == 0, $"used by the chart's rules or dashboard but not on /metrics: {string.Join(", ", missing)}");
     }
 
     [Fact]

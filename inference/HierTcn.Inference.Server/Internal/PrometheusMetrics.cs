@@ -4,8 +4,9 @@ namespace HierTcn.Inference.Server.Internal;
 
 /// <summary>The service's Prometheus metrics (all prefixed hiertcn_inference_): call latency by method and model
 /// version, calls by method and gRPC status code, batch sizes and expiries, queue depth, ONNX Runtime time per graph
-/// role, state store time, events by outcome, and one info series per loaded version naming its execution provider and
-/// snapshot.</summary>
+/// role, state store time, events by outcome, cold-start answers, non-finite embeddings, failed snapshot refreshes,
+/// one info series per loaded version naming its execution provider and snapshot, and when that snapshot was written.
+/// </summary>
 internal sealed class PrometheusMetrics : IRecommenderMetrics
 {
     private static readonly Histogram CallLatency = Metrics.CreateHistogram(
@@ -40,12 +41,32 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         "hiertcn_inference_events_total", "Observed events by outcome (applied, duplicate, late, unknown_item).",
         new CounterConfiguration { LabelNames = ["outcome"] });
 
+    private static readonly Counter ColdStarts = Metrics.CreateCounter(
+        "hiertcn_inference_cold_start_responses_total",
+        "Recommend and GetUserEmbedding answers computed from the model's start state because the user had no stored state under that version (unknown_user), by method and model version.",
+        new CounterConfiguration { LabelNames = ["method", "model_version"] });
+
+    private static readonly Counter NonFinite = Metrics.CreateCounter(
+        "hiertcn_inference_nonfinite_embeddings_total", "User embeddings refused because the model produced a non-finite value, by model version.",
+        new CounterConfiguration { LabelNames = ["model_version"] });
+
+    private static readonly Counter RefreshFailures = Metrics.CreateCounter(
+        "hiertcn_inference_snapshot_refresh_failures_total",
+        "Failed loads of a new current item snapshot (the version keeps serving its current one), by model version.",
+        new CounterConfiguration { LabelNames = ["model_version"] });
+
+    private static readonly Gauge SnapshotCreated = Metrics.CreateGauge(
+        "hiertcn_inference_snapshot_created_timestamp_seconds",
+        "When the item snapshot a loaded model version scores against was written (Unix seconds, from its header).",
+        new GaugeConfiguration { LabelNames = ["model_version", "snapshot_version"] });
+
     private static readonly Gauge ModelInfo = Metrics.CreateGauge(
         "hiertcn_inference_model_info", "1 per loaded model version, labelled with its execution provider and item snapshot version.",
         new GaugeConfiguration { LabelNames = ["model_version", "provider", "snapshot_version"] });
 
     private readonly Lock _gate = new();
     private List<(string, string, string)> _loaded = [];
+    private List<(string, string)> _snapshots = [];
 
     public void Batch(string modelVersion, int size, int expired, int queueDepth)
     {
@@ -72,11 +93,30 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         }
     }
 
+    public void SnapshotsLoaded(IReadOnlyList<(string ModelVersion, string SnapshotVersion, DateTimeOffset Created)> snapshots)
+    {
+        lock (_gate)
+        {
+            foreach (var (v, s) in _snapshots)
+                SnapshotCreated.RemoveLabelled(v, s);
+            _snapshots = [.. snapshots.Select(x => (x.ModelVersion, x.SnapshotVersion))];
+            foreach (var (v, s, created) in snapshots)
+                SnapshotCreated.WithLabels(v, s).Set(created.ToUnixTimeMilliseconds() / 1000.0);
+        }
+    }
+
+    public void NonFiniteEmbedding(string modelVersion) => NonFinite.WithLabels(modelVersion).Inc();
+
+    public void SnapshotRefreshFailed(string modelVersion) => RefreshFailures.WithLabels(modelVersion).Inc();
+
     public static void Call(string method, string modelVersion, string code, double seconds)
     {
         Calls.WithLabels(method, code).Inc();
         CallLatency.WithLabels(method, modelVersion.Length == 0 ? "none" : modelVersion).Observe(seconds);
     }
+
+    /// <summary>An OK answer of <paramref name="method"/> was computed for a user unknown to the version (cold start).</summary>
+    public static void ColdStart(string method, string modelVersion) => ColdStarts.WithLabels(method, modelVersion).Inc();
 
     public static void ObservedEvents(ObserveSummary s)
     {

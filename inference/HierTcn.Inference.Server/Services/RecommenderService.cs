@@ -21,6 +21,8 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
             request.ModelVersion, request.TimestampMs);
         var outcome = await host.Engine.RecommendAsync(query, Deadline(context), context.CancellationToken).ConfigureAwait(false);
         Finish("Recommend", request.UserId, outcome.ModelVersion, outcome.Status, outcome.Error, start);
+        if (outcome.UnknownUser)
+            PrometheusMetrics.ColdStart("Recommend", outcome.ModelVersion);
         var response = new RecommendResponse
         {
             ModelVersion = outcome.ModelVersion,
@@ -89,6 +91,8 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
         var outcome = await host.Engine.GetUserEmbeddingAsync(request.UserId, request.ModelVersion, request.TimestampMs, Deadline(context),
             context.CancellationToken).ConfigureAwait(false);
         Finish("GetUserEmbedding", request.UserId, outcome.ModelVersion, outcome.Status, outcome.Error, start);
+        if (outcome.UnknownUser)
+            PrometheusMetrics.ColdStart("GetUserEmbedding", outcome.ModelVersion);
         var response = new GetUserEmbeddingResponse { ModelVersion = outcome.ModelVersion, UnknownUser = outcome.UnknownUser };
         response.Embedding.Add(outcome.Embedding);
         return response;
