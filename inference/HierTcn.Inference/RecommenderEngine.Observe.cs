@@ -73,8 +73,31 @@ public sealed partial class RecommenderEngine
         {
             return (default, error);
         }
-        var gate = LockOf(version, userId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Inside the try: a wait cancelled here must still give the model back, or a retired version is never freed.
+            var gate = LockOf(version, userId);
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await ApplyLockedAsync(model, userId, events, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    /// <summary>Applies one user's events under the user's lock, with compare-and-swap against other processes.</summary>
+    private async Task<(SessionLogic.Counts Counts, string? Error)> ApplyLockedAsync(ServedModel model, long userId, List<ObservedEvent> events,
+        CancellationToken cancellationToken)
+    {
+        string version = model.Version;
         var snapshot = model.AcquireSnapshot();
         try
         {
@@ -109,8 +132,6 @@ public sealed partial class RecommenderEngine
         finally
         {
             snapshot.Release();
-            gate.Release();
-            model.Release();
         }
     }
 
@@ -122,44 +143,57 @@ public sealed partial class RecommenderEngine
         {
             return new EndSessionOutcome(ServeStatus.InvalidArgument, error, false, "");
         }
-        var gate = LockOf(version, userId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
+            // Inside the try: a wait cancelled here must still give the model back, or a retired version is never freed.
+            var gate = LockOf(version, userId);
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
-                if (read.Status == StoreStatus.NotFound)
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
-                }
-                if (read.Status != StoreStatus.Ok)
-                {
-                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", false, version);
-                }
-                var state = read.State!;
-                ulong expected = state.Version;
-                if (!SessionLogic.Close(state, model.CloseSession))
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
-                }
-                var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
-                if (write.IsOk)
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, true, version);
-                }
-                if (write.Status != StoreStatus.VersionMismatch)
-                {
-                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {write.Status}: {write.Error}", false, version);
-                }
+                return await EndSessionLockedAsync(model, userId, cancellationToken).ConfigureAwait(false);
             }
-            return new EndSessionOutcome(ServeStatus.Unavailable, "the state kept changing; retry", false, version);
+            finally
+            {
+                gate.Release();
+            }
         }
         finally
         {
-            gate.Release();
             model.Release();
         }
+    }
+
+    private async Task<EndSessionOutcome> EndSessionLockedAsync(ServedModel model, long userId, CancellationToken cancellationToken)
+    {
+        string version = model.Version;
+        for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
+        {
+            var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
+            if (read.Status == StoreStatus.NotFound)
+            {
+                return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+            }
+            if (read.Status != StoreStatus.Ok)
+            {
+                return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", false, version);
+            }
+            var state = read.State!;
+            ulong expected = state.Version;
+            if (!SessionLogic.Close(state, model.CloseSession))
+            {
+                return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+            }
+            var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
+            if (write.IsOk)
+            {
+                return new EndSessionOutcome(ServeStatus.Ok, null, true, version);
+            }
+            if (write.Status != StoreStatus.VersionMismatch)
+            {
+                return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {write.Status}: {write.Error}", false, version);
+            }
+        }
+        return new EndSessionOutcome(ServeStatus.Unavailable, "the state kept changing; retry", false, version);
     }
 
     /// <summary>

@@ -284,6 +284,11 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>References requests hold now on loaded version <paramref name="version"/> (the engine's own not
+    /// counted), for tests and diagnostics; 0 when it is not loaded.</summary>
+    internal int RequestsHolding(string version) =>
+        _registry.Models.TryGetValue(version, out var m) ? Math.Max(0, m.References - 1) : 0;
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
