@@ -213,21 +213,26 @@ public sealed partial class RecommenderEngine
         {
             return (ServeStatus.Unavailable, null, "the service is shutting down");
         }
+        BatchResult<EmbedResult> done;
         try
         {
-            return (ServeStatus.Ok, await task.ConfigureAwait(false), null);
-        }
-        catch (DeadlineExpiredException)
-        {
-            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
-        }
-        catch (OperationCanceledException) when (DateTime.UtcNow >= deadlineUtc)
-        {
-            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
+            done = await task.ConfigureAwait(false);
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
         {
             return (ServeStatus.Internal, null, $"model {model.Version}: ONNX Runtime failed: {e.Message}");
         }
+        if (done.IsComputed)
+        {
+            return (ServeStatus.Ok, done.Value, null);
+        }
+        // The server cancels a call at its deadline, so a cancelled request past its deadline expired too.
+        if (done.Outcome == BatchOutcome.Expired || DateTime.UtcNow >= deadlineUtc)
+        {
+            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
+        }
+        // The caller gave up: there is nobody to answer.
+        cancellationToken.ThrowIfCancellationRequested();
+        return (ServeStatus.Unavailable, null, "the request was cancelled while queued");
     }
 }

@@ -18,6 +18,10 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
     /// of the batch with it.</summary>
     public delegate void BatchHandler(ReadOnlySpan<TIn> requests, Span<TOut> results);
 
+    private static readonly BatchResult<TOut> s_expired = new(BatchOutcome.Expired, default);
+    private static readonly BatchResult<TOut> s_cancelled = new(BatchOutcome.Cancelled, default);
+    private static readonly Task<BatchResult<TOut>> s_notQueued = Task.FromResult(s_cancelled);
+
     private readonly MicroBatcherOptions _options;
     private readonly BatchHandler _handler;
     private readonly Action<BatchStats>? _onBatch;
@@ -50,9 +54,11 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
     public int QueueDepth => Volatile.Read(ref _depth);
 
     /// <summary>Offers a request. On <see cref="EnqueueStatus.Accepted"/>, <paramref name="result"/> completes with
-    /// the result, or faults with <see cref="DeadlineExpiredException"/> when <paramref name="deadlineUtc"/> passed
-    /// before its batch ran, or is cancelled when <paramref name="cancellation"/> fired first.</summary>
-    public EnqueueStatus TryEnqueue(TIn request, DateTime deadlineUtc, CancellationToken cancellation, out Task<TOut> result)
+    /// the computed value, or with <see cref="BatchOutcome.Expired"/> when <paramref name="deadlineUtc"/> passed before
+    /// its batch ran, or with <see cref="BatchOutcome.Cancelled"/> when <paramref name="cancellation"/> fired first; it
+    /// faults only when the batch handler throws. Otherwise <paramref name="result"/> is an already completed
+    /// <see cref="BatchOutcome.Cancelled"/>.</summary>
+    public EnqueueStatus TryEnqueue(TIn request, DateTime deadlineUtc, CancellationToken cancellation, out Task<BatchResult<TOut>> result)
     {
         var pending = new Pending(request, deadlineUtc, cancellation);
         result = pending.Completion.Task;
@@ -62,7 +68,7 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             return EnqueueStatus.Accepted;
         }
         Interlocked.Decrement(ref _depth);
-        result = Task.FromCanceled<TOut>(new CancellationToken(canceled: true));
+        result = s_notQueued;
         return _closed ? EnqueueStatus.Closed : EnqueueStatus.QueueFull;
     }
 
@@ -87,14 +93,14 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             for (int j = 0; j < batch.Count; j++)
             {
                 var p = batch[j];
-                if (p.Cancellation.IsCancellationRequested)
+                if (p.DeadlineUtc <= now)
                 {
-                    p.Completion.TrySetCanceled(p.Cancellation);
+                    p.Completion.TrySetResult(s_expired);
                     expired++;
                 }
-                else if (p.DeadlineUtc <= now)
+                else if (p.Cancellation.IsCancellationRequested)
                 {
-                    p.Completion.TrySetException(new DeadlineExpiredException());
+                    p.Completion.TrySetResult(s_cancelled);
                     expired++;
                 }
                 else
@@ -111,7 +117,7 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
                     _handler(requests.AsSpan(0, n), results.AsSpan(0, n));
                     for (int i = 0; i < n; i++)
                     {
-                        batch[i].Completion.TrySetResult(results[i]);
+                        batch[i].Completion.TrySetResult(new BatchResult<TOut>(BatchOutcome.Computed, results[i]));
                     }
                 }
                 catch (Exception e)
@@ -187,6 +193,6 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
         public TIn Request { get; } = request;
         public DateTime DeadlineUtc { get; } = deadlineUtc;
         public CancellationToken Cancellation { get; } = cancellation;
-        public TaskCompletionSource<TOut> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<BatchResult<TOut>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
