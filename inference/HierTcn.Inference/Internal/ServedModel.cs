@@ -7,6 +7,7 @@ using HierTcn.Inference.Execution.Internal;
 using HierTcn.Inference.Scoring;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
+using Tensors = HierTcn.Formats.Bundles.BundleSignatures.Tensors;
 
 namespace HierTcn.Inference.Internal;
 
@@ -29,6 +30,14 @@ internal sealed class ServedModel : RefCounted
     /// <summary>The model types served: two-level models whose state is one GRU stack and whose embed graph reads the
     /// open session's rows.</summary>
     public static readonly IReadOnlyList<string> ServedTypes = [ModelTypes.HierTcn, ModelTypes.HierGru];
+
+    /// <summary>What the service feeds the embed graph, in <see cref="RunBatch"/>'s order, and what it reads back.</summary>
+    internal static readonly string[] EmbedInputs = [Tensors.Items, Tensors.Lengths, Tensors.State];
+    internal static readonly string[] EmbedOutputs = [Tensors.UserEmbedding];
+
+    /// <summary>What the service feeds the update graph, in <see cref="RunUpdate"/>'s order, and what it reads back.</summary>
+    internal static readonly string[] UpdateInputs = [Tensors.State, Tensors.SessionMean];
+    internal static readonly string[] UpdateOutputs = [Tensors.NextState];
 
     private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, SnapshotHandle snapshot,
         RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log)
@@ -116,12 +125,14 @@ internal sealed class ServedModel : RefCounted
         SnapshotHandle? snapshot = null;
         try
         {
-            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], options, out string? fallback);
+            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, options,
+                out string? fallback);
             if (fallback is not null)
             {
                 EngineLog.CudaFallback(log, version, fallback);
             }
-            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], options, out _);
+            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, options,
+                out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
             var model = new ServedModel(bundle, snapshotsDirectory, embed, update, snapshot, options, metrics, log);
             EngineLog.ModelLoaded(log, version, m.ModelType, m.Dims.ItemDim, m.Dims.Layers, m.Dims.Hidden,
@@ -198,7 +209,7 @@ internal sealed class ServedModel : RefCounted
         long start = Stopwatch.GetTimestamp();
         using var s = OrtValue.CreateTensorValueFromMemory(states, [rows, dims.Layers, dims.Hidden]);
         using var m = OrtValue.CreateTensorValueFromMemory(means, [rows, Dim]);
-        using var outputs = _update.Run(["state", "session_mean"], [s, m]);
+        using var outputs = _update.Run(s, m);
         var result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         _metrics?.OnnxRun(Version, GraphRoles.Update, Stopwatch.GetElapsedTime(start).TotalSeconds);
         return result;
@@ -293,7 +304,7 @@ internal sealed class ServedModel : RefCounted
         using (var itemsValue = OrtValue.CreateTensorValueFromMemory(items, [b, t, Dim]))
         using (var lengthsValue = OrtValue.CreateTensorValueFromMemory(lengths, [b]))
         using (var stateValue = OrtValue.CreateTensorValueFromMemory(state, [b, dims.Layers, dims.Hidden]))
-        using (var outputs = _embed.Run(["items", "lengths", "state"], [itemsValue, lengthsValue, stateValue]))
+        using (var outputs = _embed.Run(itemsValue, lengthsValue, stateValue))
         {
             users = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }
