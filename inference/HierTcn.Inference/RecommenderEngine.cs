@@ -23,21 +23,24 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly IStateStore _store;
     private readonly IRecommenderMetrics? _metrics;
     private readonly ILogger _log;
+    private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _swap = new(1, 1);
     private readonly SemaphoreSlim[] _userLocks;
-    private readonly Timer? _poll;
+    private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
     private volatile Registry _registry;
     private int _disposed;
 
     private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms);
 
-    private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, Registry registry)
+    private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
+        Registry registry)
     {
         _options = options;
         _store = store;
         _metrics = metrics;
         _log = log;
+        _clock = clock;
         _registry = registry;
         _userLocks = new SemaphoreSlim[LockStripes];
         for (int i = 0; i < LockStripes; i++)
@@ -46,16 +49,18 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         if (options.SnapshotPollInterval > TimeSpan.Zero)
         {
-            _poll = new Timer(_ => _ = RefreshSnapshotsAsync(), null, options.SnapshotPollInterval, options.SnapshotPollInterval);
+            _poll = clock.CreateTimer(_ => _ = RefreshSnapshotsAsync(), null, options.SnapshotPollInterval, options.SnapshotPollInterval);
         }
     }
 
-    /// <summary>Loads every configured model version (bundle checked, ONNX sessions created, snapshot mapped).</summary>
+    /// <summary>Loads every configured model version (bundle checked, ONNX sessions created, snapshot mapped).
+    /// <paramref name="clock"/> (default the system clock) is the server time: requests and events without a
+    /// timestamp, the future-skew limit, deadlines and the snapshot poll all read it.</summary>
     /// <exception cref="ArgumentException">Invalid options; the message lists every problem.</exception>
     /// <exception cref="InvalidDataException">A bundle or snapshot is unusable; the message names the file and the problem.</exception>
     /// <exception cref="DirectoryNotFoundException">A bundle directory is missing.</exception>
     public static RecommenderEngine Start(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -65,8 +70,9 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             throw new ArgumentException("invalid recommender options: " + string.Join("; ", errors));
         }
         var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
-        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, out _);
-        var engine = new RecommenderEngine(options, store, metrics, log, registry);
+        clock ??= TimeProvider.System;
+        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, clock, out _);
+        var engine = new RecommenderEngine(options, store, metrics, log, clock, registry);
         engine.ReportLoaded();
         return engine;
     }
@@ -112,7 +118,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         try
         {
             var old = _registry;
-            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, out var removed);
+            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, _clock, out var removed);
             _registry = next;
             foreach (var model in removed)
             {
@@ -170,7 +176,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     }
 
     private static Registry BuildRegistry(RecommenderOptions options, IReadOnlyList<ModelArmOptions> arms,
-        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, out List<ServedModel> removed)
+        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock, out List<ServedModel> removed)
     {
         var router = new VersionRouter(options.ExperimentSalt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
@@ -185,7 +191,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
                     continue;
                 }
                 string snapshots = string.IsNullOrWhiteSpace(arm.SnapshotsDirectory) ? options.SnapshotsDirectory : arm.SnapshotsDirectory;
-                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log);
+                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log, clock);
                 fresh.Add(model);
                 models[arm.Version] = model;
             }
@@ -255,7 +261,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private SemaphoreSlim LockOf(string version, long userId) =>
         _userLocks[(int)(new StateKey(version, userId).StableHash % LockStripes)];
 
-    private long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Null when <paramref name="timestampMs"/> is acceptable, else the problem.</summary>
     private string? CheckTimestamp(long timestampMs)

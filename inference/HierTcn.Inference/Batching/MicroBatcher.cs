@@ -25,17 +25,23 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
     private readonly MicroBatcherOptions _options;
     private readonly BatchHandler _handler;
     private readonly Action<BatchStats>? _onBatch;
+    private readonly TimeProvider _clock;
     private readonly Channel<Pending> _queue;
     private readonly Task[] _workers;
     private int _depth;
     private volatile bool _closed;
 
-    public MicroBatcher(MicroBatcherOptions options, BatchHandler handler, Action<BatchStats>? onBatch = null)
+    /// <param name="options">Batch size, wait, queue capacity, workers.</param>
+    /// <param name="handler">Computes one batch.</param>
+    /// <param name="onBatch">Called after every batch, for metrics.</param>
+    /// <param name="clock">The clock deadlines are compared with; default the system clock.</param>
+    public MicroBatcher(MicroBatcherOptions options, BatchHandler handler, Action<BatchStats>? onBatch = null, TimeProvider? clock = null)
     {
         options.Validate();
         _options = options;
         _handler = handler;
         _onBatch = onBatch;
+        _clock = clock ?? TimeProvider.System;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -89,7 +95,7 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             int depth = Interlocked.Add(ref _depth, -batch.Count);
             int expired = 0;
             int n = 0;
-            var now = DateTime.UtcNow;
+            var now = _clock.GetUtcNow().UtcDateTime;
             for (int j = 0; j < batch.Count; j++)
             {
                 var p = batch[j];

@@ -40,7 +40,7 @@ internal sealed class ServedModel : RefCounted
     internal static readonly string[] UpdateOutputs = [Tensors.NextState];
 
     private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, SnapshotHandle snapshot,
-        RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log)
+        RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock)
     {
         Bundle = bundle;
         SnapshotsDirectory = snapshotsDirectory;
@@ -61,7 +61,7 @@ internal sealed class ServedModel : RefCounted
         int maxBatch = options.Batching.MaxBatchSize;
         _scorers = new ThreadLocal<BatchScorer>(() => new BatchScorer(maxBatch, maxK));
         Batcher = new MicroBatcher<EmbedJob, EmbedResult>(options.Batching, RunBatch,
-            stats => _metrics?.Batch(Version, stats.Size, stats.Expired, stats.QueueDepth));
+            stats => _metrics?.Batch(Version, stats.Size, stats.Expired, stats.QueueDepth), clock);
     }
 
     public ModelBundle Bundle { get; }
@@ -105,10 +105,11 @@ internal sealed class ServedModel : RefCounted
     }
 
     /// <summary>Loads version <paramref name="version"/> and the snapshot <c>CURRENT</c> names in
-    /// <paramref name="snapshotsDirectory"/>.</summary>
+    /// <paramref name="snapshotsDirectory"/>. <paramref name="clock"/> (default the system clock) is what the batcher
+    /// compares deadlines with.</summary>
     /// <exception cref="InvalidDataException">The bundle, a graph or the snapshot is unusable; the message says why.</exception>
     public static ServedModel Load(string bundlesDirectory, string version, string snapshotsDirectory, RecommenderOptions options,
-        IRecommenderMetrics? metrics, ILogger log)
+        IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock = null)
     {
         var bundle = ModelBundle.Load(Path.Combine(bundlesDirectory, version));
         var m = bundle.Manifest;
@@ -134,7 +135,7 @@ internal sealed class ServedModel : RefCounted
             update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, options,
                 out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
-            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, snapshot, options, metrics, log);
+            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, snapshot, options, metrics, log, clock);
             EngineLog.ModelLoaded(log, version, m.ModelType, m.Dims.ItemDim, m.Dims.Layers, m.Dims.Hidden,
                 m.Dims.ReceptiveField?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded", bundle.Directory,
                 embed.Provider, snapshot.Version, snapshot.Snapshot.Count);
