@@ -83,9 +83,6 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     /// <summary>The loaded model versions.</summary>
     public IReadOnlyList<string> Versions => [.. _registry.Models.Keys];
 
-    /// <summary>The version user <paramref name="userId"/> is assigned to by the current A/B arms.</summary>
-    public string AssignedVersion(long userId) => _registry.Router.Assign(userId);
-
     /// <summary>The execution provider of <paramref name="version"/>'s sessions, or null when it is not loaded.</summary>
     public string? ProviderOf(string version) => _registry.Models.TryGetValue(version, out var m) ? m.Provider : null;
 
@@ -209,26 +206,6 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private void ReportLoaded() =>
         _metrics?.Loaded([.. _registry.Models.Values.Select(m => (m.Version, m.Provider, m.CurrentSnapshot.Version))]);
 
-    /// <summary>A reference to the model a request runs on: the forced version, or the user's A/B assignment.</summary>
-    private ServedModel? Acquire(string? forced, long userId, out string version, out string? error)
-    {
-        while (true)
-        {
-            var registry = _registry;
-            version = string.IsNullOrEmpty(forced) ? registry.Router.Assign(userId) : forced;
-            if (!registry.Models.TryGetValue(version, out var model))
-            {
-                error = $"model_version \"{forced}\" is not loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";
-                return null;
-            }
-            if (model.TryAcquire())
-            {
-                error = null;
-                return model;
-            }
-        }
-    }
-
     private async ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
@@ -257,9 +234,6 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
 
     private static UserState NewState(ServedModel model, long userId) =>
         new(model.Version, userId, model.StateSize, model.Dim) { HiddenState = model.UserStart.ToArray() };
-
-    private SemaphoreSlim LockOf(string version, long userId) =>
-        _userLocks[(int)(new StateKey(version, userId).StableHash % LockStripes)];
 
     private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
