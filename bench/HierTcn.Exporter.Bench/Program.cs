@@ -7,6 +7,7 @@ using HierTcn.Trainer.Models;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;
+using Tensors = HierTcn.Formats.Bundles.BundleSignatures.Tensors;
 
 // Usage: dotnet run -c Release --project bench/HierTcn.Exporter.Bench [-- THREADS [SECONDS_PER_CASE]]
 // HierTCN at the paper's sizes (d 128, high GRU 4 x 128, TCN 4 blocks x 128, kernel 5) with random weights. For each
@@ -48,7 +49,8 @@ foreach (int t in new[] { 16, 121 })
         using var runOptions = new RunOptions();
         double ort = Measure(() =>
         {
-            using var r = tcnSession.Run(runOptions, ["items", "lengths", "state"], [itemsValue, lengthsValue, stateValue], ["user_embedding"]);
+            using var r = tcnSession.Run(runOptions, [Tensors.Items, Tensors.Lengths, Tensors.State], [itemsValue, lengthsValue, stateValue],
+                [Tensors.UserEmbedding]);
         });
         var itemsT = tensor(items, [b, t, D]);
         var stateT = tensor(state, [b, L, H]).permute(1, 0, 2).contiguous();
@@ -73,7 +75,7 @@ foreach (int t in new[] { 16, 121 })
         using var meanValue = OrtValue.CreateTensorValueFromMemory(mean, [b, D]);
         double ortGru = Measure(() =>
         {
-            using var r = gruSession.Run(runOptions, ["state", "session_mean"], [stateValue, meanValue], ["next_state"]);
+            using var r = gruSession.Run(runOptions, [Tensors.State, Tensors.SessionMean], [stateValue, meanValue], [Tensors.NextState]);
         });
         var meanT = tensor(mean, [b, D]);
         double torchGru = Measure(() =>

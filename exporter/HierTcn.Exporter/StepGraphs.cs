@@ -1,11 +1,13 @@
 using HierTcn.Exporter.Internal;
 using HierTcn.Formats.Bundles;
+using Tensors = HierTcn.Formats.Bundles.BundleSignatures.Tensors;
 
 namespace HierTcn.Exporter;
 
 /// <summary>
 /// Builds the serving graphs of <see cref="BundleSignatures"/> from a model's weights (CONTRACT.md names) as ONNX
-/// files (opset 17, IR 8): weights are initializers, B and T are dynamic. Each method returns the file's bytes.
+/// files (opset 17, IR 8): weights are initializers, B and T are dynamic. Each method returns the file's bytes. Tensor
+/// names come from <see cref="BundleSignatures.Tensors"/>, never literals.
 /// </summary>
 public static class StepGraphs
 {
@@ -90,7 +92,7 @@ public static class StepGraphs
     internal static byte[] GruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("gru_step", spec);
-        var (next, _) = Layers.GruStackStep(g, w, "high_gru", "state", "session_mean", dims.ItemDim, dims.Layers, dims.Hidden);
+        var (next, _) = Layers.GruStackStep(g, w, "high_gru", Tensors.State, Tensors.SessionMean, dims.ItemDim, dims.Layers, dims.Hidden);
         g.Output(next, spec.Outputs[0]);
         return g.ToBytes("HierTCN high-level update (eq. 10): the high-level GRU stack applied to the mean of the closed session's item embeddings.");
     }
@@ -99,10 +101,10 @@ public static class StepGraphs
     internal static byte[] TcnStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("tcn_step", spec);
-        string top = Layers.Layer(g, "state", dims.Layers - 1);
-        string x = g.Op("Concat", ["items", Layers.RepeatOverTime(g, top, "items", dims.Hidden)], OnnxGraph.Int("axis", 2));
+        string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
+        string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
-        string last = Layers.LastValid(g, seq, "lengths", dims.Channels!.Value);
+        string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
         return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state; user embedding at each row's last valid position.");
     }
@@ -112,9 +114,9 @@ public static class StepGraphs
     {
         var g = Begin("low_gru_step", spec);
         var low = GruShape.FromWeights(w, "low_gru");
-        string top = Layers.Layer(g, "state", dims.Layers - 1);
-        string x = g.Op("Concat", ["items", Layers.RepeatOverTime(g, top, "items", dims.Hidden)], OnnxGraph.Int("axis", 2));
-        var finals = Layers.GruStackSequence(g, w, "low_gru", x, "lengths", low.Input, low.Layers, low.Hidden, null);
+        string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
+        string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
+        var finals = Layers.GruStackSequence(g, w, "low_gru", x, Tensors.Lengths, low.Input, low.Layers, low.Hidden, null);
         g.Output(Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), spec.Outputs[0]);
         return g.ToBytes("HierGRU low level: GRU stack over the session rows, each concatenated with the top high-level state; user embedding from its state at each row's last valid position.");
     }
@@ -124,8 +126,8 @@ public static class StepGraphs
     internal static byte[] FlatGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("flat_gru_step", spec);
-        string x = g.Op("Concat", ["item", g.Op("Unsqueeze", ["new_session", g.Int64s("axes", 1)])], OnnxGraph.Int("axis", 1));
-        var (next, top) = Layers.GruStackStep(g, w, "gru", "state", x, dims.ItemDim + 1, dims.Layers, dims.Hidden);
+        string x = g.Op("Concat", [Tensors.Item, g.Op("Unsqueeze", [Tensors.NewSession, g.Int64s("axes", 1)])], OnnxGraph.Int("axis", 1));
+        var (next, top) = Layers.GruStackStep(g, w, "gru", Tensors.State, x, dims.ItemDim + 1, dims.Layers, dims.Hidden);
         g.Output(next, spec.Outputs[0]);
         g.Output(Layers.Linear(g, w, "output", top, dims.ItemDim, dims.Hidden), spec.Outputs[1]);
         return g.ToBytes("Flat GRU over the user's whole sequence: one step on concat(previous item embedding, session-start flag of the event to predict).");
@@ -135,9 +137,9 @@ public static class StepGraphs
     internal static byte[] FlatTcnStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("flat_tcn_step", spec);
-        string x = g.Op("Concat", ["items", g.Op("Unsqueeze", ["new_session", g.Int64s("axes", 2)])], OnnxGraph.Int("axis", 2));
+        string x = g.Op("Concat", [Tensors.Items, g.Op("Unsqueeze", [Tensors.NewSession, g.Int64s("axes", 2)])], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
-        string last = Layers.LastValid(g, seq, "lengths", dims.Channels!.Value);
+        string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
         return g.ToBytes("Flat TCN over the user's recent rows: concat(previous item embedding, session-start flag); user embedding at each row's last valid position.");
     }
@@ -160,7 +162,7 @@ public static class StepGraphs
         var g = Begin("user_gru_step", spec);
         var finals = HrnnSession(g, w, dims);
         var session = GruShape.FromWeights(w, "session_gru");
-        var (next, _) = Layers.GruStackStep(g, w, "user_gru", "state", finals[^1], session.Hidden, dims.Layers, dims.Hidden);
+        var (next, _) = Layers.GruStackStep(g, w, "user_gru", Tensors.State, finals[^1], session.Hidden, dims.Layers, dims.Hidden);
         g.Output(next, spec.Outputs[0]);
         return g.ToBytes("HRNN user level: the user GRU stack stepped with the session GRU's top state at the last valid row; the rows are the ones the session GRU read: the start token, then x_1 .. x_{n-1} (CONTRACT.md).");
     }
@@ -172,17 +174,17 @@ public static class StepGraphs
         {
             throw new InvalidDataException($"hrnn: session_gru has {session.Layers} layers, user_gru {dims.Layers}; they must match");
         }
-        string starts = g.Op("Tanh", [Layers.Linear(g, w, "session_init", "state", session.Hidden, dims.Hidden)]); // [B, L, H_session]
+        string starts = g.Op("Tanh", [Layers.Linear(g, w, "session_init", Tensors.State, session.Hidden, dims.Hidden)]); // [B, L, H_session]
         var initial = Enumerable.Range(0, dims.Layers).Select(k => Layers.Layer(g, starts, k)).ToArray();
-        return Layers.GruStackSequence(g, w, "session_gru", "items", "lengths", dims.ItemDim, session.Layers, session.Hidden, initial);
+        return Layers.GruStackSequence(g, w, "session_gru", Tensors.Items, Tensors.Lengths, dims.ItemDim, session.Layers, session.Hidden, initial);
     }
 
     /// <summary>Scores u . e_i for every row of the item matrix (eq. 12) and keeps the k best, best first.</summary>
     internal static byte[] ScoreTopK(GraphSpec spec)
     {
         var g = Begin("score_topk", spec);
-        string scores = g.Op("MatMul", ["user_embedding", g.Op("Transpose", ["item_matrix"], OnnxGraph.Ints("perm", 1, 0))]);
-        var top = g.Ops("TopK", [scores, "k"], 2, OnnxGraph.Int("axis", 1), OnnxGraph.Int("largest", 1), OnnxGraph.Int("sorted", 1));
+        string scores = g.Op("MatMul", [Tensors.UserEmbedding, g.Op("Transpose", [Tensors.ItemMatrix], OnnxGraph.Ints("perm", 1, 0))]);
+        var top = g.Ops("TopK", [scores, Tensors.K], 2, OnnxGraph.Int("axis", 1), OnnxGraph.Int("largest", 1), OnnxGraph.Int("sorted", 1));
         g.Output(top[0], spec.Outputs[0]);
         g.Output(top[1], spec.Outputs[1]);
         return g.ToBytes("Scoring (eq. 12): user embeddings times the item matrix (an item snapshot), top k per row.");

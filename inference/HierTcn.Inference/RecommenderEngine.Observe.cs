@@ -73,8 +73,31 @@ public sealed partial class RecommenderEngine
         {
             return (default, error);
         }
-        var gate = LockOf(version, userId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Inside the try: a wait cancelled here must still give the model back, or a retired version is never freed.
+            var gate = LockOf(version, userId);
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await ApplyLockedAsync(model, userId, events, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    /// <summary>Applies one user's events under the user's lock, with compare-and-swap against other processes.</summary>
+    private async Task<(SessionLogic.Counts Counts, string? Error)> ApplyLockedAsync(ServedModel model, long userId, List<ObservedEvent> events,
+        CancellationToken cancellationToken)
+    {
+        string version = model.Version;
         var snapshot = model.AcquireSnapshot();
         try
         {
@@ -109,8 +132,6 @@ public sealed partial class RecommenderEngine
         finally
         {
             snapshot.Release();
-            gate.Release();
-            model.Release();
         }
     }
 
@@ -122,107 +143,56 @@ public sealed partial class RecommenderEngine
         {
             return new EndSessionOutcome(ServeStatus.InvalidArgument, error, false, "");
         }
-        var gate = LockOf(version, userId);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
+            // Inside the try: a wait cancelled here must still give the model back, or a retired version is never freed.
+            var gate = LockOf(version, userId);
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
-                if (read.Status == StoreStatus.NotFound)
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
-                }
-                if (read.Status != StoreStatus.Ok)
-                {
-                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", false, version);
-                }
-                var state = read.State!;
-                ulong expected = state.Version;
-                if (!SessionLogic.Close(state, model.CloseSession))
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
-                }
-                var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
-                if (write.IsOk)
-                {
-                    return new EndSessionOutcome(ServeStatus.Ok, null, true, version);
-                }
-                if (write.Status != StoreStatus.VersionMismatch)
-                {
-                    return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {write.Status}: {write.Error}", false, version);
-                }
+                return await EndSessionLockedAsync(model, userId, cancellationToken).ConfigureAwait(false);
             }
-            return new EndSessionOutcome(ServeStatus.Unavailable, "the state kept changing; retry", false, version);
+            finally
+            {
+                gate.Release();
+            }
         }
         finally
         {
-            gate.Release();
             model.Release();
         }
     }
 
-    /// <summary>
-    /// Seeds <paramref name="targetVersion"/>'s states from <paramref name="sourceVersion"/>'s stored ones, for users
-    /// moving to a new version: the target starts from its learned user start, then replays the source's stored
-    /// open session (its items, embedded with the target's snapshot), last event time and remembered event ids (so
-    /// retries stay exactly-once across the move). Closed sessions live only inside the source's hidden state, which
-    /// another model cannot read. Users who already have a target state are left alone.
-    /// </summary>
-    /// <exception cref="ArgumentException">A version is not loaded.</exception>
-    public async Task<BackfillReport> BackfillAsync(string sourceVersion, string targetVersion, IReadOnlyList<long> userIds,
-        CancellationToken cancellationToken = default)
+    private async Task<EndSessionOutcome> EndSessionLockedAsync(ServedModel model, long userId, CancellationToken cancellationToken)
     {
-        var registry = _registry;
-        if (!registry.Models.ContainsKey(sourceVersion) || !registry.Models.ContainsKey(targetVersion))
+        string version = model.Version;
+        for (int attempt = 0; attempt < _options.MaxStateWriteAttempts; attempt++)
         {
-            throw new ArgumentException($"backfill needs both versions loaded; loaded: {string.Join(", ", registry.Models.Keys)}");
-        }
-        var model = Acquire(targetVersion, 0, out _, out _)!;
-        var snapshot = model.AcquireSnapshot();
-        int copied = 0, missing = 0, present = 0;
-        try
-        {
-            foreach (long user in userIds)
+            var read = await ReadStateAsync(new StateKey(version, userId), cancellationToken).ConfigureAwait(false);
+            if (read.Status == StoreStatus.NotFound)
             {
-                var source = await ReadStateAsync(new StateKey(sourceVersion, user), cancellationToken).ConfigureAwait(false);
-                if (source.Status != StoreStatus.Ok)
-                {
-                    missing++;
-                    continue;
-                }
-                var s = source.State!;
-                var target = NewState(model, user);
-                foreach (long item in s.SessionItems)
-                {
-                    if (snapshot.Snapshot.TryGetRow(item, out int row))
-                    {
-                        target.AppendSessionItem(item, snapshot.Snapshot.Row(row), model.SessionCapacity);
-                    }
-                }
-                target.LastEventMs = s.LastEventMs;
-                target.RecentEventIds = [.. s.RecentEventIds];
-                var write = await SwapStateAsync(target, 0, cancellationToken).ConfigureAwait(false);
-                if (write.IsOk)
-                {
-                    copied++;
-                }
-                else if (write.Status == StoreStatus.VersionMismatch)
-                {
-                    present++;
-                }
-                else
-                {
-                    throw new IOException($"state store refused the backfilled state of user {user}: {write.Status} {write.Error}");
-                }
+                return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+            }
+            if (read.Status != StoreStatus.Ok)
+            {
+                return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", false, version);
+            }
+            var state = read.State!;
+            ulong expected = state.Version;
+            if (!SessionLogic.Close(state, model.CloseSession))
+            {
+                return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
+            }
+            var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
+            if (write.IsOk)
+            {
+                return new EndSessionOutcome(ServeStatus.Ok, null, true, version);
+            }
+            if (write.Status != StoreStatus.VersionMismatch)
+            {
+                return new EndSessionOutcome(ServeStatus.Unavailable, $"state store: {write.Status}: {write.Error}", false, version);
             }
         }
-        finally
-        {
-            snapshot.Release();
-            model.Release();
-        }
-        EngineLog.Backfilled(_log, targetVersion, sourceVersion, userIds.Count, copied, missing);
-        return new BackfillReport(copied, missing, present);
+        return new EndSessionOutcome(ServeStatus.Unavailable, "the state kept changing; retry", false, version);
     }
 }

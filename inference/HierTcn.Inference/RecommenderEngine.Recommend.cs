@@ -11,7 +11,8 @@ public sealed partial class RecommenderEngine
     /// Ranks items for a user: reads the user's state under the model version, queues the request for the version's
     /// batcher (one embed run and one scoring pass per batch) and returns the top k, best first, finite scores only.
     /// A request time more than the session gap after the user's last event ranks for a new session (the open one
-    /// closed first, without storing it). <paramref name="deadlineUtc"/>: a request still queued then is not computed.
+    /// closed first, without storing it). <paramref name="deadlineUtc"/> (on the engine's clock): a request still
+    /// queued then is not computed.
     /// </summary>
     public async Task<RecommendOutcome> RecommendAsync(RecommendQuery query, DateTime deadlineUtc, CancellationToken cancellationToken = default)
     {
@@ -203,7 +204,7 @@ public sealed partial class RecommenderEngine
         };
     }
 
-    private static async Task<(ServeStatus Status, EmbedResult? Result, string? Error)> RunAsync(ServedModel model, EmbedJob job,
+    private async Task<(ServeStatus Status, EmbedResult? Result, string? Error)> RunAsync(ServedModel model, EmbedJob job,
         DateTime deadlineUtc, CancellationToken cancellationToken)
     {
         var status = model.Batcher.TryEnqueue(job, deadlineUtc, cancellationToken, out var task);
@@ -215,21 +216,26 @@ public sealed partial class RecommenderEngine
         {
             return (ServeStatus.Unavailable, null, "the service is shutting down");
         }
+        BatchResult<EmbedResult> done;
         try
         {
-            return (ServeStatus.Ok, await task.ConfigureAwait(false), null);
-        }
-        catch (DeadlineExpiredException)
-        {
-            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
-        }
-        catch (OperationCanceledException) when (DateTime.UtcNow >= deadlineUtc)
-        {
-            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
+            done = await task.ConfigureAwait(false);
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
         {
             return (ServeStatus.Internal, null, $"model {model.Version}: ONNX Runtime failed: {e.Message}");
         }
+        if (done.IsComputed)
+        {
+            return (ServeStatus.Ok, done.Value, null);
+        }
+        // The server cancels a call at its deadline, so a cancelled request past its deadline expired too.
+        if (done.Outcome == BatchOutcome.Expired || _clock.GetUtcNow().UtcDateTime >= deadlineUtc)
+        {
+            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
+        }
+        // The caller gave up: there is nobody to answer.
+        cancellationToken.ThrowIfCancellationRequested();
+        return (ServeStatus.Unavailable, null, "the request was cancelled while queued");
     }
 }

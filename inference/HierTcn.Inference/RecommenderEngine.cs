@@ -23,21 +23,24 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly IStateStore _store;
     private readonly IRecommenderMetrics? _metrics;
     private readonly ILogger _log;
+    private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _swap = new(1, 1);
     private readonly SemaphoreSlim[] _userLocks;
-    private readonly Timer? _poll;
+    private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
     private volatile Registry _registry;
     private int _disposed;
 
     private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms);
 
-    private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, Registry registry)
+    private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
+        Registry registry)
     {
         _options = options;
         _store = store;
         _metrics = metrics;
         _log = log;
+        _clock = clock;
         _registry = registry;
         _userLocks = new SemaphoreSlim[LockStripes];
         for (int i = 0; i < LockStripes; i++)
@@ -46,16 +49,18 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         if (options.SnapshotPollInterval > TimeSpan.Zero)
         {
-            _poll = new Timer(_ => _ = RefreshSnapshotsAsync(), null, options.SnapshotPollInterval, options.SnapshotPollInterval);
+            _poll = clock.CreateTimer(_ => _ = RefreshSnapshotsAsync(), null, options.SnapshotPollInterval, options.SnapshotPollInterval);
         }
     }
 
-    /// <summary>Loads every configured model version (bundle checked, ONNX sessions created, snapshot mapped).</summary>
+    /// <summary>Loads every configured model version (bundle checked, ONNX sessions created, snapshot mapped).
+    /// <paramref name="clock"/> (default the system clock) is the server time: requests and events without a
+    /// timestamp, the future-skew limit, deadlines and the snapshot poll all read it.</summary>
     /// <exception cref="ArgumentException">Invalid options; the message lists every problem.</exception>
     /// <exception cref="InvalidDataException">A bundle or snapshot is unusable; the message names the file and the problem.</exception>
     /// <exception cref="DirectoryNotFoundException">A bundle directory is missing.</exception>
     public static RecommenderEngine Start(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
@@ -65,8 +70,9 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             throw new ArgumentException("invalid recommender options: " + string.Join("; ", errors));
         }
         var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
-        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, out _);
-        var engine = new RecommenderEngine(options, store, metrics, log, registry);
+        clock ??= TimeProvider.System;
+        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, clock, out _);
+        var engine = new RecommenderEngine(options, store, metrics, log, clock, registry);
         engine.ReportLoaded();
         return engine;
     }
@@ -76,9 +82,6 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
 
     /// <summary>The loaded model versions.</summary>
     public IReadOnlyList<string> Versions => [.. _registry.Models.Keys];
-
-    /// <summary>The version user <paramref name="userId"/> is assigned to by the current A/B arms.</summary>
-    public string AssignedVersion(long userId) => _registry.Router.Assign(userId);
 
     /// <summary>The execution provider of <paramref name="version"/>'s sessions, or null when it is not loaded.</summary>
     public string? ProviderOf(string version) => _registry.Models.TryGetValue(version, out var m) ? m.Provider : null;
@@ -112,7 +115,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         try
         {
             var old = _registry;
-            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, out var removed);
+            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, _clock, out var removed);
             _registry = next;
             foreach (var model in removed)
             {
@@ -171,7 +174,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     }
 
     private static Registry BuildRegistry(RecommenderOptions options, IReadOnlyList<ModelArmOptions> arms,
-        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, out List<ServedModel> removed)
+        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock, out List<ServedModel> removed)
     {
         var router = new VersionRouter(options.ExperimentSalt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
@@ -186,7 +189,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
                     continue;
                 }
                 string snapshots = string.IsNullOrWhiteSpace(arm.SnapshotsDirectory) ? options.SnapshotsDirectory : arm.SnapshotsDirectory;
-                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log);
+                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log, clock);
                 fresh.Add(model);
                 models[arm.Version] = model;
             }
@@ -206,26 +209,6 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         _metrics?.Loaded([.. _registry.Models.Values.Select(m => (m.Version, m.Provider, m.CurrentSnapshot.Version))]);
         _metrics?.SnapshotsLoaded([.. _registry.Models.Values.Select(m =>
             (m.Version, m.CurrentSnapshot.Version, m.CurrentSnapshot.Snapshot.Header.Created))]);
-    }
-
-    /// <summary>A reference to the model a request runs on: the forced version, or the user's A/B assignment.</summary>
-    private ServedModel? Acquire(string? forced, long userId, out string version, out string? error)
-    {
-        while (true)
-        {
-            var registry = _registry;
-            version = string.IsNullOrEmpty(forced) ? registry.Router.Assign(userId) : forced;
-            if (!registry.Models.TryGetValue(version, out var model))
-            {
-                error = $"model_version \"{forced}\" is not loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";
-                return null;
-            }
-            if (model.TryAcquire())
-            {
-                error = null;
-                return model;
-            }
-        }
     }
 
     private async ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
@@ -257,10 +240,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private static UserState NewState(ServedModel model, long userId) =>
         new(model.Version, userId, model.StateSize, model.Dim) { HiddenState = model.UserStart.ToArray() };
 
-    private SemaphoreSlim LockOf(string version, long userId) =>
-        _userLocks[(int)(new StateKey(version, userId).StableHash % LockStripes)];
-
-    private long Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Null when <paramref name="timestampMs"/> is acceptable, else the problem.</summary>
     private string? CheckTimestamp(long timestampMs)
@@ -288,6 +268,11 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             return _retired.Count(r => !r.IsFreed) + _registry.Models.Values.Concat(_retired).Sum(m => m.RetiredSnapshotsHeld);
         }
     }
+
+    /// <summary>References requests hold now on loaded version <paramref name="version"/> (the engine's own not
+    /// counted), for tests and diagnostics; 0 when it is not loaded.</summary>
+    internal int RequestsHolding(string version) =>
+        _registry.Models.TryGetValue(version, out var m) ? Math.Max(0, m.References - 1) : 0;
 
     public async ValueTask DisposeAsync()
     {

@@ -170,15 +170,16 @@ public sealed partial class StateStoreEngine
     private async Task BackgroundLoopAsync()
     {
         var token = _stop.Token;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        var nextCheckpoint = DateTimeOffset.UtcNow + _options.CheckpointInterval;
-        var nextHousekeeping = DateTimeOffset.UtcNow + _options.HousekeepingInterval;
+        // The engine's clock drives the ticks and the schedule, so a fake clock runs the loop without waiting.
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _clock);
+        var nextCheckpoint = _clock.GetUtcNow() + _options.CheckpointInterval;
+        var nextHousekeeping = _clock.GetUtcNow() + _options.HousekeepingInterval;
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
             try
             {
                 RefreshDiskUsage();
-                var now = DateTimeOffset.UtcNow;
+                var now = _clock.GetUtcNow();
                 if (now >= nextCheckpoint)
                 {
                     nextCheckpoint = now + _options.CheckpointInterval;

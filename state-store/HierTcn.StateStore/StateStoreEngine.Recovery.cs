@@ -85,7 +85,7 @@ public sealed partial class StateStoreEngine
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            string movedTo = _walDirectory + ".damaged-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            string movedTo = _walDirectory + ".damaged-" + _clock.GetUtcNow().ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
             Directory.Move(_walDirectory, movedTo);
             EngineLog.WalUnreadable(_logger, _walDirectory, ex.Message, movedTo);
             return WriteAheadLog.Open(_walDirectory, _options.StorePageSizeBits, _options.SegmentSizeBits, wrapWalDevice);

@@ -48,7 +48,8 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
 
     /// <summary>Opens the store in <see cref="StateStoreOptions.DataDirectory"/>, recovering what a previous process
     /// left there (last usable checkpoint plus the WAL since it). Damaged checkpoints or a damaged WAL tail are
-    /// logged and skipped; opening does not fail because of them.</summary>
+    /// logged and skipped; opening does not fail because of them. <paramref name="clock"/> (default the system clock)
+    /// stamps writes and drives the TTL, the checkpoint and housekeeping schedule and its timer.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)

@@ -56,7 +56,7 @@ public sealed class AbSplitTests(ServedModelFixture model, ITestOutputHelper out
         Assert.True(forced.UnknownUser, "v1's events must not leak into v2's state");
 
         var report = await server.Engine.BackfillAsync("v1", "v2", [user, 999_999]);
-        Assert.Equal(new BackfillReport(1, 1, 0), report);
+        Assert.Equal(new BackfillOutcome(ServeStatus.Ok, null, 1, 1, 0), report);
         Assert.False((await c.RecommendAsync(new RecommendRequest { UserId = user, K = 1, ModelVersion = "v2", TimestampMs = T0 + 2000 })).UnknownUser);
         // v2's backfilled state is v2's start plus the open session: the same as a v2 user who saw the same events.
         await c.ObserveEventsAsync(Batch(Ev(777, item, T0, "a", "v2"), Ev(777, model.Data.ItemIds[3], T0 + 1000, "b", "v2")));
@@ -64,7 +64,7 @@ public sealed class AbSplitTests(ServedModelFixture model, ITestOutputHelper out
         // Remembered event ids moved too: a retry after the move is a duplicate.
         var retry = await c.ObserveEventsAsync(Batch(Ev(user, item, T0, "a", "v2")));
         Assert.Equal(1, retry.Duplicates);
-        Assert.Equal(new BackfillReport(0, 0, 1), await server.Engine.BackfillAsync("v1", "v2", [user]));
+        Assert.Equal(new BackfillOutcome(ServeStatus.Ok, null, 0, 0, 1), await server.Engine.BackfillAsync("v1", "v2", [user]));
 
         // The same through the Backfill call that `./hiertcn backfill` makes.
         long other = Enumerable.Range(21_000, 100).First(u => server.Engine.AssignedVersion(u) == "v1");

@@ -18,14 +18,15 @@ public sealed class MicroBatcherTests
                 }
             },
             s => { lock (sizes) { sizes.Add(s.Size); } });
-        var tasks = new List<Task<int>>();
+        var tasks = new List<Task<BatchResult<int>>>();
         for (int i = 0; i < 64; i++)
         {
             Assert.Equal(EnqueueStatus.Accepted, batcher.TryEnqueue(i, DateTime.UtcNow.AddSeconds(30), default, out var t));
             tasks.Add(t);
         }
-        int[] results = await Task.WhenAll(tasks);
-        Assert.Equal(Enumerable.Range(0, 64).Select(i => i * 2), results);
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, r => Assert.Equal(BatchOutcome.Computed, r.Outcome));
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => i * 2), results.Select(r => r.Value));
         lock (sizes)
         {
             Assert.Equal(64, sizes.Sum());
@@ -52,16 +53,41 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
-    public async Task TryEnqueue_ExpiredDeadline_IsNotComputed()
+    public async Task TryEnqueue_ExpiredDeadline_CompletesExpiredNotComputed()
     {
         int computed = 0;
         await using var batcher = new MicroBatcher<int, int>(
             new MicroBatcherOptions { MaxBatchSize = 8, MaxWaitMicroseconds = 0 },
             (req, res) => Interlocked.Add(ref computed, req.Length));
         batcher.TryEnqueue(1, DateTime.UtcNow.AddSeconds(-1), default, out var expired);
-        await Assert.ThrowsAsync<DeadlineExpiredException>(() => expired);
+        var result = await expired;
+        Assert.Equal(BatchOutcome.Expired, result.Outcome);
+        Assert.True(expired.IsCompletedSuccessfully, "an expired request completes with a status, not an exception");
         batcher.TryEnqueue(2, DateTime.UtcNow.AddSeconds(30), default, out var live);
-        Assert.Equal(0, await live);
+        Assert.Equal(new BatchResult<int>(BatchOutcome.Computed, 0), await live);
+        Assert.Equal(1, Volatile.Read(ref computed));
+    }
+
+    [Fact]
+    public async Task TryEnqueue_CallerCancelled_CompletesCancelledNotComputed()
+    {
+        int computed = 0;
+        using var gate = new ManualResetEventSlim(false);
+        await using var batcher = new MicroBatcher<int, int>(
+            new MicroBatcherOptions { MaxBatchSize = 1, MaxWaitMicroseconds = 0 },
+            (req, res) =>
+            {
+                gate.Wait(TimeSpan.FromSeconds(10));
+                Interlocked.Add(ref computed, req.Length);
+            });
+        using var cancel = new CancellationTokenSource();
+        batcher.TryEnqueue(1, DateTime.UtcNow.AddSeconds(30), default, out var first);
+        batcher.TryEnqueue(2, DateTime.UtcNow.AddSeconds(30), cancel.Token, out var second);
+        await cancel.CancelAsync();
+        gate.Set();
+        Assert.Equal(BatchOutcome.Computed, (await first).Outcome);
+        Assert.Equal(BatchOutcome.Cancelled, (await second).Outcome);
+        Assert.True(second.IsCompletedSuccessfully);
         Assert.Equal(1, Volatile.Read(ref computed));
     }
 
@@ -81,7 +107,7 @@ public sealed class MicroBatcherTests
         batcher.TryEnqueue(-1, DateTime.UtcNow.AddSeconds(30), default, out var bad);
         await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
         batcher.TryEnqueue(5, DateTime.UtcNow.AddSeconds(30), default, out var good);
-        Assert.Equal(5, await good);
+        Assert.Equal(5, (await good).Value);
     }
 
     [Fact]

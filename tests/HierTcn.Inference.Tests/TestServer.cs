@@ -3,9 +3,11 @@ using System.Net.Sockets;
 using Grpc.Net.Client;
 using HierTcn.Inference.Server.Extensions;
 using HierTcn.Inference.V1;
+using HierTcn.StateStore.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HierTcn.Inference.Tests;
 
@@ -36,8 +38,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     public RecommenderEngine Engine => _app.Services.GetRecommenderEngine();
 
-    /// <summary>Starts a server serving v1 alone unless <paramref name="settings"/> says otherwise.</summary>
-    public static async Task<TestServer> StartAsync(ServedModelFixture model, IDictionary<string, string?>? settings = null)
+    /// <summary>Starts a server serving v1 alone unless <paramref name="settings"/> says otherwise, on
+    /// <paramref name="store"/> when given (instead of the embedded store).</summary>
+    public static async Task<TestServer> StartAsync(ServedModelFixture model, IDictionary<string, string?>? settings = null,
+        IStateStore? store = null)
     {
         string storeDir = Directory.CreateTempSubdirectory("hiertcn-inference-store-").FullName;
         int metricsPort = FreePort();
@@ -64,6 +68,8 @@ internal sealed class TestServer : IAsyncDisposable
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(config);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (store is not null)
+            builder.Services.AddSingleton(store);
         builder.AddRecommenderServer();
         var app = builder.Build();
         app.MapRecommenderServer();

@@ -14,6 +14,8 @@ public sealed class EngineHousekeepingTests : IDisposable
         var clock = new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var options = TestStates.SmallOptions(_dir.Path);
         options.UserTtl = TimeSpan.FromDays(30);
+        // The background loop runs on this clock too: out of its way, so the call below does all the expiring.
+        options.HousekeepingInterval = TimeSpan.FromDays(3650);
         var engine = await StateStoreEngine.OpenAsync(options, null, clock);
         for (int u = 0; u < 20; u++)
             await engine.PutAsync(TestStates.Make(u, 1));
@@ -32,6 +34,40 @@ public sealed class EngineHousekeepingTests : IDisposable
             Assert.Equal(StoreStatus.NotFound, (await reopened.GetAsync(new StateKey(TestStates.Model, u))).Status);
         for (int u = 10; u < 20; u++)
             Assert.Equal(2, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, u))).State!));
+    }
+
+    [Fact]
+    public async Task BackgroundLoop_ClockMovedPastTtl_ExpiresUsersWithoutWaiting()
+    {
+        var clock = new ManualClock(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var options = TestStates.SmallOptions(_dir.Path);
+        options.UserTtl = TimeSpan.FromDays(30);
+        await using var engine = await StateStoreEngine.OpenAsync(options, null, clock);
+        for (int u = 0; u < 5; u++)
+            await engine.PutAsync(TestStates.Make(u, 1));
+        // The background loop ticks on the engine's clock: once its timer exists, moving the clock is all it takes.
+        await WaitUntilAsync(() => Task.FromResult(clock.Timers > 0), "the background loop's timer exists");
+        clock.Now += options.UserTtl + options.HousekeepingInterval;
+
+        await WaitUntilAsync(async () =>
+        {
+            for (int u = 0; u < 5; u++)
+            {
+                if ((await engine.GetAsync(new StateKey(TestStates.Model, u))).Status != StoreStatus.NotFound)
+                    return false;
+            }
+            return true;
+        }, "the background housekeeping expires every user");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, $"not reached within 30 s: {what}");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]

@@ -31,6 +31,24 @@ public static class BundleSignatures
     public const string UserStart = "user_start";
     public const string StartTokensFile = "start_tokens.bin";
 
+    /// <summary>The graph input and output names. The specs below, the exporter's graphs and the service's bindings
+    /// all use these, so a rename reaches every side at once.</summary>
+    public static class Tensors
+    {
+        public const string Items = "items";
+        public const string Lengths = "lengths";
+        public const string State = "state";
+        public const string NextState = "next_state";
+        public const string SessionMean = "session_mean";
+        public const string UserEmbedding = "user_embedding";
+        public const string Item = "item";
+        public const string NewSession = "new_session";
+        public const string ItemMatrix = "item_matrix";
+        public const string K = "k";
+        public const string Scores = "scores";
+        public const string Indices = "indices";
+    }
+
     /// <summary>The graphs (by role) a bundle of <paramref name="modelType"/> must have.</summary>
     /// <exception cref="ArgumentException">Unknown model type.</exception>
     public static IReadOnlyDictionary<string, GraphSpec> Graphs(string modelType, ModelDims dims)
@@ -49,8 +67,9 @@ public static class BundleSignatures
         var d = TensorDim.Fixed(dims.ItemDim);
         var k = TensorDim.Dynamic(TopK);
         return new GraphSpec("score_topk.onnx",
-            [F("user_embedding", b, d), F("item_matrix", TensorDim.Dynamic(Items), d), new TensorSpec("k", TensorSpec.Int64, [TensorDim.Fixed(1)])],
-            [F("scores", b, k), new TensorSpec("indices", TensorSpec.Int64, [b, k])]);
+            [F(Tensors.UserEmbedding, b, d), F(Tensors.ItemMatrix, TensorDim.Dynamic(Items), d),
+                new TensorSpec(Tensors.K, TensorSpec.Int64, [TensorDim.Fixed(1)])],
+            [F(Tensors.Scores, b, k), new TensorSpec(Tensors.Indices, TensorSpec.Int64, [b, k])]);
     }
 
     private static IReadOnlyDictionary<string, GraphSpec> ModelGraphs(string modelType, ModelDims dims)
@@ -58,13 +77,13 @@ public static class BundleSignatures
         var b = TensorDim.Dynamic(Batch);
         var t = TensorDim.Dynamic(Time);
         var d = TensorDim.Fixed(dims.ItemDim);
-        var state = F("state", b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
-        var nextState = F("next_state", b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
-        var items = F("items", b, t, d);
-        var lengths = new TensorSpec("lengths", TensorSpec.Int64, [b]);
-        var userEmbedding = F("user_embedding", b, d);
+        var state = F(Tensors.State, b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
+        var nextState = F(Tensors.NextState, b, TensorDim.Fixed(dims.Layers), TensorDim.Fixed(dims.Hidden));
+        var items = F(Tensors.Items, b, t, d);
+        var lengths = new TensorSpec(Tensors.Lengths, TensorSpec.Int64, [b]);
+        var userEmbedding = F(Tensors.UserEmbedding, b, d);
         GraphSpec SessionEmbed(string file) => new(file, [items, lengths, state], [userEmbedding]);
-        var highUpdate = new GraphSpec("gru_step.onnx", [state, F("session_mean", b, d)], [nextState]);
+        var highUpdate = new GraphSpec("gru_step.onnx", [state, F(Tensors.SessionMean, b, d)], [nextState]);
         switch (modelType)
         {
             case ModelTypes.HierTcn:
@@ -78,12 +97,12 @@ public static class BundleSignatures
                     [GraphRoles.Update] = new("user_gru_step.onnx", [items, lengths, state], [nextState]),
                 };
             case ModelTypes.Gru:
-                var step = new GraphSpec("flat_gru_step.onnx", [state, F("item", b, d), F("new_session", b)], [nextState, userEmbedding]);
+                var step = new GraphSpec("flat_gru_step.onnx", [state, F(Tensors.Item, b, d), F(Tensors.NewSession, b)], [nextState, userEmbedding]);
                 return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = step, [GraphRoles.Update] = step };
             case ModelTypes.Tcn:
                 return new Dictionary<string, GraphSpec>
                 {
-                    [GraphRoles.Embed] = new("flat_tcn_step.onnx", [items, F("new_session", b, t), lengths], [userEmbedding]),
+                    [GraphRoles.Embed] = new("flat_tcn_step.onnx", [items, F(Tensors.NewSession, b, t), lengths], [userEmbedding]),
                 };
             default:
                 throw new ArgumentException($"unknown model type \"{modelType}\"; known: {string.Join(", ", ModelTypes.All)}");

@@ -5,11 +5,14 @@ using Microsoft.Extensions.Options;
 namespace HierTcn.Inference.Server.Internal;
 
 /// <summary>Opens the state store and starts the engine (every model version loaded and checked) before the server
-/// accepts calls; applies changed model arms from configuration (hot swap); disposes both on shutdown.</summary>
+/// accepts calls; applies changed model arms from configuration (hot swap); disposes both on shutdown. An
+/// <see cref="IStateStore"/> registered in the container is used instead of the configured one and left to the
+/// container to dispose.</summary>
 internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender, IOptions<RecommenderServerOptions> server,
     IServiceProvider services, ILoggerFactory loggerFactory, PrometheusMetrics metrics, ILogger<EngineHost> log) : IHostedService
 {
     private IStateStore? _store;
+    private bool _ownsStore;
     private IDisposable? _watch;
     private string _arms = "";
 
@@ -21,7 +24,12 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var options = recommender.CurrentValue;
-        if (server.Value.StateStoreMode == "Remote")
+        _ownsStore = services.GetService<IStateStore>() is null;
+        if (!_ownsStore)
+        {
+            _store = services.GetRequiredService<IStateStore>();
+        }
+        else if (server.Value.StateStoreMode == "Remote")
         {
             _store = new RemoteStateStore(services.GetRequiredService<IOptions<RemoteStateStoreOptions>>().Value);
         }
@@ -64,7 +72,7 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         _watch?.Dispose();
         if (Engine is not null)
             await Engine.DisposeAsync().ConfigureAwait(false);
-        if (_store is not null)
+        if (_store is not null && _ownsStore)
             await _store.DisposeAsync().ConfigureAwait(false);
     }
 }

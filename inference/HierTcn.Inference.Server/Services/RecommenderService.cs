@@ -109,19 +109,10 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
             Finish("Backfill", 0, request.TargetVersion, ServeStatus.InvalidArgument,
                 $"at most {MaxBackfillUsers} user ids per Backfill call, got {request.UserIds.Count}", start);
         }
-        BackfillReport report;
-        try
-        {
-            report = await host.Engine.BackfillAsync(request.SourceVersion, request.TargetVersion, request.UserIds, context.CancellationToken)
-                .ConfigureAwait(false);
-        }
-        catch (ArgumentException e)
-        {
-            Finish("Backfill", 0, request.TargetVersion, ServeStatus.InvalidArgument, e.Message, start);
-            throw;
-        }
-        Finish("Backfill", 0, request.TargetVersion, ServeStatus.Ok, null, start);
-        return new BackfillResponse { Copied = report.Copied, MissingSource = report.MissingSource, AlreadyPresent = report.AlreadyPresent };
+        var outcome = await host.Engine.BackfillAsync(request.SourceVersion, request.TargetVersion, request.UserIds, context.CancellationToken)
+            .ConfigureAwait(false);
+        Finish("Backfill", 0, request.TargetVersion, outcome.Status, outcome.Error, start);
+        return new BackfillResponse { Copied = outcome.Copied, MissingSource = outcome.MissingSource, AlreadyPresent = outcome.AlreadyPresent };
     }
 
     private static ObservedEvent ToEvent(Event e) => new(e.UserId, e.ItemId, e.TimestampMs, e.EventId, e.ModelVersion);

@@ -18,20 +18,30 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
     /// of the batch with it.</summary>
     public delegate void BatchHandler(ReadOnlySpan<TIn> requests, Span<TOut> results);
 
+    private static readonly BatchResult<TOut> s_expired = new(BatchOutcome.Expired, default);
+    private static readonly BatchResult<TOut> s_cancelled = new(BatchOutcome.Cancelled, default);
+    private static readonly Task<BatchResult<TOut>> s_notQueued = Task.FromResult(s_cancelled);
+
     private readonly MicroBatcherOptions _options;
     private readonly BatchHandler _handler;
     private readonly Action<BatchStats>? _onBatch;
+    private readonly TimeProvider _clock;
     private readonly Channel<Pending> _queue;
     private readonly Task[] _workers;
     private int _depth;
     private volatile bool _closed;
 
-    public MicroBatcher(MicroBatcherOptions options, BatchHandler handler, Action<BatchStats>? onBatch = null)
+    /// <param name="options">Batch size, wait, queue capacity, workers.</param>
+    /// <param name="handler">Computes one batch.</param>
+    /// <param name="onBatch">Called after every batch, for metrics.</param>
+    /// <param name="clock">The clock deadlines are compared with; default the system clock.</param>
+    public MicroBatcher(MicroBatcherOptions options, BatchHandler handler, Action<BatchStats>? onBatch = null, TimeProvider? clock = null)
     {
         options.Validate();
         _options = options;
         _handler = handler;
         _onBatch = onBatch;
+        _clock = clock ?? TimeProvider.System;
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -50,9 +60,11 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
     public int QueueDepth => Volatile.Read(ref _depth);
 
     /// <summary>Offers a request. On <see cref="EnqueueStatus.Accepted"/>, <paramref name="result"/> completes with
-    /// the result, or faults with <see cref="DeadlineExpiredException"/> when <paramref name="deadlineUtc"/> passed
-    /// before its batch ran, or is cancelled when <paramref name="cancellation"/> fired first.</summary>
-    public EnqueueStatus TryEnqueue(TIn request, DateTime deadlineUtc, CancellationToken cancellation, out Task<TOut> result)
+    /// the computed value, or with <see cref="BatchOutcome.Expired"/> when <paramref name="deadlineUtc"/> passed before
+    /// its batch ran, or with <see cref="BatchOutcome.Cancelled"/> when <paramref name="cancellation"/> fired first; it
+    /// faults only when the batch handler throws. Otherwise <paramref name="result"/> is an already completed
+    /// <see cref="BatchOutcome.Cancelled"/>.</summary>
+    public EnqueueStatus TryEnqueue(TIn request, DateTime deadlineUtc, CancellationToken cancellation, out Task<BatchResult<TOut>> result)
     {
         var pending = new Pending(request, deadlineUtc, cancellation);
         result = pending.Completion.Task;
@@ -62,7 +74,7 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             return EnqueueStatus.Accepted;
         }
         Interlocked.Decrement(ref _depth);
-        result = Task.FromCanceled<TOut>(new CancellationToken(canceled: true));
+        result = s_notQueued;
         return _closed ? EnqueueStatus.Closed : EnqueueStatus.QueueFull;
     }
 
@@ -83,18 +95,18 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             int depth = Interlocked.Add(ref _depth, -batch.Count);
             int expired = 0;
             int n = 0;
-            var now = DateTime.UtcNow;
+            var now = _clock.GetUtcNow().UtcDateTime;
             for (int j = 0; j < batch.Count; j++)
             {
                 var p = batch[j];
-                if (p.Cancellation.IsCancellationRequested)
+                if (p.DeadlineUtc <= now)
                 {
-                    p.Completion.TrySetCanceled(p.Cancellation);
+                    p.Completion.TrySetResult(s_expired);
                     expired++;
                 }
-                else if (p.DeadlineUtc <= now)
+                else if (p.Cancellation.IsCancellationRequested)
                 {
-                    p.Completion.TrySetException(new DeadlineExpiredException());
+                    p.Completion.TrySetResult(s_cancelled);
                     expired++;
                 }
                 else
@@ -111,7 +123,7 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
                     _handler(requests.AsSpan(0, n), results.AsSpan(0, n));
                     for (int i = 0; i < n; i++)
                     {
-                        batch[i].Completion.TrySetResult(results[i]);
+                        batch[i].Completion.TrySetResult(new BatchResult<TOut>(BatchOutcome.Computed, results[i]));
                     }
                 }
                 catch (Exception e)
@@ -187,6 +199,6 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
         public TIn Request { get; } = request;
         public DateTime DeadlineUtc { get; } = deadlineUtc;
         public CancellationToken Cancellation { get; } = cancellation;
-        public TaskCompletionSource<TOut> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<BatchResult<TOut>> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -45,6 +45,9 @@ internal abstract class RefCounted
         }
     }
 
+    /// <summary>References held now, the owner's included (0 once freed); for tests and diagnostics.</summary>
+    public int References => Volatile.Read(ref _refs);
+
     /// <summary>True once <see cref="Free"/> has run.</summary>
     public bool IsFreed => Volatile.Read(ref _refs) == 0;
 

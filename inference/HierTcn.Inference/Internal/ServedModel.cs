@@ -7,6 +7,7 @@ using HierTcn.Inference.Execution.Internal;
 using HierTcn.Inference.Scoring;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
+using Tensors = HierTcn.Formats.Bundles.BundleSignatures.Tensors;
 
 namespace HierTcn.Inference.Internal;
 
@@ -30,8 +31,16 @@ internal sealed class ServedModel : RefCounted
     /// open session's rows.</summary>
     public static readonly IReadOnlyList<string> ServedTypes = [ModelTypes.HierTcn, ModelTypes.HierGru];
 
+    /// <summary>What the service feeds the embed graph, in <see cref="RunBatch"/>'s order, and what it reads back.</summary>
+    internal static readonly string[] EmbedInputs = [Tensors.Items, Tensors.Lengths, Tensors.State];
+    internal static readonly string[] EmbedOutputs = [Tensors.UserEmbedding];
+
+    /// <summary>What the service feeds the update graph, in <see cref="RunUpdate"/>'s order, and what it reads back.</summary>
+    internal static readonly string[] UpdateInputs = [Tensors.State, Tensors.SessionMean];
+    internal static readonly string[] UpdateOutputs = [Tensors.NextState];
+
     private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, SnapshotHandle snapshot,
-        RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log)
+        RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock)
     {
         Bundle = bundle;
         SnapshotsDirectory = snapshotsDirectory;
@@ -52,7 +61,7 @@ internal sealed class ServedModel : RefCounted
         int maxBatch = options.Batching.MaxBatchSize;
         _scorers = new ThreadLocal<BatchScorer>(() => new BatchScorer(maxBatch, maxK));
         Batcher = new MicroBatcher<EmbedJob, EmbedResult>(options.Batching, RunBatch,
-            stats => _metrics?.Batch(Version, stats.Size, stats.Expired, stats.QueueDepth));
+            stats => _metrics?.Batch(Version, stats.Size, stats.Expired, stats.QueueDepth), clock);
     }
 
     public ModelBundle Bundle { get; }
@@ -96,10 +105,11 @@ internal sealed class ServedModel : RefCounted
     }
 
     /// <summary>Loads version <paramref name="version"/> and the snapshot <c>CURRENT</c> names in
-    /// <paramref name="snapshotsDirectory"/>.</summary>
+    /// <paramref name="snapshotsDirectory"/>. <paramref name="clock"/> (default the system clock) is what the batcher
+    /// compares deadlines with.</summary>
     /// <exception cref="InvalidDataException">The bundle, a graph or the snapshot is unusable; the message says why.</exception>
     public static ServedModel Load(string bundlesDirectory, string version, string snapshotsDirectory, RecommenderOptions options,
-        IRecommenderMetrics? metrics, ILogger log)
+        IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock = null)
     {
         var bundle = ModelBundle.Load(Path.Combine(bundlesDirectory, version));
         var m = bundle.Manifest;
@@ -116,14 +126,16 @@ internal sealed class ServedModel : RefCounted
         SnapshotHandle? snapshot = null;
         try
         {
-            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], options, out string? fallback);
+            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, options,
+                out string? fallback);
             if (fallback is not null)
             {
                 EngineLog.CudaFallback(log, version, fallback);
             }
-            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], options, out _);
+            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, options,
+                out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
-            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, snapshot, options, metrics, log);
+            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, snapshot, options, metrics, log, clock);
             EngineLog.ModelLoaded(log, version, m.ModelType, m.Dims.ItemDim, m.Dims.Layers, m.Dims.Hidden,
                 m.Dims.ReceptiveField?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded", bundle.Directory,
                 embed.Provider, snapshot.Version, snapshot.Snapshot.Count);
@@ -198,7 +210,7 @@ internal sealed class ServedModel : RefCounted
         long start = Stopwatch.GetTimestamp();
         using var s = OrtValue.CreateTensorValueFromMemory(states, [rows, dims.Layers, dims.Hidden]);
         using var m = OrtValue.CreateTensorValueFromMemory(means, [rows, Dim]);
-        using var outputs = _update.Run(["state", "session_mean"], [s, m]);
+        using var outputs = _update.Run(s, m);
         var result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         _metrics?.OnnxRun(Version, GraphRoles.Update, Stopwatch.GetElapsedTime(start).TotalSeconds);
         return result;
@@ -293,7 +305,7 @@ internal sealed class ServedModel : RefCounted
         using (var itemsValue = OrtValue.CreateTensorValueFromMemory(items, [b, t, Dim]))
         using (var lengthsValue = OrtValue.CreateTensorValueFromMemory(lengths, [b]))
         using (var stateValue = OrtValue.CreateTensorValueFromMemory(state, [b, dims.Layers, dims.Hidden]))
-        using (var outputs = _embed.Run(["items", "lengths", "state"], [itemsValue, lengthsValue, stateValue]))
+        using (var outputs = _embed.Run(itemsValue, lengthsValue, stateValue))
         {
             users = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }

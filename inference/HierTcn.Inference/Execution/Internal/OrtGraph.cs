@@ -6,19 +6,23 @@ namespace HierTcn.Inference.Execution.Internal;
 
 /// <summary>
 /// One ONNX graph of a bundle on an <see cref="InferenceSession"/> (thread-safe <c>Run</c>, shared by all callers),
-/// checked at load: ONNX Runtime's own view of the inputs and outputs must be the manifest's.
+/// checked at load: ONNX Runtime's own view of the inputs and outputs must be the manifest's, and the manifest must
+/// declare exactly the inputs the service binds (names from <see cref="BundleSignatures.Tensors"/>) and the outputs
+/// it reads, so a renamed tensor is refused at load instead of failing the first run.
 /// </summary>
 internal sealed class OrtGraph : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
-    private OrtGraph(InferenceSession session, string path, string provider)
+    private OrtGraph(InferenceSession session, string[] inputs, string[] outputs, string path, string provider)
     {
         _session = session;
         Path = path;
         Provider = provider;
-        _outputNames = [.. session.OutputNames];
+        _inputNames = inputs;
+        _outputNames = outputs;
     }
 
     public string Path { get; }
@@ -26,12 +30,16 @@ internal sealed class OrtGraph : IDisposable
     /// <summary>The execution provider the session runs on (<see cref="ExecutionProviders"/>).</summary>
     public string Provider { get; }
 
-    /// <summary>Creates the session for <paramref name="spec"/>. With <paramref name="cuda"/> the CUDA provider is
-    /// appended; when that throws (no driver, no CUDA libraries), the CPU session is used and
-    /// <paramref name="fallbackReason"/> says why.</summary>
-    /// <exception cref="InvalidDataException">ONNX Runtime's view of the graph differs from the manifest.</exception>
-    public static OrtGraph Load(string path, GraphSpec spec, RecommenderOptions options, out string? fallbackReason)
+    /// <summary>Creates the session for <paramref name="spec"/>, to be run with <paramref name="inputs"/> (all of
+    /// the spec's inputs, in the order <see cref="Run"/> takes them) and read for <paramref name="outputs"/>. With
+    /// <see cref="RecommenderOptions.UseCuda"/> the CUDA provider is appended; when that throws (no driver, no CUDA
+    /// libraries), the CPU session is used and <paramref name="fallbackReason"/> says why.</summary>
+    /// <exception cref="InvalidDataException">The spec does not declare exactly <paramref name="inputs"/> or lacks one
+    /// of <paramref name="outputs"/>, or ONNX Runtime's view of the graph differs from the spec.</exception>
+    public static OrtGraph Load(string path, GraphSpec spec, string[] inputs, string[] outputs, RecommenderOptions options,
+        out string? fallbackReason)
     {
+        CheckBinding(path, spec, inputs, outputs);
         fallbackReason = null;
         InferenceSession? session = null;
         string provider = ExecutionProviders.Cpu;
@@ -58,12 +66,24 @@ internal sealed class OrtGraph : IDisposable
         {
             Check(path, "inputs", spec.Inputs, session.InputMetadata, session.InputNames);
             Check(path, "outputs", spec.Outputs, session.OutputMetadata, session.OutputNames);
-            return new OrtGraph(session, path, provider);
+            return new OrtGraph(session, inputs, outputs, path, provider);
         }
         catch
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    private static void CheckBinding(string path, GraphSpec spec, string[] inputs, string[] outputs)
+    {
+        var declared = spec.Inputs.Select(i => i.Name).ToList();
+        var missing = outputs.Except(spec.Outputs.Select(o => o.Name), StringComparer.Ordinal).ToList();
+        if (!declared.Order(StringComparer.Ordinal).SequenceEqual(inputs.Order(StringComparer.Ordinal), StringComparer.Ordinal) || missing.Count > 0)
+        {
+            throw new InvalidDataException($"{path}: the service binds inputs {string.Join(", ", inputs)} and reads outputs "
+                + $"{string.Join(", ", outputs)}; the manifest declares inputs {string.Join(", ", declared)} and outputs "
+                + string.Join(", ", spec.Outputs.Select(o => o.Name)));
         }
     }
 
@@ -101,12 +121,16 @@ internal sealed class OrtGraph : IDisposable
         return $"{name}: {type}[{string.Join(", ", m.Dimensions.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
     }
 
-    /// <summary>Runs with the given named inputs (the caller owns and disposes them); returns the outputs in the
-    /// graph's order, owned by the caller.</summary>
-    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyCollection<string> inputNames, IReadOnlyCollection<OrtValue> inputs)
+    /// <summary>Runs with <paramref name="inputs"/> in the order of the bound input names (the caller owns and
+    /// disposes them); returns the bound outputs in their order, owned by the caller.</summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(params OrtValue[] inputs)
     {
+        if (inputs.Length != _inputNames.Length)
+        {
+            throw new ArgumentException($"{Path} takes {_inputNames.Length} inputs ({string.Join(", ", _inputNames)}), got {inputs.Length}", nameof(inputs));
+        }
         using var runOptions = new RunOptions();
-        return _session.Run(runOptions, inputNames, inputs, _outputNames);
+        return _session.Run(runOptions, _inputNames, inputs, _outputNames);
     }
 
     public void Dispose() => _session.Dispose();

@@ -1,0 +1,116 @@
+using HierTcn.Inference.Internal;
+using HierTcn.StateStore;
+
+namespace HierTcn.Inference;
+
+public sealed partial class RecommenderEngine
+{
+    /// <summary>Most users whose damaged source state a failed backfill names in its error.</summary>
+    private const int NamedFailures = 20;
+
+    /// <summary>
+    /// Seeds <paramref name="targetVersion"/>'s states from <paramref name="sourceVersion"/>'s stored ones, for users
+    /// moving to a new version: the target starts from its learned user start, then replays the source's stored
+    /// open session (its items, embedded with the target's snapshot), last event time and remembered event ids (so
+    /// retries stay exactly-once across the move). Closed sessions live only inside the source's hidden state, which
+    /// another model cannot read. Users who already have a target state are left alone.
+    /// <para>A version not loaded is <see cref="ServeStatus.InvalidArgument"/>. A damaged source state is skipped and
+    /// the call ends <see cref="ServeStatus.Unavailable"/> naming it; any other store failure stops the call at that
+    /// user with <see cref="ServeStatus.Unavailable"/>. Neither is counted as a missing source.</para>
+    /// </summary>
+    public async Task<BackfillOutcome> BackfillAsync(string sourceVersion, string targetVersion, IReadOnlyList<long> userIds,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        var registry = _registry;
+        if (string.IsNullOrEmpty(sourceVersion) || !registry.Models.ContainsKey(sourceVersion))
+        {
+            return new BackfillOutcome(ServeStatus.InvalidArgument, NotLoaded("source_version", sourceVersion, registry), 0, 0, 0);
+        }
+        var model = string.IsNullOrEmpty(targetVersion) ? null : Acquire(targetVersion, 0, out _, out _);
+        if (model is null)
+        {
+            return new BackfillOutcome(ServeStatus.InvalidArgument, NotLoaded("target_version", targetVersion, registry), 0, 0, 0);
+        }
+        var snapshot = model.AcquireSnapshot();
+        int copied = 0, missing = 0, present = 0;
+        var damaged = new List<long>();
+        string? stop = null;
+        try
+        {
+            foreach (long user in userIds)
+            {
+                var source = await ReadStateAsync(new StateKey(sourceVersion, user), cancellationToken).ConfigureAwait(false);
+                if (source.Status == StoreStatus.NotFound)
+                {
+                    missing++;
+                    continue;
+                }
+                if (source.Status == StoreStatus.Damaged)
+                {
+                    EngineLog.StoreFailed(_log, "get", user, sourceVersion, source.Status.ToString(), source.Error);
+                    damaged.Add(user);
+                    continue;
+                }
+                if (source.Status != StoreStatus.Ok)
+                {
+                    EngineLog.StoreFailed(_log, "get", user, sourceVersion, source.Status.ToString(), source.Error);
+                    stop = $"reading user {user}'s {sourceVersion} state: state store: {source.Status}: {source.Error}";
+                    break;
+                }
+                var s = source.State!;
+                var target = NewState(model, user);
+                foreach (long item in s.SessionItems)
+                {
+                    if (snapshot.Snapshot.TryGetRow(item, out int row))
+                    {
+                        target.AppendSessionItem(item, snapshot.Snapshot.Row(row), model.SessionCapacity);
+                    }
+                }
+                target.LastEventMs = s.LastEventMs;
+                target.RecentEventIds = [.. s.RecentEventIds];
+                var write = await SwapStateAsync(target, 0, cancellationToken).ConfigureAwait(false);
+                if (write.IsOk)
+                {
+                    copied++;
+                }
+                else if (write.Status == StoreStatus.VersionMismatch)
+                {
+                    present++;
+                }
+                else
+                {
+                    EngineLog.StoreFailed(_log, "cas", user, targetVersion, write.Status.ToString(), write.Error);
+                    stop = $"writing user {user}'s {targetVersion} state: state store: {write.Status}: {write.Error}";
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            snapshot.Release();
+            model.Release();
+        }
+        EngineLog.Backfilled(_log, targetVersion, sourceVersion, userIds.Count, copied, missing);
+        if (stop is null && damaged.Count == 0)
+        {
+            return new BackfillOutcome(ServeStatus.Ok, null, copied, missing, present);
+        }
+        var problems = new List<string>();
+        if (damaged.Count > 0)
+        {
+            problems.Add($"{damaged.Count} user(s) skipped because their {sourceVersion} state is damaged: "
+                + string.Join(", ", damaged.Take(NamedFailures)) + (damaged.Count > NamedFailures ? ", ..." : ""));
+        }
+        if (stop is not null)
+        {
+            problems.Add("stopped " + stop);
+        }
+        return new BackfillOutcome(ServeStatus.Unavailable,
+            $"{string.Join("; ", problems)}; done: {copied} copied, {missing} without a source state, {present} already present; "
+            + "the call is safe to retry", copied, missing, present);
+    }
+
+    private static string NotLoaded(string field, string version, Registry registry) =>
+        $"{field} \"{version}\" is not loaded; backfill needs both versions loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";
+}

@@ -1,0 +1,66 @@
+using HierTcn.Formats;
+using static HierTcn.Inference.Tests.Calls;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>The engine reads time only from its clock: the session gap for a request without a timestamp, the
+/// future-skew limit and deadlines all follow a clock the test moves, with no waiting.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class ClockTests(ServedModelFixture model)
+{
+    private static readonly DateTime Far = DateTime.MaxValue;
+
+    [Fact]
+    public async Task GetUserEmbedding_ClockMovesPastSessionGap_RequestWithoutTimestampStartsNewSession()
+    {
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock);
+        const long user = 3;
+        var observed = await engine.ObserveAsync([
+            new ObservedEvent(user, model.Data.ItemIds[4], T0 - 120_000, "a"),
+            new ObservedEvent(user, model.Data.ItemIds[5], T0 - 60_000, "b"),
+        ]);
+        Assert.Equal(2, observed.Applied);
+
+        var inSession = await engine.GetUserEmbeddingAsync(user, null, 0, Far);
+        Assert.Equal((await engine.GetUserEmbeddingAsync(user, null, T0, Far)).Embedding, inSession.Embedding);
+
+        clock.Now += TimeSpan.FromMilliseconds(SessionRule.DefaultGapMs + 1);
+        var after = await engine.GetUserEmbeddingAsync(user, null, 0, Far);
+        long nowMs = T0 + SessionRule.DefaultGapMs + 1;
+        Assert.Equal((await engine.GetUserEmbeddingAsync(user, null, nowMs, Far)).Embedding, after.Embedding);
+        Assert.NotEqual(inSession.Embedding, after.Embedding);
+    }
+
+    [Fact]
+    public async Task ObserveAsync_FutureSkew_JudgedAgainstEngineClock()
+    {
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock);
+        long ahead = T0 + engine.Options.MaxFutureSkewMs + 1;
+
+        var refused = await engine.ObserveAsync([new ObservedEvent(1, model.Data.ItemIds[1], ahead, "x")]);
+        Assert.Equal(ServeStatus.InvalidArgument, refused.Status);
+        Assert.Contains("ahead of the server clock", refused.Error);
+
+        clock.Now += TimeSpan.FromMilliseconds(2);
+        Assert.Equal(ServeStatus.Ok, (await engine.ObserveAsync([new ObservedEvent(1, model.Data.ItemIds[1], ahead, "x")])).Status);
+    }
+
+    [Fact]
+    public async Task RecommendAsync_DeadlineOnEngineClock_ComputedBeforeExpiredAfter()
+    {
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock);
+        var query = new RecommendQuery(1, [], 5, []);
+        // Long past on the system clock, still ahead on the engine's.
+        var deadline = clock.Now.UtcDateTime.AddSeconds(1);
+
+        Assert.Equal(ServeStatus.Ok, (await engine.RecommendAsync(query, deadline)).Status);
+        clock.Now += TimeSpan.FromSeconds(2);
+        Assert.Equal(ServeStatus.DeadlineExceeded, (await engine.RecommendAsync(query, deadline)).Status);
+    }
+}
