@@ -31,6 +31,12 @@ public sealed partial class StateStoreEngine
             tokens = probe.CheckpointTokens();
         // A directory written before the engine kept checksums has no checksum folder: its checkpoints are tried unchecked.
         bool verify = _checksums.AnyKept;
+        if (verify)
+        {
+            // FASTER lists tokens by folder time, which does not always order checkpoints taken in the same instant;
+            // the range a checkpoint covers only grows, so the newest is tried (and its damage reported) first.
+            tokens = [.. tokens.Select((token, i) => (token, i)).OrderByDescending(t => _checksums.LogEndOf(t.token)).ThenBy(t => t.i).Select(t => t.token)];
+        }
         if (!verify && tokens.Count > 0)
             EngineLog.CheckpointsUnchecked(_logger, tokens.Count);
         foreach (var token in tokens)
@@ -81,6 +87,7 @@ public sealed partial class StateStoreEngine
             store = FasterStore.Create(_options, _hlogDirectory, _checkpointDirectory, loggerFactory);
         }
         _store = store;
+        _checksums.ForgetFrom(_store.LogTailAddress);
         foreach (var token in tokens)
         {
             if (token != recovered && Directory.Exists(_checkpointDirectory))

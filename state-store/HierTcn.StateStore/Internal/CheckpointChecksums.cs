@@ -110,6 +110,36 @@ internal sealed class CheckpointChecksums
         File.Move(temporary, target, overwrite: true);
     }
 
+    /// <summary>The end of the store log range checkpoint <paramref name="token"/> covers (later checkpoints cover
+    /// more); -1 when its checksum file is missing or unreadable.</summary>
+    public long LogEndOf(Guid token)
+    {
+        try
+        {
+            using var file = new FileStream(PathOf(token), FileMode.Open, FileAccess.Read, FileShare.Read);
+            Span<byte> header = stackalloc byte[40];
+            return file.Read(header) == header.Length && BinaryPrimitives.ReadUInt32LittleEndian(header) == Magic
+                ? BinaryPrimitives.ReadInt64LittleEndian(header[32..])
+                : -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Forgets the cached store log checksums of bytes at or past <paramref name="address"/> (the log is
+    /// rewritten from there after recovering an older checkpoint).</summary>
+    public void ForgetFrom(long address)
+    {
+        foreach (var stale in _chunkCache.Keys.Where(k => k.End > address).ToList())
+            _chunkCache.Remove(stale);
+    }
+
     /// <summary>Checks checkpoint <paramref name="token"/> against its checksums. Returns null when every file and
     /// every covered store log byte is intact (with the covered log range), else what is wrong.</summary>
     public string? Verify(Guid token, out long logBegin, out long logEnd)
@@ -165,7 +195,8 @@ internal sealed class CheckpointChecksums
                 {
                     if (index >= expected.Length)
                         break;
-                    uint? actual = LogCrc(start, end);
+                    // A chunk read and found intact for a newer checkpoint in this recovery is not read again.
+                    uint? actual = _chunkCache.TryGetValue((start, end), out uint known) && known == expected[index] ? known : LogCrc(start, end);
                     if (actual is null)
                         problems.Add($"the store log ends before address {end} (file {SegmentPath(start)})");
                     else if (actual != expected[index])

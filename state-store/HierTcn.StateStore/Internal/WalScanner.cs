@@ -34,13 +34,10 @@ internal sealed class WalScanner(string directory, int pageSizeBits, int segment
             long start = Math.Max(page, from);
             long end = Math.Min(page + _pageSize, to);
             byte[] bytes = ReadRange(page, end - page, out long available);
-            if (available < end - page)
-            {
-                // The file ends early: everything from there on is gone.
-                long cut = page + available;
-                damaged(new Damage(badSince ?? Math.Max(cut, start), to, badSince is null ? "the file ends before the log does" : badReason));
-                yield break;
-            }
+            // A file that ends early: read what is there, then everything from its end on is gone.
+            bool cut = available < end - page;
+            if (cut)
+                end = page + available;
             long at = start;
             while (at + HeaderSize <= end)
             {
@@ -71,6 +68,11 @@ internal sealed class WalScanner(string directory, int pageSizeBits, int segment
                     badReason = reason;
                 }
                 at += 4;
+            }
+            if (cut)
+            {
+                damaged(new Damage(badSince ?? Math.Max(end, start), to, badSince is null ? "the file ends before the log does" : badReason));
+                yield break;
             }
         }
         if (badSince is { } last)
