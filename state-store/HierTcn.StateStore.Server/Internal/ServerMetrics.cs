@@ -48,6 +48,9 @@ internal sealed class ServerMetrics
         Refresh();
     }
 
+    /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
+    public void Rejected(string method) => _operations.WithLabels(method, "invalid_argument").Inc();
+
     public void SetRefusing(bool refusing) => _refusing.Set(refusing ? 1 : 0);
 
     public void Observe(string method, StoreStatus status, long startTimestamp)
