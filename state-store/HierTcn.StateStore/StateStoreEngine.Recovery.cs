@@ -14,6 +14,7 @@ public sealed partial class StateStoreEngine
     private int _recoveryProblems;
     private long _keysAffected;
     private Guid _orphanedCheckpoint;
+    private bool _walRestarted;
 
     /// <summary>Newest usable checkpoint, then the WAL from that checkpoint's position. Never throws for damaged
     /// files: each is logged and skipped.</summary>
@@ -31,6 +32,7 @@ public sealed partial class StateStoreEngine
             tokens = probe.CheckpointTokens();
         // A directory written before the engine kept checksums has no checksum folder: its checkpoints are tried unchecked.
         bool verify = _checksums.AnyKept;
+        long coveredBegin = 0, coveredEnd = 0;
         if (verify)
         {
             // FASTER lists tokens by folder time, which does not always order checkpoints taken in the same instant;
@@ -43,7 +45,7 @@ public sealed partial class StateStoreEngine
         {
             // FASTER trusts every byte it reads at recovery (damaged bytes can crash the process), so the checkpoint
             // files and the store log it covers are checked first.
-            if (verify && _checksums.Verify(token, out _, out _) is { } problem)
+            if (verify && _checksums.Verify(token, out coveredBegin, out coveredEnd) is { } problem)
             {
                 EngineLog.CheckpointUnusable(_logger, token, problem);
                 _recoveryProblems++;
@@ -70,11 +72,11 @@ public sealed partial class StateStoreEngine
         }
         if (store is null && tokens.Count > 0)
         {
-            if (_wal.BeginAddress > WalFirstAddress)
+            if (_wal.BeginAddress > WalFirstAddress || File.Exists(WalIncompleteMarker))
             {
                 throw new StateStoreDamagedException(
                     $"none of the {tokens.Count} checkpoints under {_checkpointDirectory} is intact (each is logged with what is wrong) and the "
-                    + $"write-ahead log no longer reaches back to its start (it begins at address {_wal.BeginAddress}), so every state last written "
+                    + $"write-ahead log no longer holds every write (it begins at address {_wal.BeginAddress}, or was restarted after damage), so every state last written "
                     + "before that would be lost; the store refuses to open instead",
                     RepairCommandFor(_options.DataDirectory));
             }
@@ -99,6 +101,13 @@ public sealed partial class StateStoreEngine
         if (recovered != Guid.Empty)
         {
             _retained.Add((recovered, walFrom));
+            // FASTER's recovery marks the records of versions after the checkpoint invalid and writes those pages
+            // back: the recovered checkpoint's own log bytes change, so its checksums are taken again.
+            if (verify)
+            {
+                _checksums.ForgetFrom(coveredBegin);
+                _checksums.Write(recovered, coveredBegin, coveredEnd);
+            }
         }
 
         if (walFilesMovedTo is not null || walFrom > _wal.TailAddress)
@@ -115,6 +124,9 @@ public sealed partial class StateStoreEngine
                 _wal = WriteAheadLog.Open(_walDirectory, _options.StorePageSizeBits, _options.SegmentSizeBits, wrapWalDevice);
             }
             _replayed = Replay(walFilesMovedTo, walFrom, WalFilesEnd(walFilesMovedTo), stepOver: false, guardVersions: true);
+            // The new WAL does not hold the writes before it: it can never rebuild the store alone.
+            File.WriteAllText(WalIncompleteMarker, $"started {DateTime.UtcNow:o} after {walFilesMovedTo}; the writes before it are only in the checkpoints\n");
+            _walRestarted = true;
             if (recovered != Guid.Empty)
             {
                 // Its WAL position belongs to the old log: it must not be used with the new one.
@@ -136,6 +148,10 @@ public sealed partial class StateStoreEngine
         EngineLog.Opened(_logger, _options.DataDirectory, (long)_recoveryTime.TotalMilliseconds,
             recovered == Guid.Empty ? "none" : recovered.ToString(), _replayed, walFrom);
     }
+
+    /// <summary>Present in the WAL folder when the WAL was started over while the store held data (its commit records
+    /// were lost): it does not reach back to the first write even though it was never truncated.</summary>
+    private string WalIncompleteMarker => Path.Combine(_walDirectory, "incomplete");
 
     /// <summary>The address of the first entry of a write-ahead log never truncated.</summary>
     private const long WalFirstAddress = 64;

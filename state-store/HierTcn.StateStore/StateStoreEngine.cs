@@ -77,6 +77,9 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
             throw;
         }
         await engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+        // After the WAL was started over, the store's history is only in checkpoints: keep two from the start.
+        if (engine._walRestarted)
+            await engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
         engine.RefreshDiskUsage();
         engine._background = Task.Run(engine.BackgroundLoopAsync, CancellationToken.None);
         return engine;
