@@ -8,16 +8,84 @@ public static partial class TorchRuntime
 {
     private static int s_interopSet;
 
-    // libtorch's OpenMP threads spin while they wait for each other. On a machine whose cores are shared with other
-    // jobs a spinning thread holds a core the thread it waits for needs: measured on 2 shared cores, HierTCN trained
-    // at 93 events/s with spinning and 1,978 events/s without. libgomp reads the policy from the process environment
-    // when it loads, which is at the first tensor operation, after this runs; a value the user set is kept.
+    // libtorch's OpenMP threads can spin while they wait for each other (OMP_WAIT_POLICY=ACTIVE) or sleep (PASSIVE).
+    // Measured on the 2-core machine (bench/RESULTS.md, issue 18): on a quiet machine spinning trains HierTCN 1.7x
+    // faster (2,476 vs 1,421 events/s); on a busy one a spinning thread holds a core the thread it waits for needs,
+    // and spinning is 10x slower (113 vs 1,173 events/s). So the policy follows the machine: HIERTCN_OMP_WAIT=auto
+    // (the default) samples how busy the cores are when the process starts and spins only when they are idle;
+    // active or passive force one. libgomp reads the policy from the process environment when it loads, which is at
+    // the first tensor operation, after this runs; OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user are kept.
     static TorchRuntime()
     {
-        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
+        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null
+            && Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is null)
         {
-            _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
+            string given = (Environment.GetEnvironmentVariable("HIERTCN_OMP_WAIT") ?? "auto").Trim().ToLowerInvariant();
+            string choice = given is "auto" or "active" or "passive" ? given : "auto";
+            double? busy = choice == "auto" ? OtherLoad() : null;
+            WaitPolicy = ChooseWaitPolicy(choice, busy, Environment.ProcessorCount);
+            _ = SetEnv("OMP_WAIT_POLICY", WaitPolicy, 0);
+            WaitPolicyReason = choice == "auto"
+                ? $"auto: {(busy is { } b ? $"{b:F2} of {Environment.ProcessorCount} cores busy at start" : "load unknown")}"
+                : $"HIERTCN_OMP_WAIT={choice}";
+            if (given != choice)
+            {
+                WaitPolicyReason += $" (HIERTCN_OMP_WAIT={given} is not auto, active or passive)";
+            }
         }
+        else
+        {
+            WaitPolicy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "libgomp default";
+            WaitPolicyReason = "set in the environment";
+        }
+    }
+
+    /// <summary>The OpenMP wait policy this process runs with ("ACTIVE", "PASSIVE", or what the environment set).</summary>
+    public static string WaitPolicy { get; }
+
+    /// <summary>Why <see cref="WaitPolicy"/> was chosen, for logs.</summary>
+    public static string WaitPolicyReason { get; }
+
+    /// <summary>The policy for <paramref name="choice"/> ("auto", "active", "passive"): auto spins only when other
+    /// processes keep less than a quarter of a core busy (<paramref name="busyCores"/>; unknown counts as busy).</summary>
+    public static string ChooseWaitPolicy(string choice, double? busyCores, int cores) => choice switch
+    {
+        "active" => "ACTIVE",
+        "passive" => "PASSIVE",
+        "auto" => busyCores is { } b && b < 0.25 && cores >= 2 ? "ACTIVE" : "PASSIVE",
+        _ => throw new Data.UserInputException($"HIERTCN_OMP_WAIT={choice}: expected auto, active or passive."),
+    };
+
+    /// <summary>Cores kept busy by everything on the machine over 300 ms (from /proc/stat), or null when unreadable.</summary>
+    private static double? OtherLoad()
+    {
+        static (long Busy, long Total)? Read()
+        {
+            try
+            {
+                string? cpu = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+                if (cpu is null)
+                {
+                    return null;
+                }
+                long[] v = [.. cpu.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse)];
+                long idle = v[3] + (v.Length > 4 ? v[4] : 0);
+                long total = v.Take(8).Sum();
+                return (total - idle, total);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return null;
+            }
+        }
+        var a = Read();
+        Thread.Sleep(300);
+        var b = Read();
+        if (a is null || b is null || b.Value.Total <= a.Value.Total)
+        {
+            return null;
+        }
+        return (double)(b.Value.Busy - a.Value.Busy) / (b.Value.Total - a.Value.Total) * Environment.ProcessorCount;
     }
 
     // .NET's Environment.SetEnvironmentVariable does not reach the native environment on Unix.

@@ -71,7 +71,7 @@ public sealed class ModelTrainer
         };
         Log.Model(_log, model.Describe());
         progress?.Invoke(new TrainingProgress(0, "info", 0, 0, 0, 0,
-            $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events"));
+            $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events; OpenMP wait {TorchRuntime.WaitPolicy} ({TorchRuntime.WaitPolicyReason})"));
 
         using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
         var epochs = new List<EpochMetrics>();
