@@ -37,20 +37,11 @@ public sealed partial class StateStoreEngine
                 _checkpointGate.ExitWriteLock();
             }
             await _store.CompleteCheckpointAsync(cancellationToken).ConfigureAwait(false);
-            var (logBegin, logEnd) = _store.CheckpointLogRange(token);
-            _checksums.Write(token, logBegin, logEnd);
             _retained.Add((token, walAddress));
             while (_retained.Count > 2)
             {
                 _store.Purge(_retained[0].Token);
-                _checksums.Delete(_retained[0].Token);
                 _retained.RemoveAt(0);
-            }
-            if (_orphanedCheckpoint != Guid.Empty)
-            {
-                _store.Purge(_orphanedCheckpoint);
-                _checksums.Delete(_orphanedCheckpoint);
-                _orphanedCheckpoint = Guid.Empty;
             }
             _wal.TruncateBefore(_retained[0].WalAddress);
             _walTailAtCheckpoint = walAddress;

@@ -27,7 +27,6 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     private readonly SemaphoreSlim _checkpointMutex = new(1, 1);
     private readonly int _generation = Random.Shared.Next(1, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
-    private readonly CheckpointChecksums _checksums;
     private FasterStore _store = null!;
     private WriteAheadLog _wal = null!;
     private Task _background = Task.CompletedTask;
@@ -42,7 +41,6 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         _hlogDirectory = Path.Combine(options.DataDirectory, "hlog");
         _checkpointDirectory = Path.Combine(options.DataDirectory, "checkpoints");
         _walDirectory = Path.Combine(options.DataDirectory, "wal");
-        _checksums = new CheckpointChecksums(_checkpointDirectory, _hlogDirectory, options.SegmentSizeBits);
         _locks = new SemaphoreSlim[options.LockStripes];
         for (int i = 0; i < _locks.Length; i++)
             _locks[i] = new SemaphoreSlim(1, 1);
@@ -50,11 +48,9 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
 
     /// <summary>Opens the store in <see cref="StateStoreOptions.DataDirectory"/>, recovering what a previous process
     /// left there (last usable checkpoint plus the WAL since it). Damaged checkpoints or a damaged WAL tail are
-    /// logged and skipped, as long as no acknowledged write is lost by skipping them. <paramref name="clock"/> (default
-    /// the system clock) stamps writes and drives the TTL, the checkpoint and housekeeping schedule and its timer.</summary>
+    /// logged and skipped; opening does not fail because of them. <paramref name="clock"/> (default the system clock)
+    /// stamps writes and drives the TTL, the checkpoint and housekeeping schedule and its timer.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    /// <exception cref="StateStoreDamagedException">The files are damaged beyond what recovery can bridge without
-    /// losing acknowledged writes; the exception says what and how to repair (<see cref="RepairAsync"/>).</exception>
     public static Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
         => OpenAsync(options, loggerFactory, clock, null, cancellationToken);
@@ -67,20 +63,8 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         if (errors.Count > 0)
             throw new ArgumentException("invalid state store options: " + string.Join("; ", errors), nameof(options));
         var engine = new StateStoreEngine(options, loggerFactory, clock);
-        try
-        {
-            await Task.Run(() => engine.Recover(loggerFactory, wrapWalDevice), cancellationToken).ConfigureAwait(false);
-        }
-        catch (StateStoreDamagedException ex)
-        {
-            EngineLog.RefusingToOpen(engine._logger, ex.Reason, ex.RepairCommand);
-            await engine.ReleaseAfterFailedOpenAsync().ConfigureAwait(false);
-            throw;
-        }
+        await Task.Run(() => engine.Recover(loggerFactory, wrapWalDevice), cancellationToken).ConfigureAwait(false);
         await engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-        // After the WAL was started over, the store's history is only in checkpoints: keep two from the start.
-        if (engine._walRestarted)
-            await engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
         engine.RefreshDiskUsage();
         engine._background = Task.Run(engine.BackgroundLoopAsync, CancellationToken.None);
         return engine;
@@ -143,9 +127,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         Volatile.Read(ref _lastCheckpointUnixMs) is var ms and >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
         _recoveryTime,
         _replayed,
-        WriteRefusal(),
-        _recoveryProblems,
-        _keysAffected);
+        WriteRefusal());
 
     private async ValueTask<WriteResult> WriteAsync(StateKey key, UserState? state, ulong? expectedVersion, CancellationToken cancellationToken)
     {
@@ -270,29 +252,6 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         _stop.Dispose();
         foreach (var stripe in _locks)
             stripe.Dispose();
-    }
-
-    /// <summary>Repairs a data directory that <see cref="OpenAsync(StateStoreOptions, ILoggerFactory?, TimeProvider?, CancellationToken)"/>
-    /// refuses (<see cref="StateStoreDamagedException"/>): moves the store log and the checkpoints to a new
-    /// <c>damaged-TIME</c> folder of the data directory, then rebuilds the store from the write-ahead log alone and
-    /// checkpoints it. Users whose last write is older than the write-ahead log start over cold. Returns how many
-    /// WAL records were replayed and where the damaged files went.</summary>
-    public static async Task<(long Replayed, string MovedTo)> RepairAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-            throw new ArgumentException("invalid state store options: " + string.Join("; ", errors), nameof(options));
-        string movedTo = MoveAside(options.DataDirectory, Path.Combine(options.DataDirectory, "hlog"), Path.Combine(options.DataDirectory, "checkpoints"));
-        await using var engine = await OpenAsync(options, loggerFactory, null, cancellationToken).ConfigureAwait(false);
-        return (engine._replayed, movedTo);
-    }
-
-    private async ValueTask ReleaseAfterFailedOpenAsync()
-    {
-        if (_wal is not null)
-            await _wal.DisposeAsync().ConfigureAwait(false);
-        _store?.Dispose();
     }
 
     /// <summary>Test hook: releases the files without a final checkpoint, as a killed process would leave them

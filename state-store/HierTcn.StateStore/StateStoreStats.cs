@@ -8,10 +8,6 @@ namespace HierTcn.StateStore;
 /// <param name="RecoveryTime">How long opening (checkpoint recovery plus WAL replay) took.</param>
 /// <param name="ReplayedRecords">WAL records replayed at open.</param>
 /// <param name="WriteFault">Why writes are refused; null while they are accepted.</param>
-/// <param name="RecoveryProblems">Damage found at open: unusable checkpoints, damaged write-ahead log regions, lost
-/// commit records (each also logged).</param>
-/// <param name="RecoveryKeysAffected">Keys whose newest acknowledged write recovery could not restore (known or, for
-/// bytes destroyed in the write-ahead log, estimated from the entry sizes around them).</param>
 public readonly record struct StateStoreStats(
     long StoreLogBytes,
     long WalBytes,
@@ -19,6 +15,4 @@ public readonly record struct StateStoreStats(
     DateTimeOffset? LastCheckpointUtc,
     TimeSpan RecoveryTime,
     long ReplayedRecords,
-    string? WriteFault,
-    int RecoveryProblems = 0,
-    long RecoveryKeysAffected = 0);
+    string? WriteFault);

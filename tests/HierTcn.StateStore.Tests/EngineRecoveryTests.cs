@@ -124,7 +124,7 @@ public sealed class EngineRecoveryTests : IDisposable
 
         var logs = new CapturingLoggerFactory();
         await using var reopened = await OpenAsync(logs);
-        Assert.True(logs.Contains("None of the 1 checkpoints is intact"), string.Join('\n', logs.Lines));
+        Assert.True(logs.Contains("No usable checkpoint"), string.Join('\n', logs.Lines));
         await AssertRangeAsync(reopened, 0, 30, 1);
     }
 
@@ -152,7 +152,7 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_StoredStateDamagedInStoreLog_DetectedByChecksumAndRecoveredWithoutLoss()
+    public async Task Get_StoredStateDamagedOnDisk_ReturnsDamagedAndPutRepairs()
     {
         var engine = await OpenAsync();
         await PutRangeAsync(engine, 0, 20, 1);
@@ -172,12 +172,15 @@ public sealed class EngineRecoveryTests : IDisposable
             file.WriteByte((byte)(bytes[at + 1] ^ 0x40));
         }
 
-        // The engine's store log checksums catch it before FASTER reads it; the WAL still holds every write.
         var logs = new CapturingLoggerFactory();
         await using var reopened = await OpenAsync(logs);
-        Assert.True(logs.Contains("fail their checksum"), string.Join('\n', logs.Lines));
+        var damaged = await reopened.GetAsync(new StateKey(TestStates.Model, 777));
+        Assert.Equal(StoreStatus.Damaged, damaged.Status);
+        Assert.Contains("checksum", damaged.Error);
+        Assert.True(logs.Contains("is damaged"));
         await AssertRangeAsync(reopened, 0, 20, 1);
-        Assert.Equal(424242, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, 777))).State!));
+        Assert.Equal(StoreStatus.Ok, (await reopened.PutAsync(TestStates.Make(777, 5))).Status);
+        Assert.Equal(5, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, 777))).State!));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace HierTcn.StateStore.Tests;
 public sealed class ServerWritesRefusedTests
 {
     [Fact]
-    public async Task Server_DiskQuotaExceeded_RefusesWritesServesReadsReportsNotServing()
+    public async Task Server_DiskQuotaExceeded_RefusesWritesServesReadsStaysServing()
     {
         using var dir = new TempDirectory();
         await using var shard = await InProcessShard.StartAsync(dir.Path, "--StateStore:MaxDiskBytes=1");
@@ -22,8 +22,8 @@ public sealed class ServerWritesRefusedTests
         Assert.Contains("disk quota reached", put.Error);
         var get = await client.GetAsync(new GetRequest { Key = new Key { ModelVersion = TestStates.Model, UserId = 1 } });
         Assert.Equal(Protocol.Status.NotFound, get.Status);
-        // Health tells the truth: a shard that refuses writes is not serving its users (reads still answer).
+        // Degraded, not down: reads are still served, so the shard stays in rotation.
         var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
-        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, health.Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
     }
 }

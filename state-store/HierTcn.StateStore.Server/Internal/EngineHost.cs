@@ -11,9 +11,6 @@ internal sealed class EngineHost(IOptions<StateStoreOptions> options, ILoggerFac
     /// <summary>Completes once the engine is open.</summary>
     public Task<StateStoreEngine> Engine => _ready.Task;
 
-    /// <summary>Why the store refuses to serve (damaged files, see the log for the repair command); null otherwise.</summary>
-    public StateStoreDamagedException? Refusal { get; private set; }
-
     /// <summary>The engine when open; null while recovering.</summary>
     public StateStoreEngine? EngineIfReady => _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null;
 
@@ -24,14 +21,6 @@ internal sealed class EngineHost(IOptions<StateStoreOptions> options, ILoggerFac
             var engine = await StateStoreEngine.OpenAsync(options.Value, loggerFactory, null, cancellationToken).ConfigureAwait(false);
             metrics.Attach(engine);
             _ready.TrySetResult(engine);
-        }
-        catch (StateStoreDamagedException ex)
-        {
-            // The process stays up, refusing every call with the reason and NOT_SERVING on health, so the damage is
-            // visible (log, metric, health) instead of a crash loop.
-            Refusal = ex;
-            metrics.SetRefusing(true);
-            _ready.TrySetException(ex);
         }
         catch (Exception ex)
         {

@@ -15,9 +15,6 @@ internal sealed class ServerMetrics
     private readonly Gauge _checkpointAge;
     private readonly Gauge _recoverySeconds;
     private readonly Gauge _writesRefused;
-    private readonly Gauge _refusing;
-    private readonly Gauge _recoveryProblems;
-    private readonly Gauge _recoveryKeysAffected;
     private StateStoreEngine? _engine;
 
     public ServerMetrics(CollectorRegistry registry)
@@ -36,9 +33,6 @@ internal sealed class ServerMetrics
         _checkpointAge = factory.CreateGauge("hiertcn_statestore_checkpoint_age_seconds", "Seconds since the last completed checkpoint.");
         _recoverySeconds = factory.CreateGauge("hiertcn_statestore_recovery_seconds", "Time the last start spent recovering (checkpoint plus WAL replay).");
         _writesRefused = factory.CreateGauge("hiertcn_statestore_writes_refused", "1 while the store refuses writes (disk full, quota, I/O error), else 0.");
-        _refusing = factory.CreateGauge("hiertcn_statestore_refusing_to_serve", "1 when the store refused to open because its files are damaged (the log has the reason and the repair command), else 0.");
-        _recoveryProblems = factory.CreateGauge("hiertcn_statestore_recovery_problems", "Damage found by the last start: unusable checkpoints, damaged write-ahead log regions, lost commit records.");
-        _recoveryKeysAffected = factory.CreateGauge("hiertcn_statestore_recovery_keys_affected", "Keys whose newest acknowledged write the last start could not restore (estimated for destroyed log bytes).");
         registry.AddBeforeCollectCallback(Refresh);
     }
 
@@ -47,11 +41,6 @@ internal sealed class ServerMetrics
         _engine = engine;
         Refresh();
     }
-
-    /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
-    public void Rejected(string method) => _operations.WithLabels(method, "invalid_argument").Inc();
-
-    public void SetRefusing(bool refusing) => _refusing.Set(refusing ? 1 : 0);
 
     public void Observe(string method, StoreStatus status, long startTimestamp)
     {
@@ -70,8 +59,6 @@ internal sealed class ServerMetrics
         _checkpointAge.Set(stats.LastCheckpointUtc is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN);
         _recoverySeconds.Set(stats.RecoveryTime.TotalSeconds);
         _writesRefused.Set(stats.WriteFault is null ? 0 : 1);
-        _recoveryProblems.Set(stats.RecoveryProblems);
-        _recoveryKeysAffected.Set(stats.RecoveryKeysAffected);
     }
 
     private static string StatusLabel(StoreStatus status) => status switch

@@ -19,7 +19,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var result = await engine.GetAsync(KeyOf(request.Key, "Get", "key"), context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Get", result.Status, start);
         return ToResponse(result);
@@ -29,7 +29,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         CheckBatch("BatchGet", request.Keys.Count);
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var response = new BatchGetResponse();
         for (int i = 0; i < request.Keys.Count; i++)
         {
@@ -44,7 +44,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         var state = StateOf(request.State, "Put", "state");
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var result = await engine.PutAsync(state, context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Put", result.Status, start);
         return ToResponse(result);
@@ -54,7 +54,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         CheckBatch("BatchPut", request.States.Count);
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var tasks = new Task<WriteResult>[request.States.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
@@ -73,7 +73,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         var state = StateOf(request.State, "CompareAndSwap", "state");
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var result = await engine.CompareAndSwapAsync(state, request.ExpectedVersion, context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("CompareAndSwap", result.Status, start);
         return ToResponse(result);
@@ -82,7 +82,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     public override async Task<WriteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var result = await engine.DeleteAsync(KeyOf(request.Key, "Delete", "key"), context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Delete", result.Status, start);
         return ToResponse(result);
@@ -90,7 +90,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
 
     public override async Task Apply(IAsyncStreamReader<ApplyRequest> requestStream, IServerStreamWriter<ApplyAck> responseStream, ServerCallContext context)
     {
-        var engine = await EngineAsync().ConfigureAwait(false);
+        var engine = await host.Engine.ConfigureAwait(false);
         var acks = Channel.CreateUnbounded<ApplyAck>(new UnboundedChannelOptions { SingleReader = true });
         var writer = Task.Run(async () =>
         {
@@ -143,7 +143,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
                     result = await engine.DeleteAsync(new StateKey(key.ModelVersion, key.UserId)).ConfigureAwait(false);
                     break;
                 default:
-                    result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request is malformed or carries no put, compare_and_swap or delete (with a key)");
+                    result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request carries no put, compare_and_swap or delete (with a key)");
                     break;
             }
             metrics.Observe("Apply", result.Status, start);
@@ -155,28 +155,12 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
         }
     }
 
-    /// <summary>The open engine; FAILED_PRECONDITION with the reason and the repair command when the store refuses
-    /// to serve (damaged files).</summary>
-    private async Task<StateStoreEngine> EngineAsync()
-    {
-        try
-        {
-            return await host.Engine.ConfigureAwait(false);
-        }
-        catch (StateStoreDamagedException ex)
-        {
-            throw new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, "the state store refuses to serve: " + ex.Message));
-        }
-    }
-
     private StateKey KeyOf(Key? key, string method, string field)
     {
         if (key is null)
             throw Invalid(method, $"{field} is required");
         if (key.ModelVersion.Length == 0)
             throw Invalid(method, $"{field}.model_version is empty");
-        if (key.UserId < 0)
-            throw Invalid(method, $"{field}.user_id is {key.UserId}; user ids are not negative");
         return new StateKey(key.ModelVersion, key.UserId);
     }
 
@@ -192,7 +176,6 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     private RpcException Invalid(string method, string reason)
     {
         ServerLog.Rejected(logger, method, reason);
-        metrics.Rejected(method);
         return new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
     }
 

@@ -11,8 +11,11 @@ internal static partial class EngineLog
     [LoggerMessage(2, LogLevel.Warning, "Checkpoint {Token} is unusable ({Reason}); trying an older one")]
     public static partial void CheckpointUnusable(ILogger logger, Guid token, string reason);
 
-    [LoggerMessage(4, LogLevel.Error, "Write-ahead log damaged at address {Address} ({Reason}): {Bytes} bytes unreadable, about {KeysAffected} writes in them lost (those keys keep an older state unless written again later in the log); every intact entry after the damage was applied")]
-    public static partial void WalDamaged(ILogger logger, long address, string reason, long bytes, long keysAffected);
+    [LoggerMessage(3, LogLevel.Error, "No usable checkpoint among {Count}; recovering from the write-ahead log alone, from address {WalFrom}. States written before that address and not in the log are lost")]
+    public static partial void NoUsableCheckpoint(ILogger logger, int count, long walFrom);
+
+    [LoggerMessage(4, LogLevel.Warning, "Write-ahead log damaged at address {Address} ({Reason}); recovered to the last consistent state before it, {Discarded} bytes after it discarded")]
+    public static partial void WalDamaged(ILogger logger, long address, string reason, long discarded);
 
     [LoggerMessage(5, LogLevel.Error, "The write-ahead log begins at {WalBegin}, after the checkpoint's position {CheckpointWal}; writes between them are lost")]
     public static partial void WalTruncatedPastCheckpoint(ILogger logger, long walBegin, long checkpointWal);
@@ -47,21 +50,9 @@ internal static partial class EngineLog
     [LoggerMessage(16, LogLevel.Error, "The stored state of {Key} is damaged: {Reason}")]
     public static partial void StoredStateDamaged(ILogger logger, string key, string reason);
 
-    [LoggerMessage(17, LogLevel.Error, "The write-ahead log ends at {WalTail}, before the checkpoint's position {CheckpointWal}: its commit records are damaged or missing. Its entries are read from the files up to the last intact one, then a new write-ahead log is started")]
-    public static partial void WalCommitRecordsLost(ILogger logger, long walTail, long checkpointWal);
-
-    [LoggerMessage(21, LogLevel.Warning, "The write-ahead log read without commit records ends at address {Address} ({Reason}; {Bytes} bytes after it not applied). Writes acknowledged after that point, if any, are lost")]
-    public static partial void WalEndedAt(ILogger logger, long address, string reason, long bytes);
+    [LoggerMessage(17, LogLevel.Error, "The write-ahead log ends at {WalTail}, before the checkpoint's position {CheckpointWal}: its commit records are damaged or missing. States written after the checkpoint are lost; the store continues from the checkpoint")]
+    public static partial void WalShorterThanCheckpoint(ILogger logger, long walTail, long checkpointWal);
 
     [LoggerMessage(15, LogLevel.Warning, "Skipped a malformed WAL entry at address {Address}: {Reason}")]
     public static partial void WalEntrySkipped(ILogger logger, long address, string reason);
-
-    [LoggerMessage(18, LogLevel.Critical, "The state store refuses to open: {Reason}. Repair: {RepairCommand}")]
-    public static partial void RefusingToOpen(ILogger logger, string reason, string repairCommand);
-
-    [LoggerMessage(19, LogLevel.Error, "None of the {Count} checkpoints is intact; the write-ahead log still holds every write, so the store is rebuilt from it alone (no loss). The damaged files were moved to {MovedTo}")]
-    public static partial void RebuildingFromWal(ILogger logger, int count, string movedTo);
-
-    [LoggerMessage(20, LogLevel.Warning, "{Count} checkpoints have no checksums (written by an older version); they are recovered unchecked, and checksummed from the next checkpoint on")]
-    public static partial void CheckpointsUnchecked(ILogger logger, int count);
 }

@@ -66,22 +66,6 @@ internal sealed class FasterStore : IDisposable
 
     public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
-    public long LogBeginAddress => _kv.Log.BeginAddress;
-
-    public long LogTailAddress => _kv.Log.TailAddress;
-
-    /// <summary>The store log range [begin, final) checkpoint <paramref name="token"/> recovers from: on disk once the
-    /// checkpoint completed, and never rewritten while the checkpoint is kept.</summary>
-    public (long Begin, long End) CheckpointLogRange(Guid token)
-    {
-        var metadata = _checkpoints.GetLogCheckpointMetadata(token, null, false, -1)
-            ?? throw new InvalidDataException($"checkpoint {token} has no log metadata");
-        var info = new HybridLogRecoveryInfo();
-        using (var reader = new StreamReader(new MemoryStream(metadata)))
-            info.Initialize(reader);
-        return (info.beginAddress, info.finalLogicalAddress);
-    }
-
     public bool TryInitiateCheckpoint(byte[] cookie, out Guid token)
     {
         _kv.CommitCookie = cookie;

@@ -97,6 +97,30 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads committed entries from <paramref name="from"/> to the tail. Stops at the first damaged entry and
+    /// reports where and why through <paramref name="damage"/>.</summary>
+    public IEnumerable<(long Address, byte[] Entry)> Read(long from, Action<long, string> damage)
+    {
+        using var iterator = _log.Scan(from, _log.CommittedUntilAddress);
+        while (true)
+        {
+            byte[] entry;
+            int length;
+            long address;
+            try
+            {
+                if (!iterator.GetNext(out entry, out length, out address))
+                    yield break;
+            }
+            catch (Exception ex) when (ex is FasterException or InvalidOperationException)
+            {
+                damage(iterator.CurrentAddress, ex.Message);
+                yield break;
+            }
+            yield return (address, length == entry.Length ? entry : entry[..length]);
+        }
+    }
+
     /// <summary>Marks the log faulted (writes refused); used when an I/O error surfaces outside a commit.</summary>
     public void SetFault(string reason) => _fault ??= reason;
 

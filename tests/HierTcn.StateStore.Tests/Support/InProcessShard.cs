@@ -21,8 +21,6 @@ public sealed class InProcessShard : IAsyncDisposable
 
     public string Address { get; }
 
-    public IServiceProvider Services => _app.Services;
-
     public static async Task<InProcessShard> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var options = TestStates.SmallOptions(dataDirectory);
