@@ -28,6 +28,8 @@ public static class StateStoreServerExtensions
         services.AddSingleton(registry);
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<EngineHost>();
+        services.AddScoped<StateStoreService>();
+        services.AddSingleton<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<StateStoreEndpoint>, StateStoreMethodProvider>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.AddGrpcHealthChecks().AddCheck<StoreHealthCheck>("state-store");
         if (serverOptions.MetricsPort > 0)
@@ -65,7 +67,7 @@ public static class StateStoreServerExtensions
     /// <summary>Maps the gRPC state store and health services.</summary>
     public static WebApplication MapStateStoreServer(this WebApplication app)
     {
-        app.MapGrpcService<StateStoreService>();
+        app.MapGrpcService<StateStoreEndpoint>();
         app.MapGrpcHealthChecksService();
         return app;
     }

@@ -42,6 +42,9 @@ internal sealed class ServerMetrics
         Refresh();
     }
 
+    /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
+    public void Rejected(string method) => _operations.WithLabels(method, "invalid_argument").Inc();
+
     public void Observe(string method, StoreStatus status, long startTimestamp)
     {
         _operations.WithLabels(method, StatusLabel(status)).Inc();

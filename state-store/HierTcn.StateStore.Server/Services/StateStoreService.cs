@@ -143,7 +143,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
                     result = await engine.DeleteAsync(new StateKey(key.ModelVersion, key.UserId)).ConfigureAwait(false);
                     break;
                 default:
-                    result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request carries no put, compare_and_swap or delete (with a key)");
+                    result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request is malformed or carries no put, compare_and_swap or delete (with a key)");
                     break;
             }
             metrics.Observe("Apply", result.Status, start);
@@ -161,6 +161,8 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
             throw Invalid(method, $"{field} is required");
         if (key.ModelVersion.Length == 0)
             throw Invalid(method, $"{field}.model_version is empty");
+        if (key.UserId < 0)
+            throw Invalid(method, $"{field}.user_id is {key.UserId}; user ids are not negative");
         return new StateKey(key.ModelVersion, key.UserId);
     }
 
@@ -176,6 +178,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     private RpcException Invalid(string method, string reason)
     {
         ServerLog.Rejected(logger, method, reason);
+        metrics.Rejected(method);
         return new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
     }
 

@@ -24,6 +24,8 @@ internal static class KeyCodec
     {
         if (string.IsNullOrEmpty(key.ModelVersion))
             return "model version is empty";
+        if (key.UserId < 0)
+            return $"user id is {key.UserId}; user ids are not negative";
         int count = Encoding.UTF8.GetByteCount(key.ModelVersion);
         return count > UserStateSerializer.MaxModelVersionBytes
             ? $"model version is {count} bytes of UTF-8, at most {UserStateSerializer.MaxModelVersionBytes} are allowed"
