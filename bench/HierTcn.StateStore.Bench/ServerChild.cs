@@ -39,7 +39,7 @@ public sealed class ServerChild : IDisposable
     public async Task WaitReadyAsync(IStateStore store)
     {
         var deadline = DateTime.UtcNow.AddMinutes(10);
-        while ((await store.GetAsync(new StateKey("probe", -1))).Status != StoreStatus.NotFound)
+        while ((await store.GetAsync(new StateKey("probe", 0))).Status != StoreStatus.NotFound)
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
                 throw new InvalidOperationException("the server did not start");

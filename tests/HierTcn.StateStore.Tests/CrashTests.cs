@@ -141,7 +141,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            var probe = await store.GetAsync(new StateKey("probe", -1));
+            var probe = await store.GetAsync(new StateKey("probe", 0));
             if (probe.Status == StoreStatus.NotFound)
                 return;
             Assert.False(server.HasExited, "the server exited during start:\n" + server.OutputTail);
