@@ -142,4 +142,35 @@ public sealed class UserStateSerializerTests
         state.RecentEventIds = [11];
         Assert.ThrowsAny<Exception>(() => TestStates.CounterOf(state));
     }
+
+    [Fact]
+    public void RecordAppliedEvent_SeventyEventsInOneMillisecond_TheFirstIsStillADuplicate()
+    {
+        // Issue 13: event 0 resent after 70 events with the same millisecond was neither remembered nor late.
+        var state = new UserState("m", 1, 4, 2);
+        const long t = 1_700_000_000_000;
+        for (long e = 0; e < 70; e++)
+            state.RecordAppliedEventAt(e, t);
+        Assert.True(state.HasAppliedEvent(0));
+        Assert.Equal(t, state.LastEventMs);
+        var back = UserStateSerializer.Deserialize(UserStateSerializer.Serialize(state));
+        Assert.True(back.HasAppliedEvent(0));
+
+        // Once time moves on the list shrinks back to its capacity; a resend of an older event is late, not remembered.
+        back.RecordAppliedEventAt(1000, t + 1);
+        Assert.Equal(UserState.DefaultRecentEventCapacity, back.RecentEventIds.Length);
+        Assert.True(back.HasAppliedEvent(1000));
+        Assert.Equal(t + 1, back.LastEventMs);
+    }
+
+    [Fact]
+    public void RecordAppliedEvent_SameMillisecondBeyondTheBound_ForgetsOldest()
+    {
+        var state = new UserState("m", 1, 4, 2);
+        for (long e = 0; e < UserState.MaxSameMillisecondEventIds + 10; e++)
+            state.RecordAppliedEventAt(e, 5);
+        Assert.Equal(UserState.MaxSameMillisecondEventIds, state.RecentEventIds.Length);
+        Assert.False(state.HasAppliedEvent(0));
+        Assert.True(state.HasAppliedEvent(UserState.MaxSameMillisecondEventIds + 9));
+    }
 }

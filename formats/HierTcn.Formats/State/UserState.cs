@@ -12,6 +12,10 @@ public sealed class UserState
     /// <summary>How many applied event ids are remembered by default (a retry older than that is applied again).</summary>
     public const int DefaultRecentEventCapacity = 64;
 
+    /// <summary>How many ids of events sharing the newest millisecond are remembered at most (see
+    /// <see cref="RecordAppliedEventAt"/>).</summary>
+    public const int MaxSameMillisecondEventIds = 4096;
+
     /// <summary>Creates an empty state (no session, zero hidden state) for <paramref name="userId"/> under
     /// <paramref name="modelVersion"/>.</summary>
     /// <param name="hiddenSize">Length of the high-level hidden state: layers times hidden units (L*H).</param>
@@ -97,6 +101,20 @@ public sealed class UserState
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         RecentEventIds = AppendBounded(RecentEventIds, eventId, capacity);
+    }
+
+    /// <summary>Remembers <paramref name="eventId"/> as applied at <paramref name="timestampMs"/> and makes that the
+    /// last event time. Beyond <paramref name="capacity"/>, the ids of every event at the newest millisecond are kept
+    /// (up to <see cref="MaxSameMillisecondEventIds"/>): a resend of one of them is not late (same millisecond), so its
+    /// id is the only thing that keeps it from being applied twice. Ids of older milliseconds are forgotten beyond
+    /// <paramref name="capacity"/> once time moves on: a resend of those is late.</summary>
+    public void RecordAppliedEventAt(long eventId, long timestampMs, int capacity = DefaultRecentEventCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        bool sameMillisecond = RecentEventIds.Length > 0 && timestampMs == LastEventMs;
+        int keep = sameMillisecond ? Math.Clamp(RecentEventIds.Length + 1, capacity, Math.Max(capacity, MaxSameMillisecondEventIds)) : capacity;
+        RecentEventIds = AppendBounded(RecentEventIds, eventId, keep);
+        LastEventMs = Math.Max(LastEventMs, timestampMs);
     }
 
     /// <summary>A deep copy.</summary>

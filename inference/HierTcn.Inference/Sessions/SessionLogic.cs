@@ -15,7 +15,8 @@ namespace HierTcn.Inference.Sessions;
 /// <item>if the gap to the user's last event exceeds the session gap, the open session is closed first: the update
 /// graph on its stored MEAN gives the new high-level state, and the session is emptied;</item>
 /// <item>the item joins the open session (its embedding is added to the session sum), the event time becomes the
-/// user's last event time and the event id is remembered.</item>
+/// user's last event time and the event id is remembered (every id of the newest millisecond is kept, so a resend at
+/// that millisecond is a duplicate however many events shared it).</item>
 /// </list>
 /// Pure given the update function, so it is tested without ONNX Runtime.
 /// </summary>
@@ -54,8 +55,7 @@ public static class SessionLogic
                 closed++;
             }
             state.AppendSessionItem(e.ItemId, snapshot.Row(row), sessionCapacity);
-            state.LastEventMs = e.TimestampMs;
-            state.RecordAppliedEvent(id);
+            state.RecordAppliedEventAt(id, e.TimestampMs);
             applied++;
         }
         return new Counts(applied, duplicates, late, unknown, closed);
