@@ -30,6 +30,19 @@ public sealed class SessionTests(ServedModelFixture model) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ObserveEvents_SeventyEventsInOneMillisecondThenTheFirstResent_Duplicate()
+    {
+        // Issue 13: the first id had left the 64 remembered ids, and at the same millisecond it is not late.
+        var c = _server.Client;
+        var first = await c.ObserveEventsAsync(Batch([.. Enumerable.Range(0, 70).Select(i => Ev(11, Item(i % 10), T0, $"m{i}"))]));
+        Assert.Equal(70, first.Applied);
+        var before = await c.EmbeddingAsync(11, T0 + 1000);
+        var resent = await c.ObserveEventsAsync(Batch(Ev(11, Item(0), T0, "m0")));
+        Assert.Equal((0, 1), (resent.Applied, resent.Duplicates));
+        Assert.Equal(before, await c.EmbeddingAsync(11, T0 + 1000));
+    }
+
+    [Fact]
     public async Task ObserveEvents_ConcurrentRetries_EachEventAppliedOnce()
     {
         var c = _server.Client;
