@@ -274,12 +274,7 @@ public static class EventReader
         private bool TryTime(ReadOnlySpan<char> field, long line, out long value)
         {
             field = field.Trim();
-            string unit = options.TimeUnit switch
-            {
-                TimeUnit.Seconds => "s",
-                TimeUnit.Microseconds => "us",
-                _ => "ms",
-            };
+            string unit = options.TimeUnit is TimeUnit.Seconds or TimeUnit.Microseconds ? TimeUnitDetector.Name(options.TimeUnit) : "ms";
             if (options.TimeUnit == TimeUnit.Iso)
             {
                 if (!TimeUnitDetector.TryParseIso(field, out value))
@@ -296,13 +291,7 @@ public static class EventReader
                     return false;
                 }
                 long raw = value;
-                value = options.TimeUnit switch
-                {
-                    TimeUnit.Seconds when Math.Abs(raw) < long.MaxValue / 1000 => raw * 1000,
-                    TimeUnit.Seconds => long.MinValue,
-                    TimeUnit.Microseconds => raw / 1000,
-                    _ => raw,
-                };
+                value = TimeUnitDetector.ToMilliseconds(raw, options.TimeUnit);
                 if (value < EventIngestOptions.MinTimestampMs || value >= EventIngestOptions.MaxTimestampMs)
                 {
                     BadRow(line, $"{options.TimeColumn} {raw} is outside 1990-01-01..2100-01-01 in {unit} since the epoch");

@@ -85,6 +85,16 @@ public static class TimeUnitDetector
         return false;
     }
 
+    /// <summary>An integer timestamp in <paramref name="unit"/> (seconds, milliseconds or microseconds) as ms since the
+    /// epoch; long.MinValue (out of every accepted range) where seconds would overflow.</summary>
+    public static long ToMilliseconds(long raw, TimeUnit unit) => unit switch
+    {
+        TimeUnit.Seconds when Math.Abs(raw) < long.MaxValue / 1000 => raw * 1000,
+        TimeUnit.Seconds => long.MinValue,
+        TimeUnit.Microseconds => raw / 1000,
+        _ => raw,
+    };
+
     /// <summary>The unit as the command line writes it.</summary>
     public static string Name(TimeUnit unit) => unit switch
     {

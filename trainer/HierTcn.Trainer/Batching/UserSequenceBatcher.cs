@@ -56,28 +56,7 @@ public sealed class UserSequenceBatcher
 
     /// <summary>The epoch's batches as user indices: sorted by length with a seeded random tie order, cut into B,
     /// a short last cut merged into the one before, batch order shuffled.</summary>
-    internal List<int[]> Plan(int seed)
-    {
-        int[] order = SessionQueueBatcher.Shuffled(_sessions.Users.Length, seed);
-        var length = new long[_sessions.Users.Length];
-        for (int u = 0; u < length.Length; u++)
-        {
-            length[u] = UserLength(u);
-        }
-        int[] sorted = [.. order.OrderBy(u => length[u])];      // stable: equal lengths keep the shuffled order
-        var batches = new List<int[]>();
-        for (int first = 0; first < sorted.Length; first += _batchSize)
-        {
-            batches.Add(sorted[first..Math.Min(sorted.Length, first + _batchSize)]);
-        }
-        if (batches.Count > 1 && batches[^1].Length * 2 < _batchSize)
-        {
-            batches[^2] = [.. batches[^2], .. batches[^1]];
-            batches.RemoveAt(batches.Count - 1);
-        }
-        new Random(seed ^ 0x5bd1e995).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
-        return batches;
-    }
+    internal List<int[]> Plan(int seed) => LengthSortedBatches.Plan(_sessions.Users.Length, UserLength, _batchSize, seed, 0x5bd1e995);
 
     private long UserLength(int u)
     {

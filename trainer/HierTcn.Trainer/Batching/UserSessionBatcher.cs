@@ -59,23 +59,8 @@ public sealed class UserSessionBatcher
     }
 
     /// <summary>The epoch's batches as user indices (into <see cref="UserSessions.Users"/>).</summary>
-    internal List<int[]> Plan(int seed)
-    {
-        int[] order = SessionQueueBatcher.Shuffled(_sessions.Users.Length, seed);
-        int[] sorted = [.. order.OrderBy(u => _sessions.UserOffsets[u + 1] - _sessions.UserOffsets[u])];
-        var batches = new List<int[]>();
-        for (int first = 0; first < sorted.Length; first += _batchSize)
-        {
-            batches.Add(sorted[first..Math.Min(sorted.Length, first + _batchSize)]);
-        }
-        if (batches.Count > 1 && batches[^1].Length * 2 < _batchSize)
-        {
-            batches[^2] = [.. batches[^2], .. batches[^1]];
-            batches.RemoveAt(batches.Count - 1);
-        }
-        new Random(seed ^ 0x2545f491).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
-        return batches;
-    }
+    internal List<int[]> Plan(int seed) => LengthSortedBatches.Plan(_sessions.Users.Length,
+        u => _sessions.UserOffsets[u + 1] - _sessions.UserOffsets[u], _batchSize, seed, 0x2545f491);
 
     /// <summary>One batch of the given users, in that order.</summary>
     internal UserSessionBatch Build(int[] users)

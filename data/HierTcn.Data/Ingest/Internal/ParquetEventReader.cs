@@ -188,13 +188,7 @@ internal static class ParquetEventReader
                 }
                 else
                 {
-                    ms = unit switch
-                    {
-                        TimeUnit.Seconds when Math.Abs(v) < long.MaxValue / 1000 => v * 1000,
-                        TimeUnit.Seconds => long.MinValue,
-                        TimeUnit.Microseconds => v / 1000,
-                        _ => v,
-                    };
+                    ms = TimeUnitDetector.ToMilliseconds(v, unit);
                 }
             }
             if (ms < EventIngestOptions.MinTimestampMs || ms >= EventIngestOptions.MaxTimestampMs)
