@@ -60,8 +60,8 @@ public sealed partial class StateStoreEngine
         }
     }
 
-    /// <summary>Deletes users not written for longer than <see cref="StateStoreOptions.UserTtl"/> (as of
-    /// <paramref name="now"/>), then compacts the store log when it holds more than
+    /// <summary>Deletes users not written for longer than <see cref="StateStoreOptions.UserTtl"/> (as of the
+    /// engine's clock), then compacts the store log when it holds more than
     /// <see cref="StateStoreOptions.CompactionRatio"/> times its live bytes. Runs on its own every
     /// <see cref="StateStoreOptions.HousekeepingInterval"/>.</summary>
     public async Task<HousekeepingReport> RunHousekeepingAsync(CancellationToken cancellationToken = default)
