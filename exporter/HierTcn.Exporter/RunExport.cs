@@ -45,6 +45,12 @@ public static class RunExport
 
     private static string PublishSnapshot(RecommenderModel model, PreparedDataset data, string snapshotDirectory, string version)
     {
+        if (model.ItemBias() is not null)
+        {
+            // The served score is u . e_i (CONTRACT.md); publishing without the bias would serve other rankings.
+            throw new Data.UserInputException(
+                "the run was trained with --item-bias true; serving has no per-item bias yet, so it cannot be exported. Train without it to serve.");
+        }
         using var scope = torch.NewDisposeScope();
         using var grad = torch.no_grad();
         var vectors = model.ItemVectors().detach().cpu().contiguous();

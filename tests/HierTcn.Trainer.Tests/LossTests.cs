@@ -30,6 +30,20 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void Compute_FullCrossEntropyWithItemBias_AddsTheBiasToEveryScore()
+    {
+        // b = (1, 0, -1, 2): row 0 scores 1.5, -1, -1.5, 1 (target 2); row 1 scores 3, 0, 1, 0 (target 1).
+        Tensor bias = tensor(new float[] { 1, 0, -1, 2 });
+        double row0 = 1.5 + Math.Log(Math.Exp(1.5) + Math.Exp(-1) + Math.Exp(-1.5) + Math.Exp(1));
+        double row1 = 0 + Math.Log(Math.Exp(3) + Math.Exp(0) + Math.Exp(1) + Math.Exp(0));
+        Assert.Equal((row0 + row1) / 2, RankingLoss.Compute(new LossOptions(), User(), Targets(), Items(), null, bias).item<float>(), 5);
+        // Sampled: positive 2 (-1.5) against negatives 0 (1.5) and 3 (1); row 1: positive 1 (0) against 3 (0).
+        double s0 = 1.5 + Math.Log(Math.Exp(-1.5) + Math.Exp(1.5) + Math.Exp(1));
+        double s1 = 0 + Math.Log(Math.Exp(0) + Math.Exp(0));
+        Assert.Equal((s0 + s1) / 2, RankingLoss.Compute(new LossOptions { SampledSoftmax = true }, User(), Targets(), Items(), Negs(), bias).item<float>(), 5);
+    }
+
+    [Fact]
     public void Compute_SampledSoftmax_MatchesHandWithLogQCorrection()
     {
         float[] logQ = [(float)Math.Log(0.5), (float)Math.Log(0.25), 0, (float)Math.Log(0.1)];

@@ -91,6 +91,30 @@ public sealed class ModelTests
     }
 
     [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    [InlineData(ModelKind.Hrnn)]
+    [InlineData(ModelKind.Tcn)]
+    [InlineData(ModelKind.Gru)]
+    public void Scores_ItemBiasOn_AreDotProductsPlusTheRegisteredBias(ModelKind kind)
+    {
+        TorchRuntime.Seed(3);
+        using var plain = ModelFactory.Create(Small(kind), ItemSource.Ids(Items));
+        Assert.Null(plain.ItemBias());
+        Assert.DoesNotContain("item_bias", plain.state_dict().Keys);
+
+        using var model = ModelFactory.Create(Small(kind) with { ItemBias = true }, ItemSource.Ids(Items));
+        Assert.Equal([Items], model.state_dict()["item_bias"].shape);
+        using (torch.no_grad())
+        {
+            model.ItemBias()!.copy_(torch.arange(Items, dtype: torch.float32));
+            var user = torch.randn(3, 8);
+            var expected = user.matmul(model.ItemVectors().t()) + torch.arange(Items, dtype: torch.float32);
+            Assert.True(torch.allclose(expected, model.Scores(user)), "scores are not u . e_i + b_i");
+        }
+    }
+
+    [Theory]
     [InlineData(ModelKind.Tcn, false)]
     [InlineData(ModelKind.Gru, false)]
     [InlineData(ModelKind.Tcn, true)]

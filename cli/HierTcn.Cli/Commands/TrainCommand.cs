@@ -43,6 +43,7 @@ internal static class TrainCommand
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
         var dropout = new Option<double>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions).", DefaultValueFactory = _ => 0 };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
+        var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1 for hiertcn, 4 otherwise)." };
         var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
@@ -59,7 +60,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
-            margin, noImpressions, dropout, batchNorm, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            margin, noImpressions, dropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, maxUsers, clip, skipValidation, noFinal,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -78,6 +79,7 @@ internal static class TrainCommand
                 TcnKernel = parse.GetValue(tcnKernel) ?? m.TcnKernel,
                 Dropout = parse.GetValue(dropout),
                 BatchNorm = parse.GetValue(batchNorm),
+                ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
             var options = new TrainingOptions
             {

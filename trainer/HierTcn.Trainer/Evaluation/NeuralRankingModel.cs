@@ -61,7 +61,7 @@ public sealed class NeuralRankingModel : IRankingModel
                 });
             }
             Tensor user = cat(parts, 0);                                   // [Q, d] in query order
-            Tensor s = user.matmul(_model.ItemVectors().t()).to(float32).cpu().contiguous();
+            Tensor s = _model.Scores(user).to(float32).cpu().contiguous();
             s.data<float>().CopyTo(scores);
         }
         finally

@@ -10,11 +10,13 @@ public static class RankingLoss
     /// <param name="targets">Positive item ids [P] int64.</param>
     /// <param name="items">All item vectors [N, d].</param>
     /// <param name="negatives">Negatives for each position; required when <see cref="LossOptions.NeedsNegatives"/>.</param>
-    public static Tensor Compute(LossOptions options, Tensor user, Tensor targets, Tensor items, Negatives? negatives)
+    /// <param name="bias">Per-item score bias [N] added to every score (not to the L2 loss's distance), or null.</param>
+    public static Tensor Compute(LossOptions options, Tensor user, Tensor targets, Tensor items, Negatives? negatives, Tensor? bias = null)
     {
         if (options.Kind == LossKind.CrossEntropy && !options.SampledSoftmax)
         {
-            return nn.functional.cross_entropy(user.matmul(items.t()), targets);
+            Tensor logits = user.matmul(items.t());
+            return nn.functional.cross_entropy(bias is null ? logits : logits.add_(bias), targets);
         }
         Tensor positive = items.index_select(0, targets);                       // [P, d]
         if (options.Kind == LossKind.L2)
@@ -30,6 +32,11 @@ public static class RankingLoss
         long k = negatives.Ids.shape[1];
         Tensor negVectors = items.index_select(0, negatives.Ids.flatten()).view(p, k, -1);
         Tensor neg = (negVectors * user.unsqueeze(1)).sum(-1);                  // [P, K]
+        if (bias is not null)
+        {
+            pos = pos + bias.index_select(0, targets);
+            neg = neg + bias.index_select(0, negatives.Ids.flatten()).view(p, k);
+        }
         // Negatives that are the positive itself are dropped, as are padding slots.
         Tensor mask = negatives.Mask.logical_and(negatives.Ids.ne(targets.unsqueeze(1)));
         Tensor maskF = mask.to(user.dtype);

@@ -12,6 +12,7 @@ public sealed class HierGruModel : HierarchicalModel
 #pragma warning disable IDE1006 // PyTorch names: the fields are the weight names.
     private readonly Embedding? item_embedding;
     private readonly Linear? item_projection;
+    private readonly Parameter? item_bias;
     private readonly Parameter session_start;
     private readonly Parameter user_start;
     private readonly GruStack high_gru;
@@ -25,6 +26,7 @@ public sealed class HierGruModel : HierarchicalModel
         _items = new ItemLayer(items, Options);
         item_embedding = _items.Embedding;
         item_projection = _items.Projection;
+        item_bias = _items.Bias;
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));

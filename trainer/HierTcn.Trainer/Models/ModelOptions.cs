@@ -27,6 +27,8 @@ public sealed record ModelOptions
     [JsonPropertyName("dropout")] public double Dropout { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
+    /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
+    [JsonPropertyName("item_bias")] public bool ItemBias { get; init; }
     /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
     [JsonPropertyName("project_features")] public bool ProjectFeatures { get; init; } = true;
 

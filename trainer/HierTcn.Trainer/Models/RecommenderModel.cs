@@ -30,6 +30,16 @@ public abstract class RecommenderModel : nn.Module
     /// <summary>All item vectors [N, d], the scoring matrix.</summary>
     public Tensor ItemVectors() => ItemLayer.All(Device);
 
+    /// <summary>The per-item score bias [N], or null when the model has none.</summary>
+    public Tensor? ItemBias() => ItemLayer.Bias;
+
+    /// <summary>Scores of every item for the user embeddings <paramref name="user"/> [P, d] -> [P, N]: u . e_i (+ b_i).</summary>
+    public Tensor Scores(Tensor user)
+    {
+        Tensor s = user.matmul(ItemVectors().t());
+        return ItemLayer.Bias is { } b ? s.add_(b) : s;
+    }
+
     /// <summary>Vectors of the dense item ids <paramref name="ids"/> -> [..., d].</summary>
     public Tensor ItemVectorsOf(Tensor ids) => ItemLayer.Lookup(ids);
 

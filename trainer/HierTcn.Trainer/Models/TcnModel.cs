@@ -11,6 +11,7 @@ public sealed class TcnModel : FlatModel
 #pragma warning disable IDE1006 // PyTorch names: the fields are the weight names.
     private readonly Embedding? item_embedding;
     private readonly Linear? item_projection;
+    private readonly Parameter? item_bias;
     private readonly Parameter session_start;
     private readonly TemporalConvNet tcn;
     private readonly Linear output;
@@ -22,6 +23,7 @@ public sealed class TcnModel : FlatModel
         _items = new ItemLayer(items, Options);
         item_embedding = _items.Embedding;
         item_projection = _items.Projection;
+        item_bias = _items.Bias;
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         tcn = new TemporalConvNet("tcn", d + 1, Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout);

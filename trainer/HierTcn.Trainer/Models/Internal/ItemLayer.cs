@@ -30,10 +30,16 @@ internal sealed class ItemLayer
             }
             Dim = options.ItemDim;
         }
+        if (options.ItemBias)
+        {
+            Bias = new Parameter(zeros(source.Count));
+        }
     }
 
     public Embedding? Embedding { get; }
     public Linear? Projection { get; }
+    /// <summary>Per-item score bias b [N] (a learned popularity term), registered as <c>item_bias</c>; null when off.</summary>
+    public Parameter? Bias { get; }
     /// <summary>The item (and user) embedding size d.</summary>
     public int Dim { get; }
 
