@@ -92,7 +92,57 @@ public sealed class TrainingTests
         Assert.Equal(2, b.Epochs.Count);
         Assert.Equal(a.Epochs.Select(e => e.TrainLoss), b.Epochs.Select(e => e.TrainLoss));
         Assert.Equal(a.Epochs.Select(e => e.ValidationRecall10), b.Epochs.Select(e => e.ValidationRecall10));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoint", "model.bin")), File.ReadAllBytes(Path.Combine(resumed, "checkpoint", "model.bin")));
+        Assert.Equal(File.ReadAllBytes(CheckpointModel(straight)), File.ReadAllBytes(CheckpointModel(resumed)));
+    }
+
+    [Theory]
+    [InlineData("model")]
+    [InlineData("optimizer")]
+    [InlineData("state")]
+    [InlineData("run files")]
+    [InlineData("cleanup")]
+    public void Run_KilledWhileCheckpointing_ResumesAsTheUninterruptedRun(string step)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var options = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, BatchSize = 8, MaxEpochs = 2, Patience = 5 };
+        string straight = Path.Combine(dir.Path, "straight");
+        string killed = Path.Combine(dir.Path, "killed");
+        var a = new ModelTrainer(options).Run(data, straight, finalEvaluation: false);
+
+        // The process dies before the second epoch's write named `step`, leaving a half-written temporary behind.
+        int seen = 0;
+        var dying = new ModelTrainer(options)
+        {
+            CheckpointStep = s =>
+            {
+                if (s == step && ++seen == 2)
+                {
+                    File.WriteAllBytes(Path.Combine(killed, "checkpoint", "model-e2.bin.tmp-1"), new byte[100]);
+                    throw new SimulatedKill();
+                }
+            },
+        };
+        Assert.Throws<SimulatedKill>(() => dying.Run(data, killed, finalEvaluation: false));
+
+        var b = new ModelTrainer(options).Run(data, killed, resume: true, finalEvaluation: false);
+        Assert.Equal(a.Epochs.Select(e => e.TrainLoss), b.Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(a.BestEpoch, b.BestEpoch);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model.bin")), File.ReadAllBytes(Path.Combine(killed, "model.bin")));
+        Assert.Equal(File.ReadAllBytes(CheckpointModel(straight)), File.ReadAllBytes(CheckpointModel(killed)));
+        Assert.Equal(2, new RunDirectory(killed).ReadEpochs().Count);
+        // Only what the committed state names is left in the checkpoint folder.
+        var state = RunDirectory.Read<RunDirectory.CheckpointState>(new RunDirectory(killed).CheckpointStatePath);
+        var expected = new[] { "state.json", state.Model, state.Optimizer, state.BestModel! }.Distinct().Order(StringComparer.Ordinal);
+        Assert.Equal(expected, Directory.EnumerateFiles(Path.Combine(killed, "checkpoint")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    private sealed class SimulatedKill : Exception;
+
+    private static string CheckpointModel(string runPath)
+    {
+        var run = new RunDirectory(runPath);
+        return run.CheckpointFile(RunDirectory.Read<RunDirectory.CheckpointState>(run.CheckpointStatePath).Model);
     }
 
     [Fact]

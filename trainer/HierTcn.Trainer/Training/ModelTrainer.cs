@@ -7,6 +7,7 @@ using HierTcn.Trainer.Evaluation;
 using HierTcn.Trainer.Losses;
 using HierTcn.Trainer.Models;
 using HierTcn.Trainer.Plots;
+using HierTcn.Trainer.Training.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -24,6 +25,10 @@ public sealed class ModelTrainer
 {
     private readonly TrainingOptions _options;
     private readonly ILogger _log;
+
+    /// <summary>Tests only: called before each write of a checkpoint with its name ("model", "optimizer", "state",
+    /// "run files", "cleanup"); an exception thrown there stands for the process being killed at that moment.</summary>
+    internal Action<string>? CheckpointStep { get; init; }
 
     public ModelTrainer(TrainingOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -76,6 +81,7 @@ public sealed class ModelTrainer
         using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
         var epochs = new List<EpochMetrics>();
         var state = new RunDirectory.CheckpointState();
+        var checkpoints = new Checkpoints(run, CheckpointStep);
         if (resume && run.HasCheckpoint)
         {
             var previous = run.ReadConfig();
@@ -83,10 +89,8 @@ public sealed class ModelTrainer
             {
                 throw new UserInputException($"{run.ConfigPath}: the run was started with other options or data; resume with the same ones.");
             }
-            model.load(run.CheckpointModelPath);
-            optimizer.load_state_dict(run.CheckpointOptimizerPath);
-            state = RunDirectory.Read<RunDirectory.CheckpointState>(run.CheckpointStatePath);
-            epochs = run.ReadEpochs().Where(e => e.Epoch <= state.Epoch).ToList();
+            state = checkpoints.Restore(model, optimizer);
+            epochs = (state.Epochs ?? run.ReadEpochs()).Where(e => e.Epoch <= state.Epoch).ToList();
             config = config with { CreatedUtc = previous.CreatedUtc };
             Log.Resumed(_log, run.Path, state.Epoch);
         }
@@ -121,16 +125,8 @@ public sealed class ModelTrainer
                 ? state with { Epoch = epoch, BestEpoch = epoch, BestRecall10 = score, EpochsWithoutImprovement = 0 }
                 : state with { Epoch = epoch, EpochsWithoutImprovement = state.EpochsWithoutImprovement + 1 };
             state = state with { Stopped = state.EpochsWithoutImprovement >= _options.Patience };
-            if (best)
-            {
-                SaveAtomically(model, run.ModelPath);
-            }
             epochs.Add(metrics);
-            Directory.CreateDirectory(run.CheckpointDirectory);
-            SaveAtomically(model, run.CheckpointModelPath);
-            optimizer.save_state_dict(run.CheckpointOptimizerPath);
-            run.WriteEpochs(epochs);
-            RunDirectory.Write(run.CheckpointStatePath, state);
+            state = checkpoints.Write(model, optimizer, state, epochs, best);
             TrainingPlot.Write(epochs, ModelKinds.Name(model.Kind), run.TrainingPlotPath);
             Log.Epoch(_log, epoch, metrics.TrainLoss, metrics.EventsPerSecond, metrics.ValidationRecall10 ?? double.NaN, best);
             progress?.Invoke(new TrainingProgress(epoch, "info", 0, 0, metrics.TrainLoss, metrics.EventsPerSecond,
@@ -230,7 +226,7 @@ public sealed class ModelTrainer
             if (eventIds.Length > 0)
             {
                 Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
-                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives);
+                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, model.ItemBias());
                 (loss * ((double)eventIds.Length / stepEvents)).backward();
                 double value = loss.item<float>();
                 if (!double.IsFinite(value))
@@ -371,12 +367,5 @@ public sealed class ModelTrainer
         }
         return new Negatives(tensor(ids, [eventIds.Length, width]).to(device), tensor(mask, [eventIds.Length, width]).to(device),
             zeros([eventIds.Length, width], device: device));
-    }
-
-    private static void SaveAtomically(RecommenderModel model, string path)
-    {
-        string tmp = path + ".tmp";
-        model.save(tmp);
-        File.Move(tmp, path, overwrite: true);
     }
 }

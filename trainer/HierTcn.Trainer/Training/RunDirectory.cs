@@ -10,7 +10,8 @@ namespace HierTcn.Trainer.Training;
 /// <item><term>config.json</term><description><see cref="RunConfig"/></description></item>
 /// <item><term>model.bin</term><description>weights of the best epoch (TorchSharp format; state-dict names as in CONTRACT.md)</description></item>
 /// <item><term>epochs.json</term><description>one <see cref="EpochMetrics"/> per finished epoch</description></item>
-/// <item><term>checkpoint/</term><description>the last epoch's weights, optimizer state and <see cref="CheckpointState"/>, for --resume</description></item>
+/// <item><term>checkpoint/</term><description>the last epoch's weights and optimizer state, the best epoch's weights, and
+/// <c>state.json</c> (<see cref="CheckpointState"/>, written last) naming them, for --resume</description></item>
 /// <item><term>report.validation.json, report.test.json</term><description>PROTOCOL.md section 8 reports of the best weights</description></item>
 /// <item><term>events.test.csv</term><description>per-event test results, the input of the figures</description></item>
 /// <item><term>training.png, fig2_past_interactions.png, fig3_session_position.png, fig4_time_gap.png</term><description>plots</description></item>
@@ -32,9 +33,8 @@ public sealed class RunDirectory
     public string ModelPath => File("model.bin");
     public string EpochsPath => File("epochs.json");
     public string CheckpointDirectory => File("checkpoint");
-    public string CheckpointModelPath => System.IO.Path.Combine(CheckpointDirectory, "model.bin");
-    public string CheckpointOptimizerPath => System.IO.Path.Combine(CheckpointDirectory, "optimizer.bin");
-    public string CheckpointStatePath => System.IO.Path.Combine(CheckpointDirectory, "state.json");
+    public string CheckpointStatePath => CheckpointFile("state.json");
+    public string CheckpointFile(string name) => System.IO.Path.Combine(CheckpointDirectory, name);
     public string ReportPath(string split) => File($"report.{split}.json");
     public string EventsCsvPath(string split) => File($"events.{split}.csv");
     public string TrainingPlotPath => File("training.png");
@@ -96,5 +96,14 @@ public sealed class RunDirectory
         [JsonPropertyName("best_recall@10")] public double BestRecall10 { get; init; }
         [JsonPropertyName("epochs_without_improvement")] public int EpochsWithoutImprovement { get; init; }
         [JsonPropertyName("stopped")] public bool Stopped { get; init; }
+        /// <summary>The last epoch's weights in <c>checkpoint/</c>.</summary>
+        [JsonPropertyName("model")] public string Model { get; init; } = "model.bin";
+        /// <summary>The last epoch's optimizer state in <c>checkpoint/</c>.</summary>
+        [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "optimizer.bin";
+        /// <summary>The best epoch's weights in <c>checkpoint/</c> (the run's model.bin is a copy); null in checkpoints of
+        /// format version 1, which did not keep them.</summary>
+        [JsonPropertyName("best_model")] public string? BestModel { get; init; }
+        /// <summary>Metrics of every finished epoch up to <see cref="Epoch"/>; null in format version 1.</summary>
+        [JsonPropertyName("epochs")] public List<EpochMetrics>? Epochs { get; init; }
     }
 }

@@ -1,0 +1,92 @@
+using HierTcn.Trainer.Models;
+using TorchSharp.Modules;
+
+namespace HierTcn.Trainer.Training.Internal;
+
+/// <summary>
+/// Writes and restores a run's checkpoint as one unit. Every epoch writes new, epoch-named weight and optimizer files
+/// into <c>checkpoint/</c>, then <c>checkpoint/state.json</c> (renamed into place: the commit point) naming them, the
+/// best epoch's weights and the epoch metrics; only then the run's <c>model.bin</c> and <c>epochs.json</c> are
+/// refreshed and files no longer named are deleted. A process killed at any moment leaves either the previous
+/// checkpoint or the new one whole; <see cref="Restore"/> also rewrites the run-level files from the checkpoint it
+/// resumes, so they never disagree with it.
+/// </summary>
+internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
+{
+    /// <summary>Commits the state after <paramref name="state"/>'s epoch; <paramref name="best"/>: this epoch's weights
+    /// are the best so far.</summary>
+    public RunDirectory.CheckpointState Write(RecommenderModel model, OptimizerHelper optimizer, RunDirectory.CheckpointState state,
+        IReadOnlyList<EpochMetrics> epochs, bool best)
+    {
+        Directory.CreateDirectory(run.CheckpointDirectory);
+        string modelName = $"model-e{state.Epoch}.bin";
+        string optimizerName = $"optimizer-e{state.Epoch}.bin";
+        step?.Invoke("model");
+        Atomically(run.CheckpointFile(modelName), tmp => model.save(tmp));
+        step?.Invoke("optimizer");
+        Atomically(run.CheckpointFile(optimizerName), tmp => optimizer.save_state_dict(tmp));
+        state = state with
+        {
+            Model = modelName,
+            Optimizer = optimizerName,
+            BestModel = best ? modelName : state.BestModel,
+            Epochs = [.. epochs],
+        };
+        step?.Invoke("state");
+        RunDirectory.Write(run.CheckpointStatePath, state);
+        step?.Invoke("run files");
+        RefreshRunFiles(state);
+        step?.Invoke("cleanup");
+        DeleteUnnamed(state);
+        return state;
+    }
+
+    /// <summary>Loads the committed checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>, makes the
+    /// run-level files agree with it, and returns it.</summary>
+    public RunDirectory.CheckpointState Restore(RecommenderModel model, OptimizerHelper optimizer)
+    {
+        var state = RunDirectory.Read<RunDirectory.CheckpointState>(run.CheckpointStatePath);
+        model.load(run.CheckpointFile(state.Model));
+        optimizer.load_state_dict(run.CheckpointFile(state.Optimizer));
+        RefreshRunFiles(state);
+        DeleteUnnamed(state);
+        return state;
+    }
+
+    private void RefreshRunFiles(RunDirectory.CheckpointState state)
+    {
+        if (state.BestModel is { } bestModel)
+        {
+            Atomically(run.ModelPath, tmp => File.Copy(run.CheckpointFile(bestModel), tmp, overwrite: true));
+        }
+        if (state.Epochs is { } epochs)
+        {
+            run.WriteEpochs(epochs);
+        }
+    }
+
+    /// <summary>Removes what no committed state names: older epochs' files and temporaries of a killed write.</summary>
+    private void DeleteUnnamed(RunDirectory.CheckpointState state)
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal) { "state.json", state.Model, state.Optimizer };
+        if (state.BestModel is { } bestModel)
+        {
+            keep.Add(bestModel);
+        }
+        foreach (string file in Directory.EnumerateFiles(run.CheckpointDirectory))
+        {
+            if (!keep.Contains(Path.GetFileName(file)))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="path"/> through a temporary name in the same folder, then renames it.</summary>
+    public static void Atomically(string path, Action<string> write)
+    {
+        string tmp = $"{path}.tmp-{Environment.ProcessId}";
+        write(tmp);
+        File.Move(tmp, path, overwrite: true);
+    }
+}
