@@ -21,7 +21,7 @@ public sealed partial class StateStoreEngine
         try
         {
             long start = Stopwatch.GetTimestamp();
-            long walAddress, storeLogEnd;
+            long walAddress;
             Guid token;
             var cookie = new byte[CookieSize];
             _checkpointGate.EnterWriteLock();
@@ -32,7 +32,6 @@ public sealed partial class StateStoreEngine
                 BinaryPrimitives.WriteInt64LittleEndian(cookie, walAddress);
                 BinaryPrimitives.WriteInt64LittleEndian(cookie.AsSpan(8), _wal.NextSequence);
                 BinaryPrimitives.WriteUInt64LittleEndian(cookie.AsSpan(16), Volatile.Read(ref _versionCounter));
-                storeLogEnd = _store.TailAddress;
                 if (!_store.TryInitiateCheckpoint(cookie, out token))
                     return false;
             }
@@ -41,7 +40,7 @@ public sealed partial class StateStoreEngine
                 _checkpointGate.ExitWriteLock();
             }
             await _store.CompleteCheckpointAsync(cancellationToken).ConfigureAwait(false);
-            CheckpointChecksums.Write(_checkpointDirectory, token, storeLogEnd);
+            CheckpointChecksums.Write(_checkpointDirectory, token, _hlogDirectory);
             _retained.Add((token, walAddress));
             while (_retained.Count > 2)
             {

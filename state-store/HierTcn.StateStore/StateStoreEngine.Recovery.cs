@@ -36,7 +36,7 @@ public sealed partial class StateStoreEngine
             tokens = probe.CheckpointTokens();
         foreach (var token in tokens)
         {
-            if (CheckpointChecksums.Verify(_checkpointDirectory, token, _hlogDirectory, _options.SegmentSizeBits, out _) is { } mismatch)
+            if (CheckpointChecksums.Verify(_checkpointDirectory, token, _hlogDirectory, out _) is { } mismatch)
             {
                 EngineLog.CheckpointUnusable(_logger, token, mismatch);
                 continue;
@@ -72,7 +72,7 @@ public sealed partial class StateStoreEngine
         }
         if (store is null && tokens.Count > 0)
         {
-            bool walWhole = WalSegments.List(_walDirectory).ContainsKey(0);
+            bool walWhole = WalHoldsEveryWrite();
             if (!acceptLoss && !walWhole)
             {
                 throw new StateStoreDamagedException(
@@ -110,6 +110,15 @@ public sealed partial class StateStoreEngine
         _recoveryTime = Stopwatch.GetElapsedTime(start);
         EngineLog.Opened(_logger, _options.DataDirectory, (long)_recoveryTime.TotalMilliseconds,
             recovered == Guid.Empty ? "none" : recovered.ToString(), _replayed, walFrom);
+    }
+
+    /// <summary>True when the WAL was never truncated: its first segment is there, or it never had an entry.</summary>
+    private bool WalHoldsEveryWrite()
+    {
+        var segments = WalSegments.List(_walDirectory);
+        if (segments.Count > 0)
+            return segments.ContainsKey(0);
+        return WalTailMarker.Read(_walDirectory, out var problem) is null && problem is null;
     }
 
     private int WalSegmentBits => Math.Min(_options.SegmentSizeBits, WriteAheadLog.MaxSegmentSizeBits);

@@ -79,6 +79,23 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_IndexCheckpointLeftByKillDuringCheckpoint_FolderRemoved()
+    {
+        await using (var engine = await OpenAsync())
+            await PutRangeAsync(engine, 0, 10, 1);
+        // What a kill between the index checkpoint and the log checkpoint leaves: an index folder FASTER never lists.
+        var leftover = Path.Combine(_dir.Path, "checkpoints", "index-checkpoints", Guid.NewGuid().ToString());
+        Directory.CreateDirectory(leftover);
+        File.WriteAllBytes(Path.Combine(leftover, "ht.dat.0"), new byte[65536]);
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        Assert.False(Directory.Exists(leftover));
+        Assert.True(logs.Contains("Removed the leftover checkpoint folder"), string.Join('\n', logs.Lines));
+        await AssertRangeAsync(reopened, 0, 10, 1);
+    }
+
+    [Fact]
     public async Task Open_NewestCheckpointCorrupted_FallsBackToOlderWithoutLoss()
     {
         var engine = await OpenAsync();

@@ -6,23 +6,25 @@ namespace HierTcn.StateStore.Internal;
 
 /// <summary>
 /// CRC-32C and length of every file of a completed checkpoint (its index checkpoint and its log checkpoint
-/// metadata), in <c>checkpoints/checksums/TOKEN</c>: "store-log-end ADDRESS", lines "relative-path length crc", then
-/// "end crc-of-the-lines".
+/// metadata), in <c>checkpoints/checksums/TOKEN</c>: lines "store-log-file NAME LENGTH", lines "relative-path length
+/// crc", then "end crc-of-the-lines".
 /// FASTER writes these files once, while the checkpoint is taken, and never again (unlike the store log, whose pages
 /// it rewrites, which is why the store log is not covered here: its records carry their own checksums). A missing
 /// list (a kill between the checkpoint and the list) leaves the checkpoint unverified, not unusable.
 /// </summary>
 internal static class CheckpointChecksums
 {
-    private const string StoreLogEnd = "store-log-end";
+    private const string StoreLogFile = "store-log-file";
     private static readonly string[] Kinds = ["index-checkpoints", "cpr-checkpoints"];
 
-    /// <summary>Lists the files of checkpoint <paramref name="token"/>, and <paramref name="storeLogEnd"/>: the store
-    /// log is on disk at least up to there, so a shorter store log file is a cut one.</summary>
-    public static void Write(string checkpointDirectory, Guid token, long storeLogEnd)
+    /// <summary>Lists the files of checkpoint <paramref name="token"/>, and the length of every store log segment
+    /// file in <paramref name="hlogDirectory"/>: FASTER only appends to them (or deletes whole ones below the log's
+    /// begin), so a shorter one later is a cut one.</summary>
+    public static void Write(string checkpointDirectory, Guid token, string hlogDirectory)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{StoreLogEnd} {storeLogEnd}\n");
+        foreach (var segment in Directory.EnumerateFiles(hlogDirectory, "hlog.log.*").Order(StringComparer.Ordinal))
+            text.Append(CultureInfo.InvariantCulture, $"{StoreLogFile} {Path.GetFileName(segment)} {new FileInfo(segment).Length}\n");
         foreach (var file in FilesOf(checkpointDirectory, token))
         {
             var bytes = File.ReadAllBytes(file);
@@ -37,9 +39,9 @@ internal static class CheckpointChecksums
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
-    /// <summary>Null when every file matches and the store log in <paramref name="hlogDirectory"/> is long enough
-    /// (or there is no list: <paramref name="listed"/> false); otherwise what does not.</summary>
-    public static string? Verify(string checkpointDirectory, Guid token, string hlogDirectory, int segmentSizeBits, out bool listed)
+    /// <summary>Null when every file matches and no store log segment in <paramref name="hlogDirectory"/> is shorter
+    /// than it was (or there is no list: <paramref name="listed"/> false); otherwise what does not.</summary>
+    public static string? Verify(string checkpointDirectory, Guid token, string hlogDirectory, out bool listed)
     {
         var path = Path.Combine(checkpointDirectory, "checksums", token.ToString());
         listed = File.Exists(path);
@@ -54,10 +56,12 @@ internal static class CheckpointChecksums
         foreach (var line in text[..end].Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ');
-            if (parts.Length == 2 && parts[0] == StoreLogEnd && long.TryParse(parts[1], CultureInfo.InvariantCulture, out long storeLogEnd))
+            if (parts.Length == 3 && parts[0] == StoreLogFile && long.TryParse(parts[2], CultureInfo.InvariantCulture, out long written))
             {
-                if (StoreLogShortfall(hlogDirectory, segmentSizeBits, storeLogEnd) is { } cut)
-                    return cut;
+                var segment = new FileInfo(Path.Combine(hlogDirectory, Path.GetFileName(parts[1])));
+                long length = segment.Exists ? segment.Length : -1;
+                if (length < written)
+                    return length < 0 ? $"the store log file {segment.Name} is missing" : $"the store log file {segment.Name} is {length} bytes, shorter than the {written} it had (cut)";
                 continue;
             }
             if (parts.Length != 3)
@@ -72,17 +76,6 @@ internal static class CheckpointChecksums
                 return $"{parts[0]} fails its checksum";
         }
         return null;
-    }
-
-    private static string? StoreLogShortfall(string hlogDirectory, int segmentSizeBits, long end)
-    {
-        if (end <= 0)
-            return null;
-        long segment = (end - 1) >> segmentSizeBits;
-        long needed = ((end - 1) & ((1L << segmentSizeBits) - 1)) + 1;
-        var file = new FileInfo(Path.Combine(hlogDirectory, "hlog.log." + segment.ToString(CultureInfo.InvariantCulture)));
-        long length = file.Exists ? file.Length : 0;
-        return length >= needed ? null : $"the store log {file.Name} is {length} bytes, shorter than the {needed} this checkpoint had written (cut)";
     }
 
     public static void Delete(string checkpointDirectory, Guid token)

@@ -66,9 +66,6 @@ internal sealed class FasterStore : IDisposable
 
     public long LogBytes => _kv.Log.TailAddress - _kv.Log.BeginAddress;
 
-    /// <summary>End of the last record in the store log; a checkpoint initiated now has it on disk when it completes.</summary>
-    public long TailAddress => _kv.Log.TailAddress;
-
     public bool TryInitiateCheckpoint(byte[] cookie, out Guid token)
     {
         _kv.CommitCookie = cookie;
