@@ -4,9 +4,9 @@ namespace HierTcn.StateStore.Server.Internal;
 
 /// <summary>Opens the engine (recovery) when the host starts and disposes it (final checkpoint) when it stops.
 /// Calls arriving before recovery ends wait for it. Each checkpoint is first recovered by a child process
-/// (<see cref="RecoveryProbe"/>), so damage that would crash FASTER crashes the child. When the files are damaged beyond what recovery bridges without
-/// loss, the process stays up refusing every call (UNAVAILABLE with the reason), health NOT_SERVING and
-/// <c>hiertcn_statestore_refusing_to_serve</c> 1, instead of crash-looping.</summary>
+/// (<see cref="RecoveryProbe"/>), so damage that would crash FASTER crashes the child. When the files are damaged
+/// beyond what recovery bridges without loss, the process stays up refusing every call (UNAVAILABLE with the reason),
+/// health NOT_SERVING and <c>hiertcn_statestore_refusing_to_serve</c> 1, instead of crash-looping.</summary>
 internal sealed class EngineHost(IOptions<StateStoreOptions> options, ILoggerFactory loggerFactory, ServerMetrics metrics, ILogger<EngineHost> logger) : IHostedService
 {
     private readonly TaskCompletionSource<StateStoreEngine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
