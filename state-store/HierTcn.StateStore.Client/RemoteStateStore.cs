@@ -9,7 +9,8 @@ namespace HierTcn.StateStore.Client;
 /// <summary>
 /// <see cref="IStateStore"/> over gRPC: each key goes to the shard <see cref="ShardHash.ShardOf"/> picks from
 /// <see cref="RemoteStateStoreOptions.Shards"/>; batches are split by shard and sent in parallel. A shard that
-/// cannot be reached (or misses the deadline) yields <see cref="StoreStatus.Unavailable"/> for its keys.
+/// cannot be reached (or misses the deadline) yields <see cref="StoreStatus.Unavailable"/> for its keys; so does a
+/// shard that refuses a key as not its own, with an error saying that the shard list is wrong.
 /// </summary>
 public sealed class RemoteStateStore : IStateStore
 {
@@ -178,9 +179,14 @@ public sealed class RemoteStateStore : IStateStore
         return result;
     }
 
-    private static ReadResult ReadFailure(RpcException ex) => new(MapRpcStatus(ex), null, ex.Status.Detail);
+    private static ReadResult ReadFailure(RpcException ex) => new(MapRpcStatus(ex), null, ErrorOf(ex));
 
-    private static WriteResult WriteFailure(RpcException ex) => new(MapRpcStatus(ex), 0, ex.Status.Detail);
+    private static WriteResult WriteFailure(RpcException ex) => new(MapRpcStatus(ex), 0, ErrorOf(ex));
+
+    /// <summary>FAILED_PRECONDITION is a shard refusing a key that is not its own: the configured shard list is wrong.</summary>
+    private static string ErrorOf(RpcException ex) => ex.StatusCode == StatusCode.FailedPrecondition
+        ? "the state store shard list (RemoteStateStoreOptions.Shards) does not match the shards: " + ex.Status.Detail
+        : ex.Status.Detail;
 
     private static StoreStatus MapRpcStatus(RpcException ex) => ex.StatusCode switch
     {

@@ -2,6 +2,10 @@ using HierTcn.StateStore.Server.Extensions;
 
 if (ReshardCommand.IsInvoked(args))
     return await ReshardCommand.RunAsync(args);
+if (ProbeCommand.IsInvoked(args))
+    return ProbeCommand.Run(args);
+if (RepairCommand.IsInvoked(args))
+    return await RepairCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 if (!builder.ValidateStateStoreConfiguration(Console.Error))

@@ -23,6 +23,14 @@ public sealed class StateStoreServerOptions
     /// <summary>Writes of one Apply stream processed at once. Default 64.</summary>
     public int ApplyConcurrency { get; set; } = 64;
 
+    /// <summary>This shard's position in the clients' shard list (0-based). Default 0. The shard refuses, with
+    /// FAILED_PRECONDITION, every key that <c>ShardHash.ShardOf(key, ShardCount)</c> does not map to it, so a client
+    /// with a wrong or reordered shard list fails loudly instead of scattering users.</summary>
+    public int ShardIndex { get; set; }
+
+    /// <summary>Number of shards in the clients' shard list. Default 1 (a single shard owns every key).</summary>
+    public int ShardCount { get; set; } = 1;
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -35,6 +43,10 @@ public sealed class StateStoreServerOptions
             errors.Add($"{Section}:MaxBatchItems is {MaxBatchItems}; at least 1");
         if (MaxMessageBytes < 1 << 16)
             errors.Add($"{Section}:MaxMessageBytes is {MaxMessageBytes}; at least 65536");
+        if (ShardCount < 1)
+            errors.Add($"{Section}:ShardCount is {ShardCount}; at least 1");
+        if (ShardIndex < 0 || ShardIndex >= Math.Max(1, ShardCount))
+            errors.Add($"{Section}:ShardIndex is {ShardIndex}; allowed 0..{Math.Max(1, ShardCount) - 1} (ShardCount is {ShardCount})");
         if (ApplyConcurrency < 1)
             errors.Add($"{Section}:ApplyConcurrency is {ApplyConcurrency}; at least 1");
         return errors;

@@ -23,12 +23,15 @@ public sealed partial class StateStoreEngine
             long start = Stopwatch.GetTimestamp();
             long walAddress;
             Guid token;
-            var cookie = new byte[8];
+            var cookie = new byte[CookieSize];
             _checkpointGate.EnterWriteLock();
             try
             {
+                // No write is between its WAL entry and its store update now: the three values describe one point.
                 walAddress = _wal.TailAddress;
                 BinaryPrimitives.WriteInt64LittleEndian(cookie, walAddress);
+                BinaryPrimitives.WriteInt64LittleEndian(cookie.AsSpan(8), _wal.NextSequence);
+                BinaryPrimitives.WriteUInt64LittleEndian(cookie.AsSpan(16), Volatile.Read(ref _versionCounter));
                 if (!_store.TryInitiateCheckpoint(cookie, out token))
                     return false;
             }
@@ -37,10 +40,11 @@ public sealed partial class StateStoreEngine
                 _checkpointGate.ExitWriteLock();
             }
             await _store.CompleteCheckpointAsync(cancellationToken).ConfigureAwait(false);
+            CheckpointChecksums.Write(_checkpointDirectory, token, _hlogDirectory);
             _retained.Add((token, walAddress));
             while (_retained.Count > 2)
             {
-                _store.Purge(_retained[0].Token);
+                Purge(_retained[0].Token);
                 _retained.RemoveAt(0);
             }
             _wal.TruncateBefore(_retained[0].WalAddress);
@@ -121,7 +125,8 @@ public sealed partial class StateStoreEngine
             var current = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
             if (current is null || StoredValue.WrittenAtMs(current) >= cutoffMs)
                 return false;
-            if (await AppendAndApplyAsync(keyBytes, null, _clock.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false) is null)
+            ulong version = StoredValue.Check(keyBytes, current) is null ? StoredValue.Version(current) : 0;
+            if (await AppendAndApplyAsync(keyBytes, null, version, _clock.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false) is null)
                 return true;
             _store.Upsert(keyBytes, current);
             return false;
@@ -203,10 +208,19 @@ public sealed partial class StateStoreEngine
         }
     }
 
-    /// <summary>Calls <paramref name="visit"/> with every live state (serialized) and its write time, until it
-    /// returns false. For offline re-sharding: concurrent writes may or may not be seen.</summary>
+    /// <summary>Calls <paramref name="visit"/> with every live, intact state (serialized) and its write time, until it
+    /// returns false; damaged records are logged, counted and skipped. For offline re-sharding: concurrent writes may
+    /// or may not be seen.</summary>
     internal void ForEachLiveState(Func<StateKey, byte[], long, bool> visit)
-        => _store.ForEachLive((key, value) => visit(KeyCodec.Decode(key), StoredValue.State(value).ToArray(), StoredValue.WrittenAtMs(value)));
+        => _store.ForEachLive((key, value) =>
+        {
+            if (StoredValue.Check(key, value) is { } damage)
+            {
+                NoteDamaged(KeyCodec.Decode(key), damage);
+                return true;
+            }
+            return visit(KeyCodec.Decode(key), StoredValue.State(value).ToArray(), StoredValue.WrittenAtMs(value));
+        });
 
     /// <summary>Stores serialized state bytes as they are (version included), for offline re-sharding.</summary>
     internal async ValueTask<WriteResult> RestoreAsync(StateKey key, byte[] state, long writtenAtMs)
@@ -218,7 +232,9 @@ public sealed partial class StateStoreEngine
         await stripe.WaitAsync().ConfigureAwait(false);
         try
         {
-            string? failure = await AppendAndApplyAsync(keyBytes, state, writtenAtMs).ConfigureAwait(false);
+            ulong version = UserStateSerializer.ReadVersion(state);
+            RaiseVersionCounter(version);
+            string? failure = await AppendAndApplyAsync(keyBytes, state, version, writtenAtMs).ConfigureAwait(false);
             return failure is null
                 ? new WriteResult(StoreStatus.Ok, UserStateSerializer.ReadVersion(state))
                 : new WriteResult(StoreStatus.WritesRefused, 0, failure);

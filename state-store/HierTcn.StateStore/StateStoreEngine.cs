@@ -30,6 +30,8 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     private FasterStore _store = null!;
     private WriteAheadLog _wal = null!;
     private Task _background = Task.CompletedTask;
+    private ulong _versionCounter;
+    private long _damagedRecords;
     private int _faultLogged;
     private int _disposed;
 
@@ -47,23 +49,82 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     }
 
     /// <summary>Opens the store in <see cref="StateStoreOptions.DataDirectory"/>, recovering what a previous process
-    /// left there (last usable checkpoint plus the WAL since it). Damaged checkpoints or a damaged WAL tail are
-    /// logged and skipped; opening does not fail because of them. <paramref name="clock"/> (default the system clock)
-    /// stamps writes and drives the TTL, the checkpoint and housekeeping schedule and its timer.</summary>
+    /// left there (last usable checkpoint plus the WAL since it). Damaged checkpoints and damaged WAL entries are
+    /// logged, counted and skipped. <paramref name="clock"/> (default the system clock) stamps writes and drives the
+    /// TTL, the checkpoint and housekeeping schedule and its timer.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="StateStoreDamagedException">The files are damaged in a way that opening would turn into a
+    /// silent loss of acknowledged states (no usable checkpoint and a truncated WAL), or recovery failed; the
+    /// message says what and how to repair (<see cref="RepairAsync"/>).</exception>
     public static Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null,
         TimeProvider? clock = null, CancellationToken cancellationToken = default)
-        => OpenAsync(options, loggerFactory, clock, null, cancellationToken);
+        => OpenAsync(options, loggerFactory, clock, null, acceptLoss: false, cancellationToken);
 
-    internal static async Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory,
-        TimeProvider? clock, Func<FASTER.core.IDevice, FASTER.core.IDevice>? wrapWalDevice, CancellationToken cancellationToken)
+    /// <summary>As <see cref="OpenAsync(StateStoreOptions, ILoggerFactory?, TimeProvider?, CancellationToken)"/>, asking
+    /// <paramref name="checkpointProbe"/> before recovering each checkpoint in this process: it returns null when the
+    /// checkpoint is safe to recover, else why not (the checkpoint is then treated as unusable). A damaged store log
+    /// can make FASTER's recovery or a scan read out of bounds (an access violation, which ends the process whatever
+    /// catches it), so a host runs <see cref="ProbeCheckpoint"/> in a child process (the shard server does).</summary>
+    public static Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory, TimeProvider? clock,
+        Func<Guid, CancellationToken, Task<string?>>? checkpointProbe, CancellationToken cancellationToken = default)
+        => OpenAsync(options, loggerFactory, clock, checkpointProbe, acceptLoss: false, cancellationToken);
+
+    /// <summary>Recovers checkpoint <paramref name="token"/> of the store in <see cref="StateStoreOptions.DataDirectory"/>
+    /// into a throwaway instance and reads every record of its store log, then releases it; nothing is written.
+    /// Returns the records read and how many fail their checksum. Meant for a child process: damage that FASTER does
+    /// not survive ends the process (the parent sees it die) instead of the parent.</summary>
+    /// <exception cref="Exception">The checkpoint is unusable (any exception FASTER or the check raises).</exception>
+    public static (long Records, long Damaged) ProbeCheckpoint(StateStoreOptions options, Guid token)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var hlog = Path.Combine(options.DataDirectory, "hlog");
+        var checkpoints = Path.Combine(options.DataDirectory, "checkpoints");
+        if (!Directory.Exists(hlog) || !Directory.Exists(checkpoints))
+            throw new DirectoryNotFoundException($"{options.DataDirectory} holds no store log or checkpoints");
+        using var store = FasterStore.Create(options, hlog, checkpoints, null);
+        store.Recover(token);
+        long records = 0, damaged = 0;
+        store.ForEachLive((key, value) =>
+        {
+            records++;
+            if (StoredValue.Check(key, value) is not null)
+                damaged++;
+            return true;
+        });
+        return (records, damaged);
+    }
+
+    /// <summary>The way out of <see cref="StateStoreDamagedException"/>: opens the store accepting the loss (an
+    /// unusable store log and checkpoints are moved to <c>DataDirectory/damaged-TIME/</c> and the store is rebuilt
+    /// from the WAL alone), then closes it. The shard must be stopped. Returns the WAL records replayed.</summary>
+    public static async Task<long> RepairAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        await using var engine = await OpenAsync(options, loggerFactory, null, null, acceptLoss: true, cancellationToken).ConfigureAwait(false);
+        return engine._replayed;
+    }
+
+    private static async Task<StateStoreEngine> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory,
+        TimeProvider? clock, Func<Guid, CancellationToken, Task<string?>>? checkpointProbe, bool acceptLoss, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
         if (errors.Count > 0)
             throw new ArgumentException("invalid state store options: " + string.Join("; ", errors), nameof(options));
         var engine = new StateStoreEngine(options, loggerFactory, clock);
-        await Task.Run(() => engine.Recover(loggerFactory, wrapWalDevice), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.Run(() => engine.Recover(loggerFactory, checkpointProbe, acceptLoss, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (StateStoreDamagedException or OperationCanceledException or OutOfMemoryException))
+        {
+            engine.ReleaseAfterFailedOpen();
+            throw new StateStoreDamagedException($"recovery of {options.DataDirectory} failed: {ex.Message}", RepairCommandFor(options.DataDirectory));
+        }
+        catch
+        {
+            engine.ReleaseAfterFailedOpen();
+            throw;
+        }
         await engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
         engine.RefreshDiskUsage();
         engine._background = Task.Run(engine.BackgroundLoopAsync, CancellationToken.None);
@@ -90,16 +151,16 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         }
         if (value is null)
             return ReadResult.NotFound;
-        if (!UserStateSerializer.TryDeserialize(StoredValue.State(value), out var state, out var error))
-        {
-            EngineLog.StoredStateDamaged(_logger, key.ToString(), error);
-            return new ReadResult(StoreStatus.Damaged, null, $"the stored state of {key} is damaged ({error}); a Put or Delete replaces it");
-        }
+        string? error = StoredValue.Check(keyBytes, value);
+        if (error is not null || !UserStateSerializer.TryDeserialize(StoredValue.State(value), out var state, out error))
+            return new ReadResult(StoreStatus.NotFound, null, NoteDamaged(key, error));
         return new ReadResult(StoreStatus.Ok, state);
     }
 
     /// <summary>Stores <paramref name="state"/> unconditionally. On success the result and
-    /// <see cref="UserState.Version"/> carry the new version (previous version + 1, or 1).</summary>
+    /// <see cref="UserState.Version"/> carry the new version: the previous version + 1, or, for a key with no state
+    /// (never written, deleted, expired or damaged), one more than any version the store has issued, so a version
+    /// never repeats for a key.</summary>
     public ValueTask<WriteResult> PutAsync(UserState state, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -115,19 +176,24 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     }
 
     /// <summary>Deletes the state under <paramref name="key"/>; <see cref="StoreStatus.NotFound"/> when there is none.
-    /// A state created again later starts at version 1.</summary>
+    /// A state created again later gets a version above every earlier one.</summary>
     public ValueTask<WriteResult> DeleteAsync(StateKey key, CancellationToken cancellationToken = default)
         => WriteAsync(key, null, null, cancellationToken);
 
     /// <summary>A point-in-time view for metrics.</summary>
     public StateStoreStats GetStats() => new(
         _store.LogBytes,
-        _wal.TailAddress - _wal.BeginAddress,
+        Math.Max(0, _wal.TailAddress - _wal.BeginAddress),
         Volatile.Read(ref _diskBytes),
         Volatile.Read(ref _lastCheckpointUnixMs) is var ms and >= 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
         _recoveryTime,
         _replayed,
-        WriteRefusal());
+        WriteRefusal())
+    {
+        DamagedRecords = Volatile.Read(ref _damagedRecords),
+        WalFault = _wal.Fault,
+        WalEntriesLost = _walEntriesLost,
+    };
 
     private async ValueTask<WriteResult> WriteAsync(StateKey key, UserState? state, ulong? expectedVersion, CancellationToken cancellationToken)
     {
@@ -158,16 +224,29 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         try
         {
             var previous = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
-            ulong current = previous is null ? 0 : StoredValue.Version(previous);
+            bool present = previous is not null;
+            if (present && StoredValue.Check(keyBytes, previous) is { } damage)
+            {
+                NoteDamaged(key, damage);
+                present = false;
+            }
+            ulong current = present ? StoredValue.Version(previous) : 0;
             if (expectedVersion is { } expected && expected != current)
                 return new WriteResult(StoreStatus.VersionMismatch, current);
-            if (stateBytes is null && previous is null)
+            if (stateBytes is null && !present)
+            {
+                if (previous is not null)
+                    await AppendAndApplyAsync(keyBytes, null, 0, _clock.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
                 return new WriteResult(StoreStatus.NotFound, 0);
-            ulong version = stateBytes is null ? 0 : current + 1;
+            }
+            // A key without a state takes a version above every one issued, so its versions never repeat (no ABA
+            // after a delete or an expiry); the counter is in every checkpoint and every WAL entry.
+            ulong version = stateBytes is null ? current : present ? current + 1 : Interlocked.Increment(ref _versionCounter);
+            RaiseVersionCounter(version);
             if (stateBytes is not null)
                 UserStateSerializer.SetVersion(stateBytes, version);
             long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-            string? failure = await AppendAndApplyAsync(keyBytes, stateBytes, now).ConfigureAwait(false);
+            string? failure = await AppendAndApplyAsync(keyBytes, stateBytes, version, now).ConfigureAwait(false);
             if (failure is not null)
             {
                 if (previous is null)
@@ -188,9 +267,9 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
 
     /// <summary>Logs the write to the WAL, applies it to the store and waits for the commit. The caller holds the
     /// key's lock. Returns null when durable, else why the write failed (the store may hold it; the caller undoes it).</summary>
-    private async ValueTask<string?> AppendAndApplyAsync(byte[] keyBytes, byte[]? stateBytes, long writtenAtMs)
+    private async ValueTask<string?> AppendAndApplyAsync(byte[] keyBytes, byte[]? stateBytes, ulong version, long writtenAtMs)
     {
-        var entry = WalRecord.Encode(stateBytes is null ? WalRecord.Delete : WalRecord.Put, writtenAtMs, keyBytes, stateBytes);
+        var entry = WalRecord.Encode(stateBytes is null ? WalRecord.Delete : WalRecord.Put, writtenAtMs, version, keyBytes, stateBytes);
         long address;
         // Enqueue and apply happen together under the gate, so a checkpoint's WAL position splits writes cleanly:
         // everything logged before it is in the checkpoint, everything after it is replayed.
@@ -201,7 +280,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
             if (stateBytes is null)
                 _store.Delete(keyBytes);
             else
-                _store.Upsert(keyBytes, StoredValue.Encode(address, _generation, writtenAtMs, stateBytes));
+                _store.Upsert(keyBytes, StoredValue.Encode(keyBytes, address, _generation, writtenAtMs, stateBytes));
         }
         catch (Exception ex) when (ex is FASTER.core.FasterException or IOException or InvalidOperationException)
         {
@@ -224,6 +303,21 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     }
 
     private string? WriteRefusal() => _wal.Fault ?? _quotaRefusal;
+
+    /// <summary>Logs and counts a damaged record; returns the message for the caller.</summary>
+    private string NoteDamaged(StateKey key, string reason)
+    {
+        Interlocked.Increment(ref _damagedRecords);
+        EngineLog.StoredStateDamaged(_logger, key.ToString(), reason);
+        return $"the stored state of {key} was damaged ({reason}); treated as absent (a cold start)";
+    }
+
+    private void ReleaseAfterFailedOpen()
+    {
+        _store?.Dispose();
+        if (_wal is not null)
+            _wal.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 
     private bool IsInFlight(byte[] value)
         => StoredValue.Generation(value) == _generation && StoredValue.WalAddress(value) >= _wal.DurableUntil;
@@ -277,6 +371,9 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
 
     /// <summary>Test hook: the WAL's tail address (end of the last entry).</summary>
     internal long WalTailAddress => _wal.TailAddress;
+
+    /// <summary>Test hook: every later WAL write fails as on a full disk.</summary>
+    internal void FailWalWrites() => _wal.FailWrites = true;
 
     private static long ElapsedMs(long startTimestamp) => (long)Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 }

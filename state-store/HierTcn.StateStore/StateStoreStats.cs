@@ -15,4 +15,16 @@ public readonly record struct StateStoreStats(
     DateTimeOffset? LastCheckpointUtc,
     TimeSpan RecoveryTime,
     long ReplayedRecords,
-    string? WriteFault);
+    string? WriteFault)
+{
+    /// <summary>Stored records found damaged (failing their checksum) since the engine opened; each was treated as
+    /// absent.</summary>
+    public long DamagedRecords { get; init; }
+
+    /// <summary>Why the WAL refuses writes (an I/O error; permanent until restart); null while it is healthy. Unlike a
+    /// disk quota (also in <see cref="WriteFault"/>), it does not clear by itself.</summary>
+    public string? WalFault { get; init; }
+
+    /// <summary>WAL entries the last recovery found missing or unreadable (damage); their keys hold an older state.</summary>
+    public long WalEntriesLost { get; init; }
+}

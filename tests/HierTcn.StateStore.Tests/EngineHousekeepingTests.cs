@@ -17,11 +17,12 @@ public sealed class EngineHousekeepingTests : IDisposable
         // The background loop runs on this clock too: out of its way, so the call below does all the expiring.
         options.HousekeepingInterval = TimeSpan.FromDays(3650);
         var engine = await StateStoreEngine.OpenAsync(options, null, clock);
+        ulong highest = 0;
         for (int u = 0; u < 20; u++)
-            await engine.PutAsync(TestStates.Make(u, 1));
+            highest = Math.Max(highest, (await engine.PutAsync(TestStates.Make(u, 1))).Version);
         clock.Now += TimeSpan.FromDays(20);
         for (int u = 10; u < 20; u++)
-            await engine.PutAsync(TestStates.Make(u, 2));
+            highest = Math.Max(highest, (await engine.PutAsync(TestStates.Make(u, 2))).Version);
         clock.Now += TimeSpan.FromDays(15);
 
         var report = await engine.RunHousekeepingAsync();
@@ -34,6 +35,10 @@ public sealed class EngineHousekeepingTests : IDisposable
             Assert.Equal(StoreStatus.NotFound, (await reopened.GetAsync(new StateKey(TestStates.Model, u))).Status);
         for (int u = 10; u < 20; u++)
             Assert.Equal(2, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, u))).State!));
+        // An expired user written again gets a version above every earlier one, across the restart (no ABA).
+        var recreated = await reopened.CompareAndSwapAsync(TestStates.Make(0, 9), 0);
+        Assert.Equal(StoreStatus.Ok, recreated.Status);
+        Assert.True(recreated.Version > highest, $"version {recreated.Version}, highest before {highest}");
     }
 
     [Fact]

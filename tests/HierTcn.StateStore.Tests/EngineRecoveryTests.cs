@@ -56,6 +56,46 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task Put_NewKeyAfterRestart_VersionAboveEveryEarlierOne()
+    {
+        ulong highest = 0;
+        await using (var engine = await OpenAsync())
+        {
+            for (int i = 0; i < 5; i++)
+                highest = (await engine.PutAsync(TestStates.Make(1, i))).Version;
+            await engine.DeleteAsync(new StateKey(TestStates.Model, 1));
+        }
+        // Clean stop: the counter comes from the checkpoint.
+        var second = await OpenAsync();
+        var afterCheckpoint = await second.PutAsync(TestStates.Make(1, 7));
+        Assert.True(afterCheckpoint.Version > highest, $"version {afterCheckpoint.Version}, highest before {highest}");
+        for (int i = 0; i < 5; i++)
+            highest = (await second.PutAsync(TestStates.Make(2, i))).Version;
+        await second.AbandonAsync();
+        // Killed: the counter comes from the WAL entries replayed.
+        await using var third = await OpenAsync();
+        var afterReplay = await third.PutAsync(TestStates.Make(3, 1));
+        Assert.True(afterReplay.Version > highest, $"version {afterReplay.Version}, highest before {highest}");
+    }
+
+    [Fact]
+    public async Task Open_IndexCheckpointLeftByKillDuringCheckpoint_FolderRemoved()
+    {
+        await using (var engine = await OpenAsync())
+            await PutRangeAsync(engine, 0, 10, 1);
+        // What a kill between the index checkpoint and the log checkpoint leaves: an index folder FASTER never lists.
+        var leftover = Path.Combine(_dir.Path, "checkpoints", "index-checkpoints", Guid.NewGuid().ToString());
+        Directory.CreateDirectory(leftover);
+        File.WriteAllBytes(Path.Combine(leftover, "ht.dat.0"), new byte[65536]);
+
+        var logs = new CapturingLoggerFactory();
+        await using var reopened = await OpenAsync(logs);
+        Assert.False(Directory.Exists(leftover));
+        Assert.True(logs.Contains("Removed the leftover checkpoint folder"), string.Join('\n', logs.Lines));
+        await AssertRangeAsync(reopened, 0, 10, 1);
+    }
+
+    [Fact]
     public async Task Open_NewestCheckpointCorrupted_FallsBackToOlderWithoutLoss()
     {
         var engine = await OpenAsync();
@@ -92,7 +132,7 @@ public sealed class EngineRecoveryTests : IDisposable
         await engine.AbandonAsync();
 
         // Damage the last entry's payload (user 59) on disk.
-        var wal = Path.Combine(_dir.Path, "wal", "wal.log.0");
+        var wal = Path.Combine(_dir.Path, "wal", "00000000.wal");
         using (var file = new FileStream(wal, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = tail - 40;
@@ -101,7 +141,9 @@ public sealed class EngineRecoveryTests : IDisposable
 
         var logs = new CapturingLoggerFactory();
         var reopened = await OpenAsync(logs);
-        Assert.True(logs.Contains("Write-ahead log damaged at address"), string.Join('\n', logs.Lines));
+        Assert.True(logs.Contains("are unreadable"), string.Join('\n', logs.Lines));
+        Assert.True(logs.Contains("the last 1 acknowledged entries are missing"), string.Join('\n', logs.Lines));
+        Assert.Equal(1, reopened.GetStats().WalEntriesLost);
         await AssertRangeAsync(reopened, 0, 59, 1);
         Assert.Equal(StoreStatus.NotFound, (await reopened.GetAsync(new StateKey(TestStates.Model, 59))).Status);
 
@@ -129,30 +171,31 @@ public sealed class EngineRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Open_WalCommitRecordsDamaged_ContinuesFromCheckpointAndSaysSo()
+    public async Task Open_WalCommitFileDamaged_ReplaysEveryEntryAndSaysSo()
     {
         var engine = await OpenAsync();
         await PutRangeAsync(engine, 0, 40, 1);
         Assert.True(await engine.CheckpointAsync());
         await PutRangeAsync(engine, 40, 10, 2);
         await engine.AbandonAsync();
-        foreach (var commit in Directory.EnumerateFiles(Path.Combine(_dir.Path, "wal"), "commit.*", SearchOption.AllDirectories))
-            File.WriteAllBytes(commit, new byte[64].Select(_ => (byte)0x5A).ToArray());
+        File.WriteAllBytes(Path.Combine(_dir.Path, "wal", "tail"), new byte[64].Select(_ => (byte)0x5A).ToArray());
 
         var logs = new CapturingLoggerFactory();
         await using (var reopened = await OpenAsync(logs))
         {
-            Assert.True(logs.Contains("its commit records are damaged or missing"), string.Join("\n", logs.Lines));
+            Assert.True(logs.Contains("commit file is unreadable"), string.Join("\n", logs.Lines));
             await AssertRangeAsync(reopened, 0, 40, 1);
+            await AssertRangeAsync(reopened, 40, 10, 2);
             await PutRangeAsync(reopened, 100, 10, 3);
         }
         await using var again = await OpenAsync();
         await AssertRangeAsync(again, 0, 40, 1);
+        await AssertRangeAsync(again, 40, 10, 2);
         await AssertRangeAsync(again, 100, 10, 3);
     }
 
     [Fact]
-    public async Task Get_StoredStateDamagedOnDisk_ReturnsDamagedAndPutRepairs()
+    public async Task Get_StoredStateDamagedOnDisk_ColdStartCountedAndCompareAndSwapFromZeroRepairs()
     {
         var engine = await OpenAsync();
         await PutRangeAsync(engine, 0, 20, 1);
@@ -175,24 +218,27 @@ public sealed class EngineRecoveryTests : IDisposable
         var logs = new CapturingLoggerFactory();
         await using var reopened = await OpenAsync(logs);
         var damaged = await reopened.GetAsync(new StateKey(TestStates.Model, 777));
-        Assert.Equal(StoreStatus.Damaged, damaged.Status);
+        Assert.Equal(StoreStatus.NotFound, damaged.Status);
         Assert.Contains("checksum", damaged.Error);
+        Assert.Contains("cold start", damaged.Error);
         Assert.True(logs.Contains("is damaged"));
+        Assert.Equal(1, reopened.GetStats().DamagedRecords);
         await AssertRangeAsync(reopened, 0, 20, 1);
-        Assert.Equal(StoreStatus.Ok, (await reopened.PutAsync(TestStates.Make(777, 5))).Status);
+        // The caller's cold-start path: compare-and-swap from "absent" succeeds, with a version never issued before.
+        var repaired = await reopened.CompareAndSwapAsync(TestStates.Make(777, 5), 0);
+        Assert.Equal(StoreStatus.Ok, repaired.Status);
+        Assert.True(repaired.Version > 21, $"version {repaired.Version} may repeat an earlier one");
         Assert.Equal(5, TestStates.CounterOf((await reopened.GetAsync(new StateKey(TestStates.Model, 777))).State!));
     }
 
     [Fact]
     public async Task Put_WalDeviceFails_RefusesWritesKeepsReads()
     {
-        FaultInjectingDevice? device = null;
         var logs = new CapturingLoggerFactory();
-        await using var engine = await StateStoreEngine.OpenAsync(TestStates.SmallOptions(_dir.Path), logs, null,
-            inner => device = new FaultInjectingDevice(inner), CancellationToken.None);
+        await using var engine = await StateStoreEngine.OpenAsync(TestStates.SmallOptions(_dir.Path), logs);
         await PutRangeAsync(engine, 0, 10, 1);
 
-        device!.FailWrites = true;
+        engine.FailWalWrites();
         var refused = await engine.PutAsync(TestStates.Make(3, 2));
         Assert.Equal(StoreStatus.WritesRefused, refused.Status);
         Assert.False(string.IsNullOrEmpty(refused.Error));

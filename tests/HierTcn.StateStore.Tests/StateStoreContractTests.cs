@@ -103,6 +103,20 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delete_ThenCreateAgain_VersionAboveEveryEarlierOne()
+    {
+        ulong last = 0;
+        for (int i = 1; i <= 3; i++)
+            last = (await Store.PutAsync(TestStates.Make(9, i))).Version;
+        Assert.Equal(StoreStatus.Ok, (await Store.DeleteAsync(new StateKey("m1", 9))).Status);
+        // A writer that read version 1 before the delete must not overwrite the new state (no ABA).
+        var recreated = await Store.CompareAndSwapAsync(TestStates.Make(9, 10), 0);
+        Assert.Equal(StoreStatus.Ok, recreated.Status);
+        Assert.True(recreated.Version > last, $"version {recreated.Version} after the delete, {last} before it");
+        Assert.Equal(StoreStatus.VersionMismatch, (await Store.CompareAndSwapAsync(TestStates.Make(9, 11), 1)).Status);
+    }
+
+    [Fact]
     public async Task PutMany_GetMany_KeepRequestOrder()
     {
         var states = Enumerable.Range(100, 40).Select(u => TestStates.Make(u, u * 2)).ToList();
@@ -140,8 +154,9 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     {
         // 8 writers increment 4 shared counters by read + CAS + retry; every increment must land exactly once.
         const int writers = 8, increments = 15, users = 4;
+        var initial = new ulong[users];
         for (int u = 0; u < users; u++)
-            await Store.PutAsync(TestStates.Make(1000 + u, 0));
+            initial[u] = (await Store.PutAsync(TestStates.Make(1000 + u, 0))).Version;
         await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
             for (int i = 0; i < increments; i++)
@@ -164,7 +179,7 @@ public abstract class StateStoreContractTests : IAsyncLifetime
         {
             var state = (await Store.GetAsync(new StateKey("m1", 1000 + u))).State!;
             long counter = TestStates.CounterOf(state);
-            Assert.Equal((ulong)counter + 1, state.Version);
+            Assert.Equal(initial[u] + (ulong)counter, state.Version);
             total += counter;
         }
         Assert.Equal(writers * increments, total);

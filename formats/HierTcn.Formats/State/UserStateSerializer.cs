@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using System.Text;
-using HierTcn.Formats.State.Internal;
 
 namespace HierTcn.Formats.State;
 

@@ -15,6 +15,9 @@ internal sealed class ServerMetrics
     private readonly Gauge _checkpointAge;
     private readonly Gauge _recoverySeconds;
     private readonly Gauge _writesRefused;
+    private readonly Counter _damagedRecords;
+    private readonly Gauge _walEntriesLost;
+    private readonly Gauge _refusing;
     private StateStoreEngine? _engine;
 
     public ServerMetrics(CollectorRegistry registry)
@@ -33,6 +36,9 @@ internal sealed class ServerMetrics
         _checkpointAge = factory.CreateGauge("hiertcn_statestore_checkpoint_age_seconds", "Seconds since the last completed checkpoint.");
         _recoverySeconds = factory.CreateGauge("hiertcn_statestore_recovery_seconds", "Time the last start spent recovering (checkpoint plus WAL replay).");
         _writesRefused = factory.CreateGauge("hiertcn_statestore_writes_refused", "1 while the store refuses writes (disk full, quota, I/O error), else 0.");
+        _damagedRecords = factory.CreateCounter("hiertcn_statestore_damaged_records_total", "Stored records that failed their checksum when read (each treated as absent: a cold start for its user).");
+        _walEntriesLost = factory.CreateGauge("hiertcn_statestore_wal_entries_lost", "Write-ahead log entries the last recovery found missing or damaged (their users hold an older state).");
+        _refusing = factory.CreateGauge("hiertcn_statestore_refusing_to_serve", "1 when the shard refuses to serve because its files are damaged (the log says why and how to repair), else 0.");
         registry.AddBeforeCollectCallback(Refresh);
     }
 
@@ -42,8 +48,12 @@ internal sealed class ServerMetrics
         Refresh();
     }
 
-    /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
-    public void Rejected(string method) => _operations.WithLabels(method, "invalid_argument").Inc();
+    /// <summary>Counts a call rejected before it reached the store: <paramref name="status"/> "invalid_argument"
+    /// (malformed request) or "wrong_shard" (a key of another shard).</summary>
+    public void Rejected(string method, string status) => _operations.WithLabels(method, status).Inc();
+
+    /// <summary>Sets the refusing-to-serve gauge (damaged files; see the log for the reason and repair).</summary>
+    public void SetRefusing(bool refusing) => _refusing.Set(refusing ? 1 : 0);
 
     public void Observe(string method, StoreStatus status, long startTimestamp)
     {
@@ -62,6 +72,8 @@ internal sealed class ServerMetrics
         _checkpointAge.Set(stats.LastCheckpointUtc is { } at ? (DateTimeOffset.UtcNow - at).TotalSeconds : double.NaN);
         _recoverySeconds.Set(stats.RecoveryTime.TotalSeconds);
         _writesRefused.Set(stats.WriteFault is null ? 0 : 1);
+        _damagedRecords.IncTo(stats.DamagedRecords);
+        _walEntriesLost.Set(stats.WalEntriesLost);
     }
 
     private static string StatusLabel(StoreStatus status) => status switch

@@ -56,7 +56,7 @@ internal sealed class StateStoreMethodProvider(ServerMetrics metrics, ILogger<St
                 {
                     string reason = $"the request is not a valid {typeof(TRequest).Name} ({ex.Message})";
                     ServerLog.Rejected(logger, method.Name, reason);
-                    metrics.Rejected(method.Name);
+                    metrics.Rejected(method.Name, "invalid_argument");
                     if (malformed is not null)
                         return malformed();
                     throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));

@@ -19,7 +19,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var result = await engine.GetAsync(KeyOf(request.Key, "Get", "key"), context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Get", result.Status, start);
         return ToResponse(result);
@@ -29,7 +29,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         CheckBatch("BatchGet", request.Keys.Count);
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var response = new BatchGetResponse();
         for (int i = 0; i < request.Keys.Count; i++)
         {
@@ -44,7 +44,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         var state = StateOf(request.State, "Put", "state");
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var result = await engine.PutAsync(state, context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Put", result.Status, start);
         return ToResponse(result);
@@ -54,13 +54,23 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         CheckBatch("BatchPut", request.States.Count);
-        var engine = await host.Engine.ConfigureAwait(false);
-        var tasks = new Task<WriteResult>[request.States.Count];
+        var engine = await EngineAsync().ConfigureAwait(false);
+        var states = new UserState?[request.States.Count];
+        var errors = new string?[states.Length];
+        for (int i = 0; i < states.Length; i++)
+        {
+            // Every key is checked before any write starts: a batch for the wrong shard writes nothing.
+            if (!UserStateSerializer.TryDeserialize(request.States[i].Span, out states[i], out errors[i]))
+                continue;
+            if (NotOwned(new StateKey(states[i]!.ModelVersion, states[i]!.UserId)) is { } wrong)
+                throw WrongShard("BatchPut", $"states[{i}]: {wrong}");
+        }
+        var tasks = new Task<WriteResult>[states.Length];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = UserStateSerializer.TryDeserialize(request.States[i].Span, out var state, out var error)
+            tasks[i] = states[i] is { } state
                 ? engine.PutAsync(state, context.CancellationToken).AsTask()
-                : Task.FromResult(new WriteResult(StoreStatus.InvalidArgument, 0, $"states[{i}]: {error}"));
+                : Task.FromResult(new WriteResult(StoreStatus.InvalidArgument, 0, $"states[{i}]: {errors[i]}"));
         }
         var response = new BatchWriteResponse();
         foreach (var result in await Task.WhenAll(tasks).ConfigureAwait(false))
@@ -73,7 +83,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     {
         long start = Stopwatch.GetTimestamp();
         var state = StateOf(request.State, "CompareAndSwap", "state");
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var result = await engine.CompareAndSwapAsync(state, request.ExpectedVersion, context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("CompareAndSwap", result.Status, start);
         return ToResponse(result);
@@ -82,7 +92,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     public override async Task<WriteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var result = await engine.DeleteAsync(KeyOf(request.Key, "Delete", "key"), context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Delete", result.Status, start);
         return ToResponse(result);
@@ -90,7 +100,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
 
     public override async Task Apply(IAsyncStreamReader<ApplyRequest> requestStream, IServerStreamWriter<ApplyAck> responseStream, ServerCallContext context)
     {
-        var engine = await host.Engine.ConfigureAwait(false);
+        var engine = await EngineAsync().ConfigureAwait(false);
         var acks = Channel.CreateUnbounded<ApplyAck>(new UnboundedChannelOptions { SingleReader = true });
         var writer = Task.Run(async () =>
         {
@@ -130,17 +140,24 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
             switch (request.OperationCase)
             {
                 case ApplyRequest.OperationOneofCase.Put:
-                    result = UserStateSerializer.TryDeserialize(request.Put.State.Span, out state, out error)
-                        ? await engine.PutAsync(state).ConfigureAwait(false)
-                        : new WriteResult(StoreStatus.InvalidArgument, 0, "put.state: " + error);
+                    result = !UserStateSerializer.TryDeserialize(request.Put.State.Span, out state, out error)
+                        ? new WriteResult(StoreStatus.InvalidArgument, 0, "put.state: " + error)
+                        : NotOwned(new StateKey(state.ModelVersion, state.UserId)) is { } wrong
+                            ? new WriteResult(StoreStatus.InvalidArgument, 0, wrong)
+                            : await engine.PutAsync(state).ConfigureAwait(false);
                     break;
                 case ApplyRequest.OperationOneofCase.CompareAndSwap:
-                    result = UserStateSerializer.TryDeserialize(request.CompareAndSwap.State.Span, out state, out error)
-                        ? await engine.CompareAndSwapAsync(state, request.CompareAndSwap.ExpectedVersion).ConfigureAwait(false)
-                        : new WriteResult(StoreStatus.InvalidArgument, 0, "compare_and_swap.state: " + error);
+                    result = !UserStateSerializer.TryDeserialize(request.CompareAndSwap.State.Span, out state, out error)
+                        ? new WriteResult(StoreStatus.InvalidArgument, 0, "compare_and_swap.state: " + error)
+                        : NotOwned(new StateKey(state.ModelVersion, state.UserId)) is { } notMine
+                            ? new WriteResult(StoreStatus.InvalidArgument, 0, notMine)
+                            : await engine.CompareAndSwapAsync(state, request.CompareAndSwap.ExpectedVersion).ConfigureAwait(false);
                     break;
                 case ApplyRequest.OperationOneofCase.Delete when request.Delete.Key is { } key:
-                    result = await engine.DeleteAsync(new StateKey(key.ModelVersion, key.UserId)).ConfigureAwait(false);
+                    var deleteKey = new StateKey(key.ModelVersion, key.UserId);
+                    result = NotOwned(deleteKey) is { } notOwned
+                        ? new WriteResult(StoreStatus.InvalidArgument, 0, notOwned)
+                        : await engine.DeleteAsync(deleteKey).ConfigureAwait(false);
                     break;
                 default:
                     result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request is malformed or carries no put, compare_and_swap or delete (with a key)");
@@ -163,11 +180,46 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
             throw Invalid(method, $"{field}.model_version is empty");
         if (key.UserId < 0)
             throw Invalid(method, $"{field}.user_id is {key.UserId}; user ids are not negative");
-        return new StateKey(key.ModelVersion, key.UserId);
+        var stateKey = new StateKey(key.ModelVersion, key.UserId);
+        return NotOwned(stateKey) is { } wrong ? throw WrongShard(method, wrong) : stateKey;
     }
 
     private UserState StateOf(ByteString bytes, string method, string field)
-        => UserStateSerializer.TryDeserialize(bytes.Span, out var state, out var error) ? state : throw Invalid(method, $"{field}: {error}");
+    {
+        if (!UserStateSerializer.TryDeserialize(bytes.Span, out var state, out var error))
+            throw Invalid(method, $"{field}: {error}");
+        return NotOwned(new StateKey(state.ModelVersion, state.UserId)) is { } wrong ? throw WrongShard(method, wrong) : state;
+    }
+
+    /// <summary>Null when this shard owns <paramref name="key"/>; otherwise the message saying whose it is.</summary>
+    private string? NotOwned(StateKey key)
+    {
+        int owner = ShardHash.ShardOf(key, _options.ShardCount);
+        return owner == _options.ShardIndex
+            ? null
+            : $"key {key} belongs to shard {owner} of {_options.ShardCount}, this is shard {_options.ShardIndex}: the client's shard list is wrong (order or count); fix it rather than retrying";
+    }
+
+    private RpcException WrongShard(string method, string reason)
+    {
+        ServerLog.Rejected(logger, method, reason);
+        metrics.Rejected(method, "wrong_shard");
+        return new RpcException(new Grpc.Core.Status(StatusCode.FailedPrecondition, reason));
+    }
+
+    /// <summary>The engine; a shard that refuses to serve (damaged files) fails the call with UNAVAILABLE and the
+    /// reason and repair command.</summary>
+    private async Task<StateStoreEngine> EngineAsync()
+    {
+        try
+        {
+            return await host.Engine.ConfigureAwait(false);
+        }
+        catch (StateStoreDamagedException ex)
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, "the state store shard refuses to serve: " + ex.Message));
+        }
+    }
 
     private void CheckBatch(string method, int count)
     {
@@ -178,7 +230,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     private RpcException Invalid(string method, string reason)
     {
         ServerLog.Rejected(logger, method, reason);
-        metrics.Rejected(method);
+        metrics.Rejected(method, "invalid_argument");
         return new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
     }
 

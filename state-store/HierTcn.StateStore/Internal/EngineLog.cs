@@ -11,14 +11,14 @@ internal static partial class EngineLog
     [LoggerMessage(2, LogLevel.Warning, "Checkpoint {Token} is unusable ({Reason}); trying an older one")]
     public static partial void CheckpointUnusable(ILogger logger, Guid token, string reason);
 
-    [LoggerMessage(3, LogLevel.Error, "No usable checkpoint among {Count}; recovering from the write-ahead log alone, from address {WalFrom}. States written before that address and not in the log are lost")]
-    public static partial void NoUsableCheckpoint(ILogger logger, int count, long walFrom);
+    [LoggerMessage(3, LogLevel.Error, "No usable checkpoint among {Count}; the store log and checkpoints were moved to {MovedTo} and the store is rebuilt from the write-ahead log alone: {Consequence}")]
+    public static partial void NoUsableCheckpoint(ILogger logger, int count, string consequence, string movedTo);
 
-    [LoggerMessage(4, LogLevel.Warning, "Write-ahead log damaged at address {Address} ({Reason}); recovered to the last consistent state before it, {Discarded} bytes after it discarded")]
-    public static partial void WalDamaged(ILogger logger, long address, string reason, long discarded);
+    [LoggerMessage(4, LogLevel.Error, "Write-ahead log damaged at address {Address}: {Bytes} bytes unreadable ({Reason}); skipped, the entries after it are replayed")]
+    public static partial void WalDamaged(ILogger logger, long address, long bytes, string reason);
 
-    [LoggerMessage(5, LogLevel.Error, "The write-ahead log begins at {WalBegin}, after the checkpoint's position {CheckpointWal}; writes between them are lost")]
-    public static partial void WalTruncatedPastCheckpoint(ILogger logger, long walBegin, long checkpointWal);
+    [LoggerMessage(5, LogLevel.Warning, "The write-ahead log's last {Bytes} bytes, from address {Address}, are unreadable ({Reason}): a write cut by a kill, or damage; cut off")]
+    public static partial void WalEndUnreadable(ILogger logger, long address, long bytes, string reason);
 
     [LoggerMessage(6, LogLevel.Debug, "Checkpoint {Token} taken at WAL address {WalAddress} in {ElapsedMs} ms")]
     public static partial void CheckpointTaken(ILogger logger, Guid token, long walAddress, long elapsedMs);
@@ -41,18 +41,27 @@ internal static partial class EngineLog
     [LoggerMessage(12, LogLevel.Information, "Compacted the store log from {BeforeBytes} to {AfterBytes} bytes ({LiveRecords} live records)")]
     public static partial void Compacted(ILogger logger, long beforeBytes, long afterBytes, long liveRecords);
 
-    [LoggerMessage(13, LogLevel.Error, "The write-ahead log at {Directory} cannot be opened ({Reason}); it was moved to {MovedTo} and a new one started. Writes not in the last checkpoint are lost")]
-    public static partial void WalUnreadable(ILogger logger, string directory, string reason, string movedTo);
+    [LoggerMessage(13, LogLevel.Warning, "A write-ahead log in the older format (FASTER's log) was moved to {MovedTo} unread; a clean stop checkpoints everything in it")]
+    public static partial void LegacyWalMovedAside(ILogger logger, string movedTo);
 
     [LoggerMessage(14, LogLevel.Error, "Housekeeping failed: {Reason}")]
     public static partial void HousekeepingFailed(ILogger logger, string reason);
 
-    [LoggerMessage(16, LogLevel.Error, "The stored state of {Key} is damaged: {Reason}")]
-    public static partial void StoredStateDamaged(ILogger logger, string key, string reason);
-
-    [LoggerMessage(17, LogLevel.Error, "The write-ahead log ends at {WalTail}, before the checkpoint's position {CheckpointWal}: its commit records are damaged or missing. States written after the checkpoint are lost; the store continues from the checkpoint")]
-    public static partial void WalShorterThanCheckpoint(ILogger logger, long walTail, long checkpointWal);
-
     [LoggerMessage(15, LogLevel.Warning, "Skipped a malformed WAL entry at address {Address}: {Reason}")]
     public static partial void WalEntrySkipped(ILogger logger, long address, string reason);
+
+    [LoggerMessage(16, LogLevel.Error, "The stored state of {Key} is damaged ({Reason}); treated as absent, so the user starts cold")]
+    public static partial void StoredStateDamaged(ILogger logger, string key, string reason);
+
+    [LoggerMessage(17, LogLevel.Error, "The write-ahead log ends at address {WalTail}, but its commit file says writes were durable up to {MarkerTail}: the last {Lost} acknowledged entries are missing (cut or damaged)")]
+    public static partial void WalEndsBeforeMarker(ILogger logger, long walTail, long markerTail, long lost);
+
+    [LoggerMessage(18, LogLevel.Warning, "The write-ahead log's commit file is unreadable ({Reason}); its end cannot be checked this time")]
+    public static partial void WalMarkerUnreadable(ILogger logger, string reason);
+
+    [LoggerMessage(19, LogLevel.Error, "Recovery lost {Lost} write-ahead log entries to damage ({Replayed} read); the keys they wrote hold an older state or none")]
+    public static partial void WalEntriesLost(ILogger logger, long lost, long replayed);
+
+    [LoggerMessage(20, LogLevel.Information, "Removed the leftover checkpoint folder {Folder} (a checkpoint that never completed)")]
+    public static partial void LeftoverCheckpointRemoved(ILogger logger, string folder);
 }
