@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HierTcn.Formats.State;
 using HierTcn.Inference.Internal;
+using HierTcn.Inference.Online;
 using HierTcn.Inference.Routing;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
@@ -28,6 +29,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly SemaphoreSlim[] _userLocks;
     private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
+    private readonly ShownLists? _shown;
     private volatile Registry _registry;
     private int _disposed;
 
@@ -42,6 +44,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         _log = log;
         _clock = clock;
         _registry = registry;
+        _shown = options.OnlineMetrics.Enabled ? new ShownLists(options.OnlineMetrics.Capacity, options.OnlineMetrics.ListLength) : null;
         _userLocks = new SemaphoreSlim[LockStripes];
         for (int i = 0; i < LockStripes; i++)
         {
