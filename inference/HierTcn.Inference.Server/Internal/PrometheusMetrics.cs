@@ -94,6 +94,15 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         OnlineMetricNames.UnmatchedEvents, "Applied events of sampled users that answer no remembered list, by model version.",
         new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
 
+    private static readonly Counter ExperimentRejections = Metrics.CreateCounter(
+        "hiertcn_inference_experiment_file_rejections_total",
+        "Changes of the experiment file refused (unreadable, malformed, invalid, or a version that does not load); the configuration in use keeps serving.");
+
+    private static readonly Gauge ExperimentAppliedAt = Metrics.CreateGauge(
+        "hiertcn_inference_experiment_applied_timestamp_seconds",
+        "When the experiment (A/B arms and salt) in use was applied from the experiment file (Unix seconds), labelled with its salt.",
+        new GaugeConfiguration { LabelNames = ["salt"] });
+
     private static readonly string[] CutoffText = [.. OnlineMetricNames.Cutoffs.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private readonly Lock _gate = new();
@@ -160,6 +169,17 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         OnlineReciprocalRank.WithLabels(modelVersion).Observe(reciprocal);
         OnlineReciprocalRankSquares.WithLabels(modelVersion).Inc(reciprocal * reciprocal);
     }
+
+    /// <summary>The experiment file was applied (at start or on a change).</summary>
+    public static void ExperimentApplied(string salt, DateTimeOffset at)
+    {
+        foreach (var labels in ExperimentAppliedAt.GetAllLabelValues().ToList())
+            ExperimentAppliedAt.RemoveLabelled(labels);
+        ExperimentAppliedAt.WithLabels(salt).Set(at.ToUnixTimeMilliseconds() / 1000.0);
+    }
+
+    /// <summary>A change of the experiment file was refused.</summary>
+    public static void ExperimentRefused() => ExperimentRejections.Inc();
 
     public void NextEventUnmatched(string modelVersion) => OnlineUnmatched.WithLabels(modelVersion).Inc();
 
