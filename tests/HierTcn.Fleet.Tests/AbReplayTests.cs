@@ -49,10 +49,10 @@ public sealed class AbReplayTests(ITestOutputHelper output) : IDisposable
         string bundles = Path.Combine(_root, "bundles");
         var arms = new[] { ("trained", 1_500), ("barely", 4) };
         var offline = new Dictionary<string, ScoredEvent[]>();
-        foreach (var (version, users) in arms)
+        foreach (var (version, trainUsers) in arms)
         {
             string run = Path.Combine(_root, "run-" + version);
-            new ModelTrainer(Options(users)).Run(data, run, finalEvaluation: false);
+            new ModelTrainer(Options(trainUsers)).Run(data, run, finalEvaluation: false);
             RunExport.Export(run, dataDir, bundles, Path.Combine(_root, "snapshots-" + version), version);
             // What `./hiertcn eval --run RUN --data DATA --split test` computes, kept per event.
             offline[version] = Evaluator.Evaluate(data, TrainedRun.LoadRanking(run, data), DataSplit.Test,
