@@ -24,6 +24,7 @@ namespace HierTcn.LoadGen;
 /// closed  --server URL --data D [--callers 64] [--seconds 20] [--warmup 5] [--k 20]
 /// open    --server URL --data D --rate R [--seconds 20] [--recover-rate R2] [--metrics URL]
 /// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20]
+/// ab-memory [--users 1000000] [--list 20]                           memory of the online A/B lists (AbMemory.cs)
 /// </code>
 /// </summary>
 internal static class LoadGenCommands
@@ -32,7 +33,7 @@ internal static class LoadGenCommands
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: loadgen setup|closed|open|inproc [--option value ...] (see LoadGenCommands.cs)");
+            Console.Error.WriteLine("usage: loadgen setup|closed|open|inproc|ab-memory [--option value ...] (see LoadGenCommands.cs)");
             return 2;
         }
         var o = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -53,6 +54,7 @@ internal static class LoadGenCommands
                 "closed" => await ClosedAsync(o),
                 "open" => await OpenAsync(o),
                 "inproc" => InProcess(o),
+                "ab-memory" => AbMemory.Run(o),
                 _ => throw new ArgumentException($"unknown command '{args[0]}'"),
             };
         }

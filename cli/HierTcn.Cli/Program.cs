@@ -14,4 +14,5 @@ root.Subcommands.Add(HierTcn.Cli.Commands.SnapshotCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReportTableCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.ReplayCommand.Create());
 root.Subcommands.Add(HierTcn.Cli.Commands.BackfillCommand.Create());
+root.Subcommands.Add(HierTcn.Cli.Commands.AbCommand.Create());
 return root.Parse(args).Invoke();

@@ -29,6 +29,15 @@ public sealed class RecommenderServerOptions
     /// <summary>Events a stream applies per engine call. Default 512.</summary>
     public int StreamChunk { get; set; } = 512;
 
+    /// <summary>JSON file holding the A/B experiment (salt and model arms), instead of Recommender:ExperimentSalt and
+    /// Recommender:Models: read at start, then followed (<see cref="ExperimentFilePollInterval"/>); a change is
+    /// applied without a restart, a bad one refused (logged, counted) while the current arms keep serving. Empty
+    /// (default): the arms come from configuration.</summary>
+    public string ExperimentFile { get; set; } = "";
+
+    /// <summary>How often the experiment file is read for changes. Default 2 s.</summary>
+    public TimeSpan ExperimentFilePollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -44,6 +53,8 @@ public sealed class RecommenderServerOptions
             errors.Add($"{Section}:DefaultDeadlineMs is {DefaultDeadlineMs}; at least 1");
         if (StreamChunk < 1)
             errors.Add($"{Section}:StreamChunk is {StreamChunk}; at least 1");
+        if (ExperimentFilePollInterval <= TimeSpan.Zero)
+            errors.Add($"{Section}:ExperimentFilePollInterval is {ExperimentFilePollInterval}; positive");
         return errors;
     }
 }

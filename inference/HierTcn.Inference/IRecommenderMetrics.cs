@@ -31,4 +31,22 @@ public interface IRecommenderMetrics
     void SnapshotRefreshFailed(string modelVersion)
     {
     }
+
+    /// <summary>A sampled user's Recommend answer was remembered as shown by <paramref name="modelVersion"/>;
+    /// <paramref name="newUser"/> when this process held no list for the user before.</summary>
+    void ListShown(string modelVersion, bool newUser)
+    {
+    }
+
+    /// <summary>A sampled user's next applied event after a list shown by <paramref name="modelVersion"/>:
+    /// <paramref name="rank"/> is the 1-based position of the event's item in the list, 0 when it is not there.</summary>
+    void NextEventRanked(string modelVersion, int rank)
+    {
+    }
+
+    /// <summary>A sampled user's applied event that answers no list (none shown in this process, the last one
+    /// already answered, or shown more than the session gap away), under the version that applied it.</summary>
+    void NextEventUnmatched(string modelVersion)
+    {
+    }
 }

@@ -98,6 +98,7 @@ public sealed partial class RecommenderEngine
         CancellationToken cancellationToken)
     {
         string version = model.Version;
+        var appliedEvents = IsMeasured(userId) ? new List<ObservedEvent>(events.Count) : null;
         var snapshot = model.AcquireSnapshot();
         try
         {
@@ -111,7 +112,9 @@ public sealed partial class RecommenderEngine
                 }
                 var state = read.State ?? NewState(model, userId);
                 ulong expected = read.State?.Version ?? 0;
-                var counts = SessionLogic.Apply(state, events, snapshot.Snapshot, model.Rule, model.SessionCapacity, model.CloseSession);
+                appliedEvents?.Clear();
+                var counts = SessionLogic.Apply(state, events, snapshot.Snapshot, model.Rule, model.SessionCapacity, model.CloseSession,
+                    appliedEvents);
                 if (counts.Applied == 0)
                 {
                     return (counts, null);
@@ -119,6 +122,10 @@ public sealed partial class RecommenderEngine
                 var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
                 if (write.IsOk)
                 {
+                    if (appliedEvents is not null)
+                    {
+                        RankNextEvents(model, userId, appliedEvents);
+                    }
                     return (counts, null);
                 }
                 if (write.Status != StoreStatus.VersionMismatch)

@@ -72,6 +72,7 @@ public sealed partial class RecommenderEngine
                     _metrics?.NonFiniteEmbedding(version);
                     return RecommendOutcome.Fail(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", version);
                 }
+                RememberShown(version, query.UserId, now, result.Items);
                 return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version);
             }
             finally

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HierTcn.Formats.State;
 using HierTcn.Inference.Internal;
+using HierTcn.Inference.Online;
 using HierTcn.Inference.Routing;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
@@ -28,6 +29,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly SemaphoreSlim[] _userLocks;
     private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
+    private readonly ShownLists? _shown;
     private volatile Registry _registry;
     private int _disposed;
 
@@ -42,6 +44,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         _log = log;
         _clock = clock;
         _registry = registry;
+        _shown = options.OnlineMetrics.Enabled ? new ShownLists(options.OnlineMetrics.Capacity, options.OnlineMetrics.ListLength) : null;
         _userLocks = new SemaphoreSlim[LockStripes];
         for (int i = 0; i < LockStripes; i++)
         {
@@ -71,7 +74,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
         clock ??= TimeProvider.System;
-        var registry = BuildRegistry(options, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, clock, out _);
+        var registry = BuildRegistry(options, options.ExperimentSalt, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, clock, out _);
         var engine = new RecommenderEngine(options, store, metrics, log, clock, registry);
         engine.ReportLoaded();
         return engine;
@@ -99,8 +102,23 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">Invalid arms.</exception>
     /// <exception cref="InvalidDataException">A new bundle or its snapshot is unusable.</exception>
-    public async Task ApplyArmsAsync(IReadOnlyList<ModelArmOptions> arms, CancellationToken cancellationToken = default)
+    public Task ApplyArmsAsync(IReadOnlyList<ModelArmOptions> arms, CancellationToken cancellationToken = default) =>
+        ApplyExperimentAsync(_registry.Router.Salt, arms, cancellationToken);
+
+    /// <summary>The A/B salt in use.</summary>
+    public string ExperimentSalt => _registry.Router.Salt;
+
+    /// <summary>As <see cref="ApplyArmsAsync"/>, with a new A/B <paramref name="salt"/> too (a new salt reshuffles
+    /// users between arms; the same salt keeps every user whose arm interval still holds the user's point).</summary>
+    /// <exception cref="ArgumentException">Invalid arms or an empty salt.</exception>
+    /// <exception cref="InvalidDataException">A new bundle or its snapshot is unusable.</exception>
+    public async Task ApplyExperimentAsync(string salt, IReadOnlyList<ModelArmOptions> arms, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(salt);
+        if (salt.Length == 0)
+        {
+            throw new ArgumentException("the experiment salt is empty", nameof(salt));
+        }
         var check = new RecommenderOptions
         {
             BundlesDirectory = _options.BundlesDirectory,
@@ -115,7 +133,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         try
         {
             var old = _registry;
-            var next = BuildRegistry(_options, arms, old.Models, _metrics, _log, _clock, out var removed);
+            var next = BuildRegistry(_options, salt, arms, old.Models, _metrics, _log, _clock, out var removed);
             _registry = next;
             foreach (var model in removed)
             {
@@ -173,10 +191,10 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
     }
 
-    private static Registry BuildRegistry(RecommenderOptions options, IReadOnlyList<ModelArmOptions> arms,
+    private static Registry BuildRegistry(RecommenderOptions options, string salt, IReadOnlyList<ModelArmOptions> arms,
         IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock, out List<ServedModel> removed)
     {
-        var router = new VersionRouter(options.ExperimentSalt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
+        var router = new VersionRouter(salt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
         var fresh = new List<ServedModel>();
         try
@@ -200,7 +218,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             throw;
         }
         removed = [.. loaded.Values.Where(m => !models.ContainsKey(m.Version))];
-        EngineLog.ArmsApplied(log, string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}")), options.ExperimentSalt);
+        EngineLog.ArmsApplied(log, string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}")), salt);
         return new Registry(models, router, [.. arms]);
     }
 

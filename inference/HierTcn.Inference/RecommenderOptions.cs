@@ -1,4 +1,5 @@
 using HierTcn.Inference.Batching;
+using HierTcn.Inference.Online;
 
 namespace HierTcn.Inference;
 
@@ -74,6 +75,9 @@ public sealed class RecommenderOptions
     /// zero disables polling (<see cref="RecommenderEngine.RefreshSnapshotsAsync"/> still works).</summary>
     public TimeSpan SnapshotPollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Online quality per model version: sampling, memory, list length.</summary>
+    public OnlineMetricsOptions OnlineMetrics { get; set; } = new();
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -116,6 +120,7 @@ public sealed class RecommenderOptions
             errors.Add($"MaxStateWriteAttempts is {MaxStateWriteAttempts}; at least 1");
         if (SnapshotPollInterval < TimeSpan.Zero)
             errors.Add($"SnapshotPollInterval is {SnapshotPollInterval}; zero (off) or positive");
+        errors.AddRange(OnlineMetrics.Validate());
         return errors;
     }
 }

@@ -43,7 +43,7 @@ public sealed class ServerConfigurationTests
     public void InferenceConfigMap_EveryConfigurationKey_BindsToAnOption()
     {
         var keys = KeysIn("inference-configmap.yaml");
-        foreach (string required in new[] { "Recommender__Models__0__Version", "Recommender__Models__0__Weight", "Recommender__ExperimentSalt",
+        foreach (string required in new[] { "RecommenderServer__ExperimentFile", "RecommenderServer__ExperimentFilePollInterval",
                      "Recommender__BundlesDirectory", "Recommender__SnapshotsDirectory", "RecommenderServer__StateStoreMode",
                      "StateStoreClient__Shards__0", KestrelEndpoint })
             Assert.Contains(keys, k => k.Name == required);

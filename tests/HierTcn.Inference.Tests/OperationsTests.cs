@@ -61,6 +61,7 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
             "hiertcn_inference_events_total{outcome=\"applied\"}",
             "hiertcn_inference_cold_start_responses_total{method=\"Recommend\",model_version=\"v1\"}",
             "hiertcn_inference_snapshot_created_timestamp_seconds{model_version=\"v1\",snapshot_version=\"items-1\"}",
+            "hiertcn_inference_online_lists_total{model_version=\"v1\"}",
         })
         {
             Assert.Contains(expected, text);

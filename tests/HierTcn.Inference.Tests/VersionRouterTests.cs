@@ -53,4 +53,39 @@ public sealed class VersionRouterTests
     {
         Assert.Throws<ArgumentException>(() => new VersionRouter("s", [new("v1", 1), new("v1", 1)]));
     }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Assign_LastArmGrowsFromTenToTwentyPercent_NoUserLeavesIt(int arms)
+    {
+        // The last arm holds [1 - w, 1) of the hash interval: growing w only widens it downwards, so the users it
+        // gains come from other arms and none of its users leave.
+        VersionWeight[] Split(double last) =>
+            [.. Enumerable.Range(0, arms - 1).Select(i => new VersionWeight($"v{i}", (1 - last) / (arms - 1))), new("new", last)];
+        var before = new VersionRouter("exp-1", Split(0.10));
+        var after = new VersionRouter("exp-1", Split(0.20));
+        int stayed = 0, joined = 0, moved = 0;
+        for (long u = 0; u < 100_000; u++)
+        {
+            string was = before.Assign(u * 7919L + 13), now = after.Assign(u * 7919L + 13);
+            if (was == "new")
+            {
+                Assert.Equal("new", now);
+                stayed++;
+            }
+            else if (now == "new")
+            {
+                joined++;
+            }
+            else if (was != now)
+            {
+                moved++;
+            }
+        }
+        Assert.InRange(stayed / 100_000.0, 0.095, 0.105);
+        Assert.InRange(joined / 100_000.0, 0.095, 0.105);
+        // With three arms the boundary between the first two moves as well (45/45 -> 40/40): users move between them.
+        Assert.Equal(arms == 2, moved == 0);
+    }
 }

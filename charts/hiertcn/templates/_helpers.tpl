@@ -53,6 +53,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/* Seconds as a .NET TimeSpan literal (d.hh:mm:ss); a bare number would be read as days. */}}
+{{/* Where the inference pods read the A/B experiment (the -experiment ConfigMap's key, mounted). */}}
+{{- define "hiertcn.experimentFile" -}}
+/etc/hiertcn/experiment/experiment.json
+{{- end -}}
+
 {{- define "hiertcn.timespan" -}}
 {{- $s := int . -}}
 {{- printf "%d.%02d:%02d:%02d" (div $s 86400) (mod (div $s 3600) 24) (mod (div $s 60) 60) (mod $s 60) -}}

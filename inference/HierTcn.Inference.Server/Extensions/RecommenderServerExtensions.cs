@@ -19,10 +19,12 @@ public static class RecommenderServerExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
         var services = builder.Services;
         var server = builder.Configuration.GetSection(RecommenderServerOptions.Section).Get<RecommenderServerOptions>() ?? new RecommenderServerOptions();
+        string? experimentProblem = server.ExperimentFile.Length > 0 ? LoadExperimentFile(builder.Configuration, server.ExperimentFile) : null;
         services.AddOptions<RecommenderOptions>().BindConfiguration("Recommender").ValidateOnStart();
         services.AddSingleton<IValidateOptions<RecommenderOptions>>(new ListValidator<RecommenderOptions>("Recommender", o => o.Validate()));
         services.AddOptions<RecommenderServerOptions>().BindConfiguration(RecommenderServerOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RecommenderServerOptions>>(new ListValidator<RecommenderServerOptions>("", o => o.Validate()));
+        services.AddSingleton<IValidateOptions<RecommenderServerOptions>>(new ListValidator<RecommenderServerOptions>("",
+            o => experimentProblem is null ? o.Validate() : [.. o.Validate(), experimentProblem]));
         if (server.StateStoreMode == "Remote")
         {
             services.AddOptions<RemoteStateStoreOptions>().BindConfiguration("StateStoreClient").ValidateOnStart();
@@ -39,6 +41,7 @@ public static class RecommenderServerExtensions
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        services.AddHostedService<ExperimentFileWatcher>();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("recommender");
         if (server.MetricsPort > 0)
             services.AddMetricServer(metrics => { metrics.Hostname = server.MetricsHostname; metrics.Port = (ushort)server.MetricsPort; });
@@ -66,12 +69,44 @@ public static class RecommenderServerExtensions
             await app.RunAsync().ConfigureAwait(false);
             return 0;
         }
-        catch (Exception e) when (e is OptionsValidationException or ArgumentException or InvalidDataException or IOException
-            or UnauthorizedAccessException)
+        catch (Exception e) when (IsStartProblem(e))
         {
             await Console.Error.WriteLineAsync($"hiertcn-inference: cannot start: {e.Message}").ConfigureAwait(false);
             return 2;
         }
+        catch (AggregateException e) when (e.InnerExceptions.All(IsStartProblem))
+        {
+            // Several option sections invalid at once (for example a bad experiment file and, so, no model arms).
+            await Console.Error.WriteLineAsync($"hiertcn-inference: cannot start: {string.Join("; ", e.InnerExceptions.Select(x => x.Message))}")
+                .ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    private static bool IsStartProblem(Exception e) =>
+        e is OptionsValidationException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException;
+
+    /// <summary>Puts the experiment file's salt and arms into configuration (so they are validated and bound like any
+    /// setting); null, or the problem that stops the start.</summary>
+    private static string? LoadExperimentFile(ConfigurationManager configuration, string path)
+    {
+        string prefix = $"{RecommenderServerOptions.Section}:ExperimentFile: {path}: ";
+        if (!string.IsNullOrEmpty(configuration["Recommender:Models:0:Version"]))
+            return prefix + "Recommender:Models is set too; give the model arms in one place (the experiment file)";
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return prefix + e.Message;
+        }
+        var experiment = ExperimentFile.Parse(text, out string? error);
+        if (experiment is null)
+            return prefix + error;
+        configuration.AddInMemoryCollection(experiment.ToConfiguration());
+        return null;
     }
 
     private static int s_defaultsSuppressed;

@@ -40,7 +40,11 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         }
         Engine = RecommenderEngine.Start(options, _store, metrics, loggerFactory);
         _arms = Describe(options.Models);
-        _watch = recommender.OnChange(o => _ = ApplyArmsAsync(o));
+        if (server.Value.ExperimentFile.Length == 0)
+        {
+            // With an experiment file the arms follow the file (ExperimentFileWatcher), not configuration reloads.
+            _watch = recommender.OnChange(o => _ = ApplyArmsAsync(o));
+        }
         ServerLog.Ready(log, string.Join(", ", Engine.Versions.Select(v => $"{v} ({Engine.ProviderOf(v)})")), server.Value.StateStoreMode,
             server.Value.MetricsPort);
     }

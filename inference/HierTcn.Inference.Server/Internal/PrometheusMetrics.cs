@@ -1,3 +1,4 @@
+using HierTcn.Formats;
 using Prometheus;
 
 namespace HierTcn.Inference.Server.Internal;
@@ -5,7 +6,8 @@ namespace HierTcn.Inference.Server.Internal;
 /// <summary>The service's Prometheus metrics (all prefixed hiertcn_inference_): call latency by method and model
 /// version, calls by method and gRPC status code, batch sizes and expiries, queue depth, ONNX Runtime time per graph
 /// role, state store time, events by outcome, cold-start answers, non-finite embeddings, failed snapshot refreshes,
-/// one info series per loaded version naming its execution provider and snapshot, and when that snapshot was written.
+/// one info series per loaded version naming its execution provider and snapshot, and when that snapshot was written;
+/// the online A/B series (<see cref="OnlineMetricNames"/>).
 /// </summary>
 internal sealed class PrometheusMetrics : IRecommenderMetrics
 {
@@ -64,6 +66,45 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
         "hiertcn_inference_model_info", "1 per loaded model version, labelled with its execution provider and item snapshot version.",
         new GaugeConfiguration { LabelNames = ["model_version", "provider", "snapshot_version"] });
 
+    private static readonly Counter OnlineLists = Metrics.CreateCounter(
+        OnlineMetricNames.Lists, "Sampled Recommend answers remembered as shown, by model version.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
+
+    private static readonly Counter OnlineUsers = Metrics.CreateCounter(
+        OnlineMetricNames.Users, "Sampled users new to this process's remembered lists, by model version.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
+
+    private static readonly Counter OnlineNextEvents = Metrics.CreateCounter(
+        OnlineMetricNames.NextEvents, "Next events matched to the list shown before them, by the version that showed it.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
+
+    private static readonly Counter OnlineHits = Metrics.CreateCounter(
+        OnlineMetricNames.Hits, "Matched next events whose item was among the first k items shown, by model version and k.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel, OnlineMetricNames.CutoffLabel] });
+
+    private static readonly Histogram OnlineReciprocalRank = Metrics.CreateHistogram(
+        OnlineMetricNames.ReciprocalRank, "Reciprocal rank of each matched next event's item in the list shown (0 when absent), by model version.",
+        new HistogramConfiguration { LabelNames = [OnlineMetricNames.VersionLabel], Buckets = [0, 0.05, 0.1, 0.2, 0.5, 1] });
+
+    private static readonly Counter OnlineReciprocalRankSquares = Metrics.CreateCounter(
+        OnlineMetricNames.ReciprocalRankSquares, "Sum of squared reciprocal ranks of matched next events (for the MRR's variance), by model version.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
+
+    private static readonly Counter OnlineUnmatched = Metrics.CreateCounter(
+        OnlineMetricNames.UnmatchedEvents, "Applied events of sampled users that answer no remembered list, by model version.",
+        new CounterConfiguration { LabelNames = [OnlineMetricNames.VersionLabel] });
+
+    private static readonly Counter ExperimentRejections = Metrics.CreateCounter(
+        "hiertcn_inference_experiment_file_rejections_total",
+        "Changes of the experiment file refused (unreadable, malformed, invalid, or a version that does not load); the configuration in use keeps serving.");
+
+    private static readonly Gauge ExperimentAppliedAt = Metrics.CreateGauge(
+        "hiertcn_inference_experiment_applied_timestamp_seconds",
+        "When the experiment (A/B arms and salt) in use was applied from the experiment file (Unix seconds), labelled with its salt.",
+        new GaugeConfiguration { LabelNames = ["salt"] });
+
+    private static readonly string[] CutoffText = [.. OnlineMetricNames.Cutoffs.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
     private readonly Lock _gate = new();
     private List<(string, string, string)> _loaded = [];
     private List<(string, string)> _snapshots = [];
@@ -108,6 +149,39 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
     public void NonFiniteEmbedding(string modelVersion) => NonFinite.WithLabels(modelVersion).Inc();
 
     public void SnapshotRefreshFailed(string modelVersion) => RefreshFailures.WithLabels(modelVersion).Inc();
+
+    public void ListShown(string modelVersion, bool newUser)
+    {
+        OnlineLists.WithLabels(modelVersion).Inc();
+        if (newUser)
+            OnlineUsers.WithLabels(modelVersion).Inc();
+    }
+
+    public void NextEventRanked(string modelVersion, int rank)
+    {
+        double reciprocal = rank > 0 ? 1.0 / rank : 0;
+        OnlineNextEvents.WithLabels(modelVersion).Inc();
+        for (int i = 0; i < CutoffText.Length; i++)
+        {
+            // Every cut-off's series exists from the first event, so a rate of 0 hits reads 0, not absent.
+            OnlineHits.WithLabels(modelVersion, CutoffText[i]).Inc(rank > 0 && rank <= OnlineMetricNames.Cutoffs[i] ? 1 : 0);
+        }
+        OnlineReciprocalRank.WithLabels(modelVersion).Observe(reciprocal);
+        OnlineReciprocalRankSquares.WithLabels(modelVersion).Inc(reciprocal * reciprocal);
+    }
+
+    /// <summary>The experiment file was applied (at start or on a change).</summary>
+    public static void ExperimentApplied(string salt, DateTimeOffset at)
+    {
+        foreach (var labels in ExperimentAppliedAt.GetAllLabelValues().ToList())
+            ExperimentAppliedAt.RemoveLabelled(labels);
+        ExperimentAppliedAt.WithLabels(salt).Set(at.ToUnixTimeMilliseconds() / 1000.0);
+    }
+
+    /// <summary>A change of the experiment file was refused.</summary>
+    public static void ExperimentRefused() => ExperimentRejections.Inc();
+
+    public void NextEventUnmatched(string modelVersion) => OnlineUnmatched.WithLabels(modelVersion).Inc();
 
     public static void Call(string method, string modelVersion, string code, double seconds)
     {

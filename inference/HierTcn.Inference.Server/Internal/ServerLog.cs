@@ -14,4 +14,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(203, LogLevel.Error, "Configuration change not applied, the served versions stay as they were: {Reason}")]
     public static partial void ArmsRejected(ILogger logger, string reason);
+
+    [LoggerMessage(204, LogLevel.Information, "Experiment file {Path} applied: arms {Arms}, salt {Salt}")]
+    public static partial void ExperimentApplied(ILogger logger, string path, string arms, string salt);
+
+    [LoggerMessage(205, LogLevel.Error, "Experiment file {Path} refused, the configuration in use keeps serving: {Reason}")]
+    public static partial void ExperimentRefused(ILogger logger, string path, string reason);
 }

@@ -26,11 +26,12 @@ public static class SessionLogic
     public readonly record struct Counts(int Applied, int Duplicates, int Late, int UnknownItems, int SessionsClosed);
 
     /// <summary>Applies <paramref name="events"/> (one user's, any order) to <paramref name="state"/>.
-    /// <paramref name="closeSession"/> maps (state, session mean) to the next high-level state.</summary>
+    /// <paramref name="closeSession"/> maps (state, session mean) to the next high-level state; the events applied
+    /// are added to <paramref name="applied"/>, in the order applied, when it is given.</summary>
     public static Counts Apply(UserState state, IEnumerable<ObservedEvent> events, ItemSnapshot snapshot, SessionRule rule,
-        int sessionCapacity, Func<float[], float[], float[]> closeSession)
+        int sessionCapacity, Func<float[], float[], float[]> closeSession, ICollection<ObservedEvent>? applied = null)
     {
-        int applied = 0, duplicates = 0, late = 0, unknown = 0, closed = 0;
+        int count = 0, duplicates = 0, late = 0, unknown = 0, closed = 0;
         foreach (var e in events.OrderBy(e => e.TimestampMs))
         {
             long id = EventIds.Hash(e.EventId);
@@ -56,9 +57,10 @@ public static class SessionLogic
             }
             state.AppendSessionItem(e.ItemId, snapshot.Row(row), sessionCapacity);
             state.RecordAppliedEventAt(id, e.TimestampMs);
-            applied++;
+            applied?.Add(e);
+            count++;
         }
-        return new Counts(applied, duplicates, late, unknown, closed);
+        return new Counts(count, duplicates, late, unknown, closed);
     }
 
     /// <summary>Closes the open session now (EndSession); false when none is open.</summary>

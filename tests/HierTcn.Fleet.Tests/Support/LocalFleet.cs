@@ -132,7 +132,7 @@ public sealed class LocalFleet : IAsyncLifetime
     }
 
     /// <summary>A server assembly built in the same configuration as this test assembly.</summary>
-    private static string ServerAssembly(string folder, string project)
+    public static string ServerAssembly(string folder, string project)
     {
         var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string framework = baseDir.Name, configuration = baseDir.Parent!.Name;
