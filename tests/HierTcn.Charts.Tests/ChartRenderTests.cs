@@ -59,6 +59,17 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             "endpoint port 'metric' is not a port of any Service it selects"),
         ["prometheusrule-bad-duration"] = new("cpu-example", "files/prometheus-rules.yaml", "for: 10m", "for: 10 minutes", null,
             "PrometheusRule/recs-hiertcn: /spec/groups/"),
+        ["network-policy-peer-matches-nothing"] = new("defaults", "templates/networkpolicy.yaml",
+            "\"component\" \"inference\") | nindent 14", "\"component\" \"inferenc\") | nindent 14", null,
+            "NetworkPolicy/recs-hiertcn-state (hiertcn/templates/networkpolicy.yaml): peer podSelector {app.kubernetes.io/name=hiertcn, app.kubernetes.io/instance=recs, app.kubernetes.io/component=inferenc} selects no pods"),
+        ["replicas-beside-autoscaler"] = new("defaults", "templates/inference-deployment.yaml",
+            "{{- if not .Values.inference.autoscaling.enabled }}", "{{- if true }}", null,
+            "its target Deployment/recs-hiertcn-inference sets spec.replicas, which every helm upgrade would reset"),
+        ["sidecar-without-cpu-request"] = new("gpu-example", "templates/_sync.tpl",
+            "resources:\n  {{- toYaml .ctx.Values.artifacts.sync.resources | nindent 2 }}", "resources: {}", null,
+            "scales on cpu utilisation, but container artifacts-sync of Deployment/recs-hiertcn-inference requests no cpu"),
+        ["missing-secret"] = new("gpu-example", "templates/_sync.tpl", "name: {{ . }}", "name: {{ . }}-keys", null,
+            "container artifacts-sync envFrom uses Secret 'hiertcn-rclone-keys', which is neither rendered nor named in the values"),
         ["value-env-number"] = new("defaults", null, null, null, "inference: {extraEnv: [{name: DOTNET_TieredPGO, value: 0}]}",
             "The JSON value could not be converted to System.String. Path: $.spec.template.spec.containers[0].env[2].value"),
         ["value-toleration-typo"] = new("defaults", null, null, null, "stateStore: {tolerations: [{key: dedicated, operatr: Exists}]}",
@@ -138,6 +149,18 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
         Assert.Equal(Enumerable.Range(0, 4).Select(i => $"http://recs-hiertcn-state-{i}.recs-hiertcn-state.recs.svc.cluster.local:5080"), shards);
         Assert.Equal(4, objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Replicas);
+    }
+
+    [HelmFact]
+    public void HelmTemplate_CpuExample_PrometheusRuleGroupsAreTheOnesPromtoolChecks()
+    {
+        // MonitoringRulesTests runs promtool on the groups as RuleFiles renders them; helm renders the same groups.
+        var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named("cpu-example"));
+        Assert.Empty(problems);
+        var spec = objects.Single(o => o.Kind == "PrometheusRule").Json["spec"]!;
+        var expected = YamlValues.Parse(RuleFiles.RenderTemplateGroups([("v1", 90), ("v2", 10)], "recs", ValueSet.Namespace), "RuleFiles");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(expected, spec), $"helm:\n{spec}\nRuleFiles:\n{expected}");
+        Assert.Equal(2, spec["groups"]!.AsArray().Last()!["rules"]!.AsArray().Count);
     }
 
     [HelmFact]

@@ -168,6 +168,22 @@ public sealed class ManifestChecksTests
     }
 
     [Fact]
+    public void Check_NamesSelectorsAndServiceTheApiServerWouldRefuse_Reported()
+    {
+        string longName = new('s', 53);
+        var problems = Problems(Fleet.Replace("name: store\nspec:\n  serviceName: store", $"name: {longName}\nspec:\n  serviceName: store", StringComparison.Ordinal)
+            .Replace("{name: grpc, containerPort: 8080}", "{name: grpc-api-for-clients, containerPort: 8080}", StringComparison.Ordinal)
+            .Replace("matchLabels: {app: client}", "matchLabels: {app: clients}", StringComparison.Ordinal)
+            .Replace("clusterIP: None\n  ", "", StringComparison.Ordinal));
+        Assert.Contains($"StatefulSet/{longName} (t/store.yaml): name too long for its pods' hostnames and revision labels (at most 52 characters)", problems);
+        Assert.Contains("Deployment/client (t/client.yaml): container client: port name 'grpc-api-for-clients' is not an IANA service name (at most 15 characters)", problems);
+        Assert.Contains("Deployment/client (t/client.yaml): its selector does not match its own pod template's labels", problems);
+        Assert.Contains($"StatefulSet/{longName} (t/store.yaml): its governing Service store is not headless (clusterIP: None), so the pods get no stable DNS names", problems);
+        // The shard addresses name store-0, which is no longer a StatefulSet.
+        Assert.Contains(problems, p => p.Contains("shard 0 address 'http://store-0.store.ns.svc.cluster.local:5080' is not <statefulset>-0", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void CustomResourceSchema_UnknownFieldAndWrongType_Reported()
     {
         const string monitor = """
