@@ -121,12 +121,20 @@ public sealed class ManifestChecksTests
     }
 
     [Fact]
-    public void KubernetesYaml_DefaultDeserialize_DropsUnknownFieldThatReaderRefuses()
+    public void KubernetesYaml_DefaultAndStrict_AcceptWhatReaderRefuses()
     {
-        // Why the reader does not use KubernetesYaml as it comes: by default it loses a misspelt field silently.
+        // Why the reader does not use KubernetesYaml: by default it loses a misspelt field silently.
         const string pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i}]\n  restartPolicyy: Never\n";
         var loaded = KubernetesYaml.Deserialize<V1Pod>(pod);
         Assert.Null(loaded.Spec.RestartPolicy);
+        // Its strict mode refuses the field, but still takes a quoted "8080" for an integer and 1 for a string,
+        // which the API server refuses.
+        Assert.ThrowsAny<Exception>(() => KubernetesYaml.Deserialize<V1Pod>(pod, strict: true));
+        const string typed = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 1, ports: [{containerPort: \"8080\"}]}]\n";
+        var strict = KubernetesYaml.Deserialize<V1Pod>(typed, strict: true);
+        Assert.Equal(("1", 8080), (strict.Spec.Containers[0].Image, strict.Spec.Containers[0].Ports[0].ContainerPort));
+        var problem = Assert.Single(ManifestReader.Read(typed).Problems);
+        Assert.Contains("could not be converted to System.String. Path: $.spec.containers[0].image", problem);
         Assert.Contains(ManifestReader.Read(pod).Problems, p => p.Contains("'restartPolicyy' could not be mapped", StringComparison.Ordinal));
     }
 
@@ -174,11 +182,14 @@ public sealed class ManifestChecksTests
         var problems = Problems(Fleet.Replace("name: store\nspec:\n  serviceName: store", $"name: {longName}\nspec:\n  serviceName: store", StringComparison.Ordinal)
             .Replace("{name: grpc, containerPort: 8080}", "{name: grpc-api-for-clients, containerPort: 8080}", StringComparison.Ordinal)
             .Replace("matchLabels: {app: client}", "matchLabels: {app: clients}", StringComparison.Ordinal)
-            .Replace("clusterIP: None\n  ", "", StringComparison.Ordinal));
+            .Replace("clusterIP: None\n  ", "", StringComparison.Ordinal)
+            .Replace("\ndata:\n", $"\ndata:\n  bad key: x\n  big: {new string('x', 1024 * 1024)}\n", StringComparison.Ordinal));
         Assert.Contains($"StatefulSet/{longName} (t/store.yaml): name too long for its pods' hostnames and revision labels (at most 52 characters)", problems);
         Assert.Contains("Deployment/client (t/client.yaml): container client: port name 'grpc-api-for-clients' is not an IANA service name (at most 15 characters)", problems);
         Assert.Contains("Deployment/client (t/client.yaml): its selector does not match its own pod template's labels", problems);
         Assert.Contains($"StatefulSet/{longName} (t/store.yaml): its governing Service store is not headless (clusterIP: None), so the pods get no stable DNS names", problems);
+        Assert.Contains("ConfigMap/client (t/client.yaml): data key 'bad key' is not a valid ConfigMap/Secret key", problems);
+        Assert.Contains(problems, p => p.StartsWith("ConfigMap/client (t/client.yaml): holds 10486", StringComparison.Ordinal) && p.EndsWith("bytes of data; the API server stores at most 1 MiB", StringComparison.Ordinal));
         // The shard addresses name store-0, which is no longer a StatefulSet.
         Assert.Contains(problems, p => p.Contains("shard 0 address 'http://store-0.store.ns.svc.cluster.local:5080' is not <statefulset>-0", StringComparison.Ordinal));
     }

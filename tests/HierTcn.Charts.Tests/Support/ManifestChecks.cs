@@ -5,7 +5,8 @@ using k8s.Models;
 namespace HierTcn.Charts.Tests.Support;
 
 /// <summary>
-/// Checks that the rendered objects fit together, as the cluster would need them to: names the API server accepts;
+/// Checks that the rendered objects fit together, as the cluster would need them to: names, ConfigMap keys and
+/// sizes the API server accepts;
 /// workloads whose selectors match their pods; Services, NetworkPolicies, ServiceMonitors, autoscalers and
 /// disruption budgets that select or target something rendered, by ports that exist on the containers; probes on
 /// container ports; every ConfigMap, Secret, claim and ServiceAccount a pod uses rendered or named in the values;
@@ -85,6 +86,15 @@ public static partial class ManifestChecks
                 if (!LabelValue().IsMatch(value))
                     problems.Add($"{o}: label {key}: '{value}' is not a valid label value");
             }
+        }
+        foreach (var o in objects.Where(o => o.Model is V1ConfigMap or V1Secret))
+        {
+            var entries = new[] { "data", "binaryData", "stringData" }.Select(field => o.Json[field]).OfType<JsonObject>().SelectMany(m => m).ToList();
+            foreach (var (key, _) in entries.Where(e => e.Key.Length > 253 || !DataKey().IsMatch(e.Key)))
+                problems.Add($"{o}: data key '{key}' is not a valid ConfigMap/Secret key");
+            long bytes = entries.Sum(e => (long)System.Text.Encoding.UTF8.GetByteCount(e.Key) + System.Text.Encoding.UTF8.GetByteCount(e.Value?.ToString() ?? ""));
+            if (bytes > 1024 * 1024)
+                problems.Add($"{o}: holds {bytes} bytes of data; the API server stores at most 1 MiB");
         }
         foreach (var group in objects.GroupBy(o => (o.ApiVersion, o.Kind, o.Name)).Where(g => g.Count() > 1))
             problems.Add($"{group.First().Id} is rendered {group.Count()} times ({string.Join(", ", group.Select(o => o.Source))})");
@@ -467,6 +477,9 @@ public static partial class ManifestChecks
 
     [GeneratedRegex(@"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")]
     private static partial Regex LabelValue();
+
+    [GeneratedRegex(@"^[-._a-zA-Z0-9]+$")]
+    private static partial Regex DataKey();
 
     [GeneratedRegex(@"^StateStoreClient__Shards__([0-9]+)$")]
     private static partial Regex ShardKey();
