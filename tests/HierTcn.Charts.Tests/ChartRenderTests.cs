@@ -129,6 +129,37 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
     }
 
     [HelmFact]
+    public void HelmTemplate_EachTemplateSwitchFlippedAlone_ChangesOnlyItsTemplatesAndPassesChecks()
+    {
+        // Over the defaults, each switch flipped on its own adds or removes the objects of its templates and nothing
+        // else, and what renders still passes every check; a new switch is rendered both ways here without a new set.
+        var switches = TemplateSwitches.Find(ChartPaths.Templates);
+        Assert.True(switches.Count >= 8, string.Join(", ", switches));
+        var baseSet = ValueSets.Named("defaults");
+        var defaults = baseSet.MergedValues(ChartPaths.Chart);
+        var (baseObjects, baseProblems) = ChartRenderer.RenderAndCheck(baseSet);
+        Assert.Empty(baseProblems);
+        foreach (string path in switches.Values.Distinct())
+        {
+            var parts = path.Split('.');
+            System.Text.Json.Nodes.JsonNode? current = defaults;
+            foreach (string part in parts)
+                current = current?[part];
+            var flip = new System.Text.Json.Nodes.JsonObject { [parts[^1]] = !current!.GetValue<bool>() };
+            foreach (string part in parts[..^1].Reverse())
+                flip = new System.Text.Json.Nodes.JsonObject { [part] = flip };
+            var set = baseSet with { Name = "defaults-flip-" + path, Values = YamlValues.Merge(baseSet.Values, flip) };
+            var (objects, problems) = ChartRenderer.RenderAndCheck(set);
+            Assert.True(problems.Count == 0, $"{path} flipped:\n" + string.Join('\n', problems));
+            var changed = objects.Select(o => o.ToString()).ToHashSet();
+            changed.SymmetricExceptWith(baseObjects.Select(o => o.ToString()));
+            output.WriteLine($"{path}: {string.Join(", ", changed)}");
+            Assert.NotEmpty(changed);
+            Assert.All(changed, o => Assert.Equal(path, switches.GetValueOrDefault(o[(o.LastIndexOf('/') + 1)..^1])));
+        }
+    }
+
+    [HelmFact]
     public void Checks_UnchangedCopyOfChart_NoProblems()
     {
         // The mutation tests' copy, without a mutation, is clean: what they report comes from the mutation alone.

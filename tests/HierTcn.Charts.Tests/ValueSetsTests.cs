@@ -1,12 +1,11 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using HierTcn.Charts.Tests.Support;
 
 namespace HierTcn.Charts.Tests;
 
 /// <summary>TestData/value-sets.yaml, the list ChartRenderTests renders: well-formed, valid against the values schema,
 /// and covering every value that changes which objects render. Needs no helm.</summary>
-public sealed partial class ValueSetsTests
+public sealed class ValueSetsTests
 {
     private static readonly ValuesSchema Schema = ValuesSchema.Load(ChartPaths.Schema);
 
@@ -30,10 +29,7 @@ public sealed partial class ValueSetsTests
     public void ValueSets_EveryTemplateSwitch_TakesBothValues()
     {
         // A template whose whole text sits under `if .Values.x` renders or not with x: both cases must be rendered.
-        var switches = Directory.EnumerateFiles(ChartPaths.Templates, "*.yaml")
-            .Select(f => LeadingIf().Match(File.ReadLines(f).First()))
-            .Where(m => m.Success)
-            .Select(m => m.Groups[1].Value)
+        var switches = TemplateSwitches.Find(ChartPaths.Templates).Values
             .Append("inference.gpu.enabled")
             .Distinct()
             .ToList();
@@ -77,7 +73,4 @@ public sealed partial class ValueSetsTests
             node = node?[part];
         return node;
     }
-
-    [GeneratedRegex(@"^\{\{-?\s*if\s+\.Values\.([A-Za-z0-9_.]+)\s*-?\}\}")]
-    private static partial Regex LeadingIf();
 }
