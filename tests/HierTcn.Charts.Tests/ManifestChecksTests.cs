@@ -195,6 +195,14 @@ public sealed class ManifestChecksTests
     }
 
     [Fact]
+    public void Check_WorkloadAndServiceWithoutSpec_ReportedNotThrown()
+    {
+        var problems = Problems(Fleet + "\n---\n# Source: t/x.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: bare}\n"
+            + "---\n# Source: t/x.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: empty}\nspec: {selector: {matchLabels: {a: b}}}\n");
+        Assert.Equal(["Service/bare (t/x.yaml): has no spec", "Deployment/empty (t/x.yaml): has no pod template with containers"], problems);
+    }
+
+    [Fact]
     public void CustomResourceSchema_UnknownFieldAndWrongType_Reported()
     {
         const string monitor = """

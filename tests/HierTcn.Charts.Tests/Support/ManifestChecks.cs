@@ -25,8 +25,25 @@ public static partial class ManifestChecks
     public static IReadOnlyList<string> Check(IReadOnlyList<RenderedObject> objects, string releaseNamespace, ExternalObjects externals)
     {
         var problems = new List<string>();
-        var typed = objects.Where(o => o.Model is not null).ToList();
-        var workloads = typed.Select(ToWorkload).OfType<Workload>().ToList();
+        // Objects without the spec their kind needs are reported once and left out of the checks below.
+        var typed = new List<RenderedObject>();
+        foreach (var o in objects.Where(o => o.Model is not null))
+        {
+            if (o.Model!.GetType().GetProperty("Spec") is { } specProperty && specProperty.GetValue(o.Model) is null)
+                problems.Add($"{o}: has no spec");
+            else
+                typed.Add(o);
+        }
+        var workloads = new List<Workload>();
+        foreach (var o in typed)
+        {
+            if (ToWorkload(o) is not { } w)
+                continue;
+            if (w.Template?.Spec?.Containers is null)
+                problems.Add($"{o}: has no pod template with containers");
+            else
+                workloads.Add(w);
+        }
 
         CheckNames(objects, problems);
         foreach (var w in workloads)
@@ -69,7 +86,7 @@ public static partial class ManifestChecks
         V1StatefulSet s => new Workload(o, s.Spec.Selector, s.Spec.Template, s.Spec.VolumeClaimTemplates ?? []),
         V1DaemonSet d => new Workload(o, d.Spec.Selector, d.Spec.Template, []),
         V1Job j => new Workload(o, j.Spec.Selector, j.Spec.Template, []),
-        V1CronJob c => new Workload(o, c.Spec.JobTemplate.Spec.Selector, c.Spec.JobTemplate.Spec.Template, []),
+        V1CronJob c => new Workload(o, c.Spec.JobTemplate?.Spec?.Selector, c.Spec.JobTemplate?.Spec?.Template!, []),
         _ => null,
     };
 
@@ -156,7 +173,7 @@ public static partial class ManifestChecks
     private static void CheckReferences(Workload w, List<RenderedObject> typed, ExternalObjects externals, List<string> problems)
     {
         var spec = w.Template.Spec;
-        var configMaps = typed.Where(o => o.Model is V1ConfigMap).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
         var secrets = typed.Where(o => o.Model is V1Secret).Select(o => o.Name).ToHashSet();
         var claims = typed.Where(o => o.Model is V1PersistentVolumeClaim).Select(o => o.Name).ToHashSet();
         var accounts = typed.Where(o => o.Model is V1ServiceAccount).Select(o => o.Name).ToHashSet();
@@ -362,7 +379,7 @@ public static partial class ManifestChecks
     /// </summary>
     private static void CheckShardAddresses(List<Workload> workloads, List<RenderedObject> typed, string ns, List<string> problems)
     {
-        var configMaps = typed.Where(o => o.Model is V1ConfigMap).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
         foreach (var w in workloads)
         {
             foreach (var c in w.Template.Spec.Containers)
