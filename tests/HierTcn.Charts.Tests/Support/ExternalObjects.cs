@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+
+namespace HierTcn.Charts.Tests.Support;
+
+/// <summary>Objects the chart refers to without rendering them, because the values name them as existing in the
+/// cluster: the artifacts claim, the rclone Secret, pull secrets, a ServiceAccount the chart does not create.</summary>
+public sealed record ExternalObjects(
+    IReadOnlySet<string> PersistentVolumeClaims,
+    IReadOnlySet<string> Secrets,
+    IReadOnlySet<string> ConfigMaps,
+    IReadOnlySet<string> ServiceAccounts)
+{
+    public static ExternalObjects None { get; } = new(new HashSet<string>(), new HashSet<string>(), new HashSet<string>(), new HashSet<string>());
+
+    /// <summary>What the chart's values (merged as helm merges them) name as existing outside the release.</summary>
+    public static ExternalObjects FromValues(JsonObject values)
+    {
+        var claims = new HashSet<string>(StringComparer.Ordinal);
+        var secrets = new HashSet<string>(StringComparer.Ordinal);
+        var accounts = new HashSet<string>(StringComparer.Ordinal);
+        var artifacts = values["artifacts"]!;
+        string mode = artifacts["mode"]!.GetValue<string>();
+        if (mode == "volume" && Text(artifacts["volume"]?["existingClaim"]) is { Length: > 0 } claim)
+            claims.Add(claim);
+        if (mode == "sync" && Text(artifacts["sync"]?["configSecret"]) is { Length: > 0 } secret)
+            secrets.Add(secret);
+        foreach (var pull in values["imagePullSecrets"]?.AsArray() ?? [])
+        {
+            if (Text(pull?["name"]) is { Length: > 0 } name)
+                secrets.Add(name);
+        }
+        if (values["serviceAccount"]?["create"]?.GetValue<bool>() == false)
+            accounts.Add(Text(values["serviceAccount"]?["name"]) is { Length: > 0 } account ? account : "default");
+        return new ExternalObjects(claims, secrets, new HashSet<string>(), accounts);
+    }
+
+    private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+}
