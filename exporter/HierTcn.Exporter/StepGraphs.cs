@@ -18,7 +18,7 @@ public static class StepGraphs
     /// <exception cref="InvalidDataException">The weights do not fit the model type or the item setting.</exception>
     public static ModelDims Dims(string modelType, ModelWeights w, bool itemFeatures = false)
     {
-        var dims = ModelDims(modelType, w);
+        var dims = ArchitectureDims(modelType, w);
         if (w.Contains("item_projection.weight"))
         {
             return dims with { FeatureDim = w.Get("item_projection.weight", dims.ItemDim, -1).Shape[1] };
@@ -31,7 +31,7 @@ public static class StepGraphs
         return dims;
     }
 
-    private static ModelDims ModelDims(string modelType, ModelWeights w)
+    private static ModelDims ArchitectureDims(string modelType, ModelWeights w)
     {
         int d = w.Get("output.weight", -1, -1).Shape[0];
         switch (modelType)
