@@ -17,16 +17,19 @@ public static class BundleExporter
     /// <param name="snapshot">The item snapshot the model scores against, or null when serving brings its own.</param>
     /// <param name="training">Summary of the training report, or null.</param>
     /// <param name="sessionGapMs">The session rule the model was trained with.</param>
+    /// <param name="itemFeatures">The model was trained on item features (<c>train --items features</c>): the bundle
+    /// then has the item projection graph and <c>feature_dim</c> (set by itself when the weights have an item_projection).</param>
     /// <exception cref="InvalidDataException">The weights do not fit the model type (the message names the weight).</exception>
     public static ModelBundle Export(string bundlesDirectory, string modelType, ModelWeights weights, string modelVersion,
-        ItemSnapshotRef? snapshot = null, TrainingSummary? training = null, long sessionGapMs = HierTcn.Formats.SessionRule.DefaultGapMs)
+        ItemSnapshotRef? snapshot = null, TrainingSummary? training = null, long sessionGapMs = HierTcn.Formats.SessionRule.DefaultGapMs,
+        bool itemFeatures = false)
     {
-        var dims = StepGraphs.Dims(modelType, weights);
+        var dims = StepGraphs.Dims(modelType, weights, itemFeatures);
         if (snapshot is not null && snapshot.Dimension != dims.ItemDim)
         {
             throw new InvalidDataException($"item snapshot {snapshot.Version} has dimension {snapshot.Dimension}, the model's item dimension is {dims.ItemDim}");
         }
-        var graphs = StepGraphs.Build(modelType, weights);
+        var graphs = StepGraphs.Build(modelType, weights, itemFeatures);
         var specs = BundleSignatures.Graphs(modelType, dims);
         var tokens = BundleSignatures.StartTokens(modelType, dims);
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);

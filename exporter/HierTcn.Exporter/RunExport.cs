@@ -39,7 +39,8 @@ public static class RunExport
             string snapshots = snapshotDirectory ?? Path.Combine(bundlesDirectory, "snapshots");
             string snapshotPath = PublishSnapshot(model, data, snapshots, modelVersion);
             return BundleExporter.Export(bundlesDirectory, type, TorchWeights.From(model), modelVersion,
-                BundleExporter.Reference(snapshotPath), Summary(runPath, config), data.Header.SessionGapMs);
+                BundleExporter.Reference(snapshotPath), Summary(runPath, config), data.Header.SessionGapMs,
+                itemFeatures: config.Training.Items == "features");
         }
     }
 

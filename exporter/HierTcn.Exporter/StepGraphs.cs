@@ -11,8 +11,27 @@ namespace HierTcn.Exporter;
 /// </summary>
 public static class StepGraphs
 {
-    /// <summary>Sizes of a model of <paramref name="modelType"/>, read from its weights and checked for consistency.</summary>
-    public static ModelDims Dims(string modelType, ModelWeights w)
+    /// <summary>Sizes of a model of <paramref name="modelType"/>, read from its weights and checked for consistency.
+    /// <paramref name="itemFeatures"/> says the model was trained in the feature setting; its feature dimension is then
+    /// <c>item_projection.weight</c>'s input width, or d when it used the features as they are. Weights with an
+    /// <c>item_projection</c> are a feature model whatever <paramref name="itemFeatures"/> says.</summary>
+    /// <exception cref="InvalidDataException">The weights do not fit the model type or the item setting.</exception>
+    public static ModelDims Dims(string modelType, ModelWeights w, bool itemFeatures = false)
+    {
+        var dims = ArchitectureDims(modelType, w);
+        if (w.Contains("item_projection.weight"))
+        {
+            return dims with { FeatureDim = w.Get("item_projection.weight", dims.ItemDim, -1).Shape[1] };
+        }
+        if (itemFeatures)
+        {
+            Expect(!w.Contains("item_embedding.weight"), "the weights have a learned item_embedding, so the model was not trained on item features");
+            return dims with { FeatureDim = dims.ItemDim };
+        }
+        return dims;
+    }
+
+    private static ModelDims ArchitectureDims(string modelType, ModelWeights w)
     {
         int d = w.Get("output.weight", -1, -1).Shape[0];
         switch (modelType)
@@ -58,10 +77,11 @@ public static class StepGraphs
         }
     }
 
-    /// <summary>Every graph of the model by role (<see cref="GraphRoles"/>); roles that share a file share bytes.</summary>
-    public static IReadOnlyDictionary<string, byte[]> Build(string modelType, ModelWeights w)
+    /// <summary>Every graph of the model by role (<see cref="GraphRoles"/>); roles that share a file share bytes.
+    /// <paramref name="itemFeatures"/> as for <see cref="Dims"/>.</summary>
+    public static IReadOnlyDictionary<string, byte[]> Build(string modelType, ModelWeights w, bool itemFeatures = false)
     {
-        var dims = Dims(modelType, w);
+        var dims = Dims(modelType, w, itemFeatures);
         var specs = BundleSignatures.Graphs(modelType, dims);
         var built = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var byFile = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -72,6 +92,7 @@ public static class StepGraphs
                 bytes = (modelType, role) switch
                 {
                     (_, GraphRoles.Score) => ScoreTopK(spec),
+                    (_, GraphRoles.Project) => ItemProjection(w, dims, spec),
                     (ModelTypes.HierTcn, GraphRoles.Embed) => TcnStep(w, dims, spec),
                     (ModelTypes.HierGru, GraphRoles.Embed) => LowGruStep(w, dims, spec),
                     (ModelTypes.HierTcn or ModelTypes.HierGru, GraphRoles.Update) => GruStep(w, dims, spec),
@@ -188,6 +209,19 @@ public static class StepGraphs
         g.Output(top[0], spec.Outputs[0]);
         g.Output(top[1], spec.Outputs[1]);
         return g.ToBytes("Scoring (eq. 12): user embeddings times the item matrix (an item snapshot), top k per row.");
+    }
+
+    /// <summary>Feature setting: features [B, d_f] -> item vectors [B, d], <c>item_projection</c> (x W^T + b) when the
+    /// model has one, else the features as they are (Identity). What the trainer's item layer computes for every item.</summary>
+    internal static byte[] ItemProjection(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("item_projection", spec);
+        int featureDim = dims.FeatureDim ?? throw new InvalidOperationException("item projection without a feature dimension");
+        string vectors = w.Contains("item_projection.weight")
+            ? Layers.Linear(g, w, "item_projection", Tensors.Features, dims.ItemDim, featureDim)
+            : g.Op("Identity", [Tensors.Features]);
+        g.Output(vectors, spec.Outputs[0]);
+        return g.ToBytes("Item side (feature setting): an item's feature vector to the item vector the model scores and reads, item_projection or identity; embeds items the model never saw.");
     }
 
     private static OnnxGraph Begin(string name, GraphSpec spec)

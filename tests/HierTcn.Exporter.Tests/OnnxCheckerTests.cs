@@ -24,6 +24,27 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output) : IDisposable
     }
 
     [OnnxCheckerFact]
+    public void CheckModel_ItemProjectionGraphs_Accepted()
+    {
+        // A feature model's weights: no learned embedding; with a projection [d, d_f] + bias, or without (identity).
+        var ids = RandomWeights.For(ModelTypes.HierTcn, seed: 6);
+        var rng = new Random(6);
+        var features = ids.Names.Where(n => n != "item_embedding.weight").ToDictionary(n => n, n => ids[n]);
+        var projected = new Dictionary<string, WeightTensor>(features)
+        {
+            ["item_projection.weight"] = new([16, 20], [.. Enumerable.Range(0, 320).Select(_ => (float)rng.NextDouble())]),
+            ["item_projection.bias"] = new([16], [.. Enumerable.Range(0, 16).Select(_ => (float)rng.NextDouble())]),
+        };
+        foreach (var (name, weights) in new[] { ("projected", new ModelWeights(projected)), ("identity", new ModelWeights(features)) })
+        {
+            var bundle = BundleExporter.Export(_dir.File("bundles"), ModelTypes.HierTcn, weights, "f-" + name, itemFeatures: true);
+            var (code, text) = OnnxChecker.Check(bundle.GraphPath(GraphRoles.Project));
+            output.WriteLine($"{name}/item_projection.onnx: {text.Trim()}");
+            Assert.True(code == 0, $"{name} item_projection.onnx rejected by onnx.checker: {text}");
+        }
+    }
+
+    [OnnxCheckerFact]
     public void CheckModel_BrokenGraph_Rejected()
     {
         // The checker must be able to fail: a graph whose node reads a value nothing produces.

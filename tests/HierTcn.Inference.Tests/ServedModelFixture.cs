@@ -92,7 +92,9 @@ public sealed class ServedModelFixture : IDisposable
     /// <summary>Users of the test split, in dataset order.</summary>
     public IReadOnlyList<int> TestUsers => [.. Enumerable.Range(0, Data.UserCount).Where(u => Data.UserSplit[u] == (byte)DataSplit.Test)];
 
-    private static PreparedDataset WriteDataset(string dir)
+    /// <summary>The synthetic dataset; with <paramref name="featureDim"/> > 0 each item also gets a random feature vector
+    /// (the feature setting).</summary>
+    internal static PreparedDataset WriteDataset(string dir, int featureDim = 0)
     {
         var rng = new Random(7);
         var users = new List<int[][]>();
@@ -153,6 +155,8 @@ public sealed class ServedModelFixture : IDisposable
             EventItems = [.. eventItems],
             EventTimestamps = [.. timestamps],
             EventSplit = [.. eventSplit],
+            ItemFeatures = featureDim > 0 ? [.. Enumerable.Range(0, ItemCount * featureDim).Select(_ => (float)(rng.NextDouble() * 2 - 1))] : null,
+            ItemFeatureDim = featureDim,
         });
         return PreparedDataset.Open(dir);
     }

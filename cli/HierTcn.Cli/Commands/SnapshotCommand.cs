@@ -1,6 +1,8 @@
 using System.CommandLine;
 using HierTcn.Exporter;
+using HierTcn.Formats.Bundles;
 using HierTcn.Formats.Snapshots;
+using HierTcn.Inference.Snapshots;
 
 namespace HierTcn.Cli.Commands;
 
@@ -19,12 +21,13 @@ internal static class SnapshotCommand
     {
         var run = new Option<string?>("--run") { Description = "A training run: the snapshot holds its learned item vectors (needs --data)." };
         var data = new Option<string?>("--data") { Description = "The prepared dataset the run was trained on (item ids, and features in the feature setting)." };
-        var features = new Option<string?>("--features") { Description = "An item feature file (item_id,f0..f{d-1}; CSV/TSV, plain or gzip): vectors from an external item model." };
+        var features = new Option<string?>("--features") { Description = "An item feature file (item_id,f0..f{d-1}; CSV/TSV, plain or gzip): with --bundle, the items' features, embedded by the bundle's item projection; without, final item vectors from an external item model." };
+        var bundle = new Option<string?>("--bundle") { Description = "A feature model's bundle directory (BUNDLES/VERSION): --features is embedded with its item projection graph on ONNX Runtime, new items included." };
         var output = new Option<string>("--out", "-o") { Description = "Snapshot directory: VERSION.snap is written there and CURRENT switched to it.", Required = true };
         var version = new Option<string?>("--version") { Description = "Snapshot version (file name); default items-UTC timestamp." };
         var command = new Command("build", "Build and publish an item snapshot from a run (--run, --data) or a feature file (--features).")
         {
-            run, data, features, output, version,
+            run, data, features, bundle, output, version,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -35,19 +38,35 @@ internal static class SnapshotCommand
             }
             string name = parse.GetValue(version) ?? $"items-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             string dir = parse.GetValue(output)!;
+            string? bundlePath = parse.GetValue(bundle);
+            if (bundlePath is not null && featurePath is null)
+            {
+                throw new Data.UserInputException("snapshot build --bundle: --features F is required (the items to embed)");
+            }
             string path = runPath is not null
                 ? RunExport.PublishSnapshot(runPath, parse.GetValue(data) ?? throw new Data.UserInputException("snapshot build --run: --data D is required"), dir, name)
-                : PublishFeatures(featurePath!, dir, name);
+                : PublishFeatures(featurePath!, bundlePath, dir, name);
             Print(path);
             return CommandRunner.ExitOk;
         }));
         return command;
     }
 
-    private static string PublishFeatures(string featurePath, string dir, string name)
+    private static string PublishFeatures(string featurePath, string? bundlePath, string dir, string name)
     {
         var (ids, matrix, dim) = ItemFeatureFile.Read(featurePath);
-        return ItemSnapshotDirectory.Publish(dir, name, ids, matrix, dim);
+        if (bundlePath is null)
+        {
+            return ItemSnapshotDirectory.Publish(dir, name, ids, matrix, dim);
+        }
+        try
+        {
+            return FeatureSnapshotBuilder.Publish(ModelBundle.Load(bundlePath), ids, matrix, dim, dir, name);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{featurePath}: {e.Message}", e);
+        }
     }
 
     private static Command Verify()

@@ -18,6 +18,9 @@ namespace HierTcn.Formats.Bundles;
 /// </list>
 /// Every type also has <c>score_topk</c> (role score): user_embedding [B,d], item_matrix [N,d], k [1] int64 ->
 /// scores [B,K], indices [B,K] int64 (rows of item_matrix, best first), eq. 12's dot product.
+/// A model trained on item features (<see cref="ModelDims.FeatureDim"/> d_f set) also has <c>item_projection</c>
+/// (role project): features [B,d_f] -> item_vectors [B,d], the trained projection (identity when the model used the
+/// features as they are, d_f = d).
 /// Every type has the start token <c>session_start</c> [d]; all but tcn have <c>user_start</c> [L,H] (zeros for the
 /// flat GRU, whose state starts at zero).
 /// </summary>
@@ -47,6 +50,8 @@ public static class BundleSignatures
         public const string K = "k";
         public const string Scores = "scores";
         public const string Indices = "indices";
+        public const string Features = "features";
+        public const string ItemVectors = "item_vectors";
     }
 
     /// <summary>The graphs (by role) a bundle of <paramref name="modelType"/> must have.</summary>
@@ -57,7 +62,21 @@ public static class BundleSignatures
         {
             [GraphRoles.Score] = ScoreTopK(dims),
         };
+        if (dims.FeatureDim is not null)
+        {
+            graphs[GraphRoles.Project] = ItemProjection(dims);
+        }
         return graphs;
+    }
+
+    /// <summary>The item projection of a feature model: features [B, d_f] -> item vectors [B, d].</summary>
+    /// <exception cref="ArgumentException"><paramref name="dims"/> has no feature dimension.</exception>
+    public static GraphSpec ItemProjection(ModelDims dims)
+    {
+        int featureDim = dims.FeatureDim ?? throw new ArgumentException("an item projection needs dims with a feature_dim (a feature model)", nameof(dims));
+        var b = TensorDim.Dynamic(Batch);
+        return new GraphSpec("item_projection.onnx", [F(Tensors.Features, b, TensorDim.Fixed(featureDim))],
+            [F(Tensors.ItemVectors, b, TensorDim.Fixed(dims.ItemDim))]);
     }
 
     /// <summary>The scoring graph: user embeddings against the item matrix, top k.</summary>

@@ -12,4 +12,8 @@ public static class GraphRoles
 
     /// <summary>Scoring: user embeddings against an item matrix, top k (eq. 12), the same for every model type.</summary>
     public const string Score = "score";
+
+    /// <summary>Item features to item vectors (feature models only, <see cref="ModelDims.FeatureDim"/> set): the
+    /// daily snapshot job embeds every item of the day's feature file with it, new items included.</summary>
+    public const string Project = "project";
 }

@@ -142,6 +142,10 @@ public sealed class ModelBundle
         {
             throw new InvalidDataException($"{path}: dims must be positive: item_dim {m.Dims.ItemDim}, layers {m.Dims.Layers}, hidden {m.Dims.Hidden}");
         }
+        if (m.Dims.FeatureDim is <= 0)
+        {
+            throw new InvalidDataException($"{path}: dims.feature_dim must be positive when present, found {m.Dims.FeatureDim}");
+        }
         if (m.Opset < 17)
         {
             throw new InvalidDataException($"{path}: opset {m.Opset}; bundles need ONNX opset 17 or newer");

@@ -2,6 +2,9 @@ namespace HierTcn.Formats.Bundles;
 
 /// <summary>Sizes of an exported model. <see cref="Layers"/> x <see cref="Hidden"/> is the recurrent state a user
 /// carries between requests (high-level GRU, HRNN user GRU, flat GRU). TCN models also set the TCN fields;
-/// <see cref="ReceptiveField"/> is the longest input row count that can change an output (null: unbounded, a GRU).</summary>
+/// <see cref="ReceptiveField"/> is the longest input row count that can change an output (null: unbounded, a GRU).
+/// <see cref="FeatureDim"/> is set for models trained in the feature setting (<c>train --items features</c>): the width
+/// of an item's feature vector, which the bundle's <see cref="GraphRoles.Project"/> graph maps to an item vector of
+/// <see cref="ItemDim"/>; null for ID models, which cannot embed an item they never saw.</summary>
 public sealed record ModelDims(int ItemDim, int Layers, int Hidden, int? Channels = null, int? Kernel = null, int? Blocks = null,
-    int? ReceptiveField = null);
+    int? ReceptiveField = null, int? FeatureDim = null);
