@@ -1,3 +1,4 @@
+using HierTcn.Data.Dataset;
 using HierTcn.Data.Ingest;
 using HierTcn.Data.Preparation;
 using Parquet;
@@ -101,5 +102,91 @@ public sealed class ParquetIngestTests : IDisposable
         Assert.True(b.Counts.Events > 2500, $"{b.Counts.Events} events kept");
         Assert.Equal(b.DataSha256, a.DataSha256);
         Assert.Equal(File.ReadAllBytes(_tmp.File("dc/dataset.bin")), File.ReadAllBytes(_tmp.File("dp/dataset.bin")));
+    }
+
+    /// <summary>Writes one row group per entry of <paramref name="groups"/>: a nullable int64 <c>itemId</c> and
+    /// nullable float columns f0..f{d-1}.</summary>
+    private async Task<string> WriteItems(string name, params (long?[] Ids, float?[][] Features)[] groups)
+    {
+        var id = new DataField<long?>("itemId");
+        var features = Enumerable.Range(0, groups[0].Features.Length).Select(j => new DataField<float?>($"f{j}")).ToArray();
+        string path = _tmp.File(name);
+        await using (var stream = File.Create(path))
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema([id, .. features]), stream))
+        {
+            foreach (var (ids, columns) in groups)
+            {
+                using var rg = writer.CreateRowGroup();
+                await rg.WriteAsync<long>(id, ids.AsMemory());
+                for (int j = 0; j < features.Length; j++)
+                {
+                    await rg.WriteAsync<float>(features[j], columns[j].AsMemory());
+                }
+            }
+        }
+        return path;
+    }
+
+    /// <summary>Events of 40 users on items 0..19 (every item kept by the protocol's filters), as CSV.</summary>
+    private string EventsCsv()
+    {
+        var rng = new Random(9);
+        var csv = new System.Text.StringBuilder("userId,itemId,ts\n");
+        for (int i = 0; i < 3000; i++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{rng.Next(40)},{rng.Next(20)},{1_600_000_000_000L + i * 60_000L}\n");
+        }
+        return _tmp.WriteText("events.csv", csv.ToString());
+    }
+
+    [Fact]
+    public async Task PrepareItems_ParquetWithSeveralRowGroupsAndNulls_SameDatasetAsCsv()
+    {
+        // Items 0..19 are the catalogue; 100 and 101 are not, and their null features are never read (as in CSV).
+        var rng = new Random(3);
+        var ids = new long?[] { 7, 100, 3, 0, 1, 2, 101, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19 };
+        var rows = ids.Select(i => i >= 100 ? new float?[] { null, 1.5f, null } : [.. Enumerable.Range(0, 3).Select(_ => (float?)(rng.NextSingle() * 4 - 2))]).ToArray();
+        var columns = Enumerable.Range(0, 3).Select(j => rows.Select(r => r[j]).ToArray()).ToArray();
+        (long?[], float?[][]) Group(int from, int to) => (ids[from..to], [.. columns.Select(c => c[from..to])]);
+        string parquet = await WriteItems("items.parquet", Group(0, 5), Group(5, 7), Group(7, ids.Length));
+        var csv = new System.Text.StringBuilder("itemId,f0,f1,f2\n");
+        for (int r = 0; r < ids.Length; r++)
+        {
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{ids[r]},{string.Join(",", rows[r].Select(v => v?.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}\n");
+        }
+        string text = _tmp.WriteText("items.csv", csv.ToString());
+        string events = EventsCsv();
+
+        var a = DatasetPreparer.Prepare(events, _tmp.File("ip"), new PrepareOptions { Ingest = s_columns, ItemsPath = parquet });
+        var b = DatasetPreparer.Prepare(events, _tmp.File("ic"), new PrepareOptions { Ingest = s_columns, ItemsPath = text });
+        Assert.Equal(3, a.ItemFeatureDim);
+        Assert.Equal(20, a.Counts.Items);
+        Assert.Equal(b.DataSha256, a.DataSha256);
+        Assert.Equal(File.ReadAllBytes(_tmp.File("ic/dataset.bin")), File.ReadAllBytes(_tmp.File("ip/dataset.bin")));
+        using var ds = PreparedDataset.Open(_tmp.File("ip"));
+        int dense = ds.ItemIds.IndexOf(7L);
+        Assert.Equal(rows[0].Select(v => v!.Value), ds.ItemFeatureVector(dense).ToArray());
+    }
+
+    [Theory]
+    [InlineData("feature", "row 4: f1 is null")]
+    [InlineData("id", "row 4: itemId is null")]
+    [InlineData("nan", "row 4: f1 NaN is not a finite number")]
+    [InlineData("duplicate", "row 5: item 3 has a second row")]
+    public async Task PrepareItems_ParquetBadRowOfACatalogueItem_ThrowsNamingTheRow(string bad, string expected)
+    {
+        var ids = Enumerable.Range(0, 20).Select(i => (long?)i).ToArray();
+        var columns = Enumerable.Range(0, 3).Select(j => ids.Select(i => (float?)(i + j)).ToArray()).ToArray();
+        switch (bad)
+        {
+            case "feature": columns[1][3] = null; break;
+            case "id": ids[3] = null; break;
+            case "nan": columns[1][3] = float.NaN; break;
+            default: ids[4] = 3; break;
+        }
+        // Row 4 is in the second of two row groups: row numbers run across groups.
+        string parquet = await WriteItems("bad.parquet", (ids[..2], [.. columns.Select(c => c[..2])]), (ids[2..], [.. columns.Select(c => c[2..])]));
+        var e = Assert.Throws<UserInputException>(() => DatasetPreparer.Prepare(EventsCsv(), _tmp.File("bad"), new PrepareOptions { Ingest = s_columns, ItemsPath = parquet }));
+        Assert.Contains(expected, e.Message);
     }
 }

@@ -1,4 +1,8 @@
+using HierTcn.Data.Dataset;
+using HierTcn.Data.Preparation;
 using HierTcn.Formats.Bundles;
+using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Training;
 using Xunit.Abstractions;
 
 namespace HierTcn.Exporter.Tests;
@@ -41,6 +45,38 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output) : IDisposable
             var (code, text) = OnnxChecker.Check(bundle.GraphPath(GraphRoles.Project));
             output.WriteLine($"{name}/item_projection.onnx: {text.Trim()}");
             Assert.True(code == 0, $"{name} item_projection.onnx rejected by onnx.checker: {text}");
+        }
+    }
+
+    [OnnxCheckerFact]
+    public void CheckModel_GraphsExportedFromATrainedGloboRun_Accepted()
+    {
+        // The run-directory path (RunExport), with trained weights and dims other than the random bundles' above.
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "HierTcn.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("repository root not found");
+        }
+        // Its own copy of the prepared slice: GloboSlice is another class's fixture, cleaned up with that class.
+        DatasetPreparer.Prepare(Path.Combine(root, "datasets", "globo-slice", "clicks.csv.gz"), _dir.File("globo"), new PrepareOptions());
+        using var data = PreparedDataset.Open(_dir.File("globo"));
+        string run = _dir.File("run");
+        var options = new TrainingOptions
+        {
+            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 32, HighLayers = 2, HighHidden = 32, TcnChannels = 32 },
+            MaxEpochs = 1,
+            MaxTrainUsers = 50,
+            Threads = 1,
+            BatchSize = 16,
+            SkipValidation = true,
+        };
+        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
+        var bundle = RunExport.Export(run, data.Directory, _dir.File("bundles"), version: "globo-hiertcn-1");
+        foreach (var file in bundle.Manifest.Graphs.Values.Select(g => g.File).Distinct())
+        {
+            var (code, text) = OnnxChecker.Check(Path.Combine(bundle.Directory, file));
+            output.WriteLine($"{file}: {text.Trim()}");
+            Assert.True(code == 0, $"{file} rejected by onnx.checker: {text}");
         }
     }
 

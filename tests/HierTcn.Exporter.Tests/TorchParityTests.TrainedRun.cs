@@ -71,19 +71,6 @@ public sealed partial class TorchParityTests
             var sessions = GloboSlice.Sessions(data, 64, flat: false, out int t);
             CheckHierarchical(ModelTypes.HierTcn, (HierarchicalModel)model, graphs, new History(weights, 64, t, sessions));
         }
-
-        foreach (var file in m.Graphs.Values.Select(g => g.File).Distinct())
-        {
-            try
-            {
-                var (code, text) = OnnxChecker.Check(Path.Combine(bundle.Directory, file));
-                output.WriteLine($"onnx checker {file}: {text.Trim()}");
-                Assert.True(code == 0 || text.Contains("No module named 'onnx'", StringComparison.Ordinal), text);
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                output.WriteLine($"onnx checker skipped: {e.Message}");
-            }
-        }
+        // onnx's checker on graphs exported from a run directory: OnnxCheckerTests (skipped where onnx is missing).
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using HierTcn.Inference.V1;
@@ -8,8 +6,8 @@ using static HierTcn.Inference.Tests.Calls;
 
 namespace HierTcn.Inference.Tests;
 
-/// <summary>Health, reflection, /metrics (checked by Prometheus's own promtool) and a client this project did not
-/// write (Python's gRPC, stubs generated from the .proto at test time).</summary>
+/// <summary>Health, reflection and /metrics (checked by Prometheus's own promtool where it is installed); the Python
+/// client is in <see cref="PythonClientTests"/>.</summary>
 [Collection(ServedModelCollection.Name)]
 public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper output) : IAsyncLifetime
 {
@@ -40,7 +38,7 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task Metrics_AfterCalls_ExposeLatencyBatchesProviderAndPassPromtool()
+    public async Task Metrics_AfterCalls_ExposeLatencyBatchesAndProvider()
     {
         await _server.Client.ObserveEventsAsync(Batch(Ev(40, model.Data.ItemIds[1], T0, "m1")));
         await _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = 3, TimestampMs = T0 + 1 });
@@ -66,13 +64,17 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
         {
             Assert.Contains(expected, text);
         }
-        string? promtool = RepoPaths.Tool("promtool");
-        if (promtool is null)
-        {
-            output.WriteLine("SKIPPED promtool check: promtool not installed (Debian package prometheus, listed in .ci/packages.txt)");
-            return;
-        }
-        var (code, stdout, stderr) = await RunAsync(promtool, ["check", "metrics"], text);
+    }
+
+    [PromtoolFact]
+    public async Task Metrics_AfterCalls_PassPromtoolCheckMetrics()
+    {
+        await _server.Client.ObserveEventsAsync(Batch(Ev(40, model.Data.ItemIds[1], T0, "m1")));
+        await _server.Client.RecommendAsync(new RecommendRequest { UserId = 40, K = 3, TimestampMs = T0 + 1 });
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{_server.MetricsPort}/metrics");
+        Assert.Contains("hiertcn_inference_calls_total", text);
+        var (code, stdout, stderr) = await ProcessRunner.RunAsync(RepoPaths.Tool("promtool")!, ["check", "metrics"], text);
         output.WriteLine($"promtool check metrics: exit {code} {stdout}{stderr}");
         Assert.True(code == 0, $"promtool rejected /metrics: {stdout}{stderr}");
     }
@@ -95,50 +97,5 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
         var missing = names.Where(n => !families.Contains(n) && !families.Contains(System.Text.RegularExpressions.Regex.Replace(n, "_(bucket|sum|count)$", "")))
             .ToList();
         Assert.True(missing.Count == 0, $"used by the chart's rules or dashboard but not on /metrics: {string.Join(", ", missing)}");
-    }
-
-    [Fact]
-    public async Task PythonClient_ObserveAndRecommend_Works()
-    {
-        string? python = RepoPaths.Tool("/usr/bin/python3", "python3");
-        var probe = python is null ? (1, "", "no python3") : await RunAsync(python, ["-c", "import grpc, grpc_tools"], null);
-        if (probe.Item1 != 0)
-        {
-            output.WriteLine($"SKIPPED Python client: python3 with grpc and grpc_tools missing (Debian python3-grpcio, python3-grpc-tools): {probe.Item3}");
-            return;
-        }
-        var items = model.Data.ItemIds.ToArray().Take(3).ToArray();
-        var (code, stdout, stderr) = await RunAsync(python!, [RepoPaths.File("inference", "clients", "python", "recommend.py"),
-            "--server", _server.Address.Replace("http://", "", StringComparison.Ordinal), "--proto", RepoPaths.File("protos", "inference.proto"),
-            "--user", "41", "--items", string.Join(",", items), "--timestamp-ms", T0.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--k", "4"], null);
-        output.WriteLine(stdout + stderr);
-        Assert.True(code == 0, stderr);
-        using var json = JsonDocument.Parse(stdout);
-        var root = json.RootElement;
-        Assert.Equal(3, root.GetProperty("applied").GetInt32());
-        Assert.Equal("v1", root.GetProperty("model_version").GetString());
-        Assert.Equal("python", root.GetProperty("request_id").GetString());
-        Assert.Equal(4, root.GetProperty("items").GetArrayLength());
-        Assert.Equal("INVALID_ARGUMENT", root.GetProperty("k_5000").GetString());
-        // The same request from .NET ranks the same items.
-        var dotnet = await _server.Client.RecommendAsync(new RecommendRequest { UserId = 41, K = 4, TimestampMs = T0 + 3 * 60_000 });
-        Assert.Equal(dotnet.Items.Select(i => i.ItemId), root.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item_id").GetInt64()));
-    }
-
-    private static async Task<(int, string, string)> RunAsync(string file, string[] args, string? stdin)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (string a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin);
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
     }
 }

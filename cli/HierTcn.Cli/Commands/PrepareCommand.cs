@@ -18,7 +18,7 @@ internal static class PrepareCommand
         var split = new Option<string>("--split") { Description = "cold: by user (PROTOCOL.md 4); warm: by time (5). Ignored with --catalog-from.", DefaultValueFactory = _ => "cold" };
         split.AcceptOnlyFromAmong("cold", "warm");
         var catalogFrom = new Option<string?>("--catalog-from") { Description = "A prepared dataset D0: score this file's users against D0's catalogue (PROTOCOL.md 9); all users become test users." };
-        var items = new Option<string?>("--items") { Description = "Item feature file (item_id,f0..f{d-1}; CSV/TSV, plain or gzip) stored with the dataset." };
+        var items = new Option<string?>("--items") { Description = "Item feature file (item_id,f0..f{d-1}; CSV/TSV, plain or gzip, or Parquet with float or double features) stored with the dataset." };
         var userCol = new Option<string>("--user-col") { Description = "User id column.", DefaultValueFactory = _ => "user_id" };
         var itemCol = new Option<string>("--item-col") { Description = "Item id column (also the id column of --items).", DefaultValueFactory = _ => "item_id" };
         var timeCol = new Option<string>("--time-col") { Description = "Timestamp column (1990..2100; see --time-unit).", DefaultValueFactory = _ => "timestamp_ms" };

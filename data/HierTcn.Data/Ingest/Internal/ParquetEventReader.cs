@@ -227,9 +227,11 @@ internal static class ParquetEventReader
     }
 
     /// <summary>One row group's values of a column: integers (null where null), text, or date-times.</summary>
-    private sealed record Column(long?[] Ints, string?[]? Text, DateTime?[]? Times);
+    internal sealed record Column(long?[] Ints, string?[]? Text, DateTime?[]? Times);
 
-    private static async Task<Column> ReadColumn(ParquetRowGroupReader group, DataField field, int n, string path)
+    /// <summary>One row group's values of an integer, text or timestamp column; another type is a
+    /// <see cref="UserInputException"/> naming the column.</summary>
+    internal static async Task<Column> ReadColumn(ParquetRowGroupReader group, DataField field, int n, string path)
     {
         Type type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
         if (type == typeof(string))

@@ -4,13 +4,18 @@ using Sylvan.Data.Csv;
 
 namespace HierTcn.Data.Preparation.Internal;
 
-/// <summary>Reads an item feature file (<c>item_id,f0..f{d-1}</c>, CSV/TSV, plain or gzip) for the catalogue's items.
-/// Strict: any bad row, a duplicate item, or a catalogue item without a row is an error naming the file and line.</summary>
+/// <summary>Reads an item feature file (<c>item_id,f0..f{d-1}</c>, CSV/TSV, plain or gzip, or Parquet) for the
+/// catalogue's items. Strict: any bad row, a duplicate item, or a catalogue item without a row is an error naming the
+/// file and line (Parquet: row). Rows of items outside the catalogue are skipped unread past their id.</summary>
 internal static class ItemFeatureReader
 {
     public static (float[] Features, int Dim) Read(string path, string itemColumn, IReadOnlyDictionary<long, int> denseIds, IProgress<double>? progress)
     {
         InputFile.CheckReadable(path, "item feature file");
+        if (ParquetEventReader.IsParquet(path))
+        {
+            return ParquetItemFeatureReader.Read(path, itemColumn, denseIds, progress);
+        }
         bool gzip = InputFile.IsGzip(path);
         var (delimiter, header) = InputFile.SniffDelimiter(path, gzip);
         if (string.IsNullOrWhiteSpace(header))
@@ -83,12 +88,18 @@ internal static class ItemFeatureReader
         {
             throw new UserInputException($"{path}: malformed CSV near line {line + 1} ({e.Message})", e);
         }
+        CheckComplete(path, seen, denseIds);
+        return (features, d);
+    }
+
+    /// <summary>Throws, naming a few, when a catalogue item got no row.</summary>
+    internal static void CheckComplete(string path, bool[] seen, IReadOnlyDictionary<long, int> denseIds)
+    {
         int missing = seen.Count(s => !s);
         if (missing > 0)
         {
             var examples = denseIds.Where(kv => !seen[kv.Value]).Take(5).Select(kv => kv.Key);
             throw new UserInputException($"{path}: no features for {missing} of the {seen.Length} catalogue items (e.g. items {string.Join(", ", examples)})");
         }
-        return (features, d);
     }
 }

@@ -1,0 +1,49 @@
+"""What the client sends and returns: plain, immutable values (the generated messages stay inside the client)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+
+@dataclass(frozen=True)
+class Event:
+    """One interaction. event_id (1 to 128 characters, unique per event) makes a resend apply once."""
+
+    user_id: int
+    item_id: int
+    timestamp_ms: int
+    event_id: str
+    model_version: str = ""
+
+
+@dataclass(frozen=True)
+class ScoredItem:
+    item_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    """The top k items, best first, and the versions that ranked them."""
+
+    items: Tuple[ScoredItem, ...]
+    model_version: str
+    snapshot_version: str
+    unknown_user: bool
+    request_id: str
+
+
+@dataclass(frozen=True)
+class ObserveResult:
+    """Counts of the last attempt: after a resend, events the first attempt applied count as duplicates."""
+
+    applied: int
+    duplicates: int
+    late: int
+    unknown_items: int
+
+
+@dataclass(frozen=True)
+class EndSessionResult:
+    closed: bool
+    model_version: str
