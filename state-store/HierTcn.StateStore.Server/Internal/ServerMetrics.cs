@@ -1,13 +1,16 @@
+using HierTcn.Security.Server;
 using Prometheus;
 
 namespace HierTcn.StateStore.Server.Internal;
 
 /// <summary>The Prometheus metrics of a shard: operations and latency by method, log and disk sizes, checkpoint age,
-/// recovery time, whether writes are refused.</summary>
+/// recovery time, whether writes are refused, calls refused by authorization or a rate limit.</summary>
 /// <remarks>Each server has its own registry (exported by its metrics endpoint), so two servers in one process
 /// (tests) do not mix their gauges.</remarks>
-internal sealed class ServerMetrics
+internal sealed class ServerMetrics : ISecurityMetrics
 {
+    private readonly Counter _refused;
+    private readonly Counter _rateLimited;
     private readonly Counter _operations;
     private readonly Histogram _latency;
     private readonly Gauge _logBytes;
@@ -33,6 +36,12 @@ internal sealed class ServerMetrics
         _checkpointAge = factory.CreateGauge("hiertcn_statestore_checkpoint_age_seconds", "Seconds since the last completed checkpoint.");
         _recoverySeconds = factory.CreateGauge("hiertcn_statestore_recovery_seconds", "Time the last start spent recovering (checkpoint plus WAL replay).");
         _writesRefused = factory.CreateGauge("hiertcn_statestore_writes_refused", "1 while the store refuses writes (disk full, quota, I/O error), else 0.");
+        _refused = factory.CreateCounter(
+            "hiertcn_statestore_refused_calls_total", "Calls refused before they ran, by gRPC method and code (Unauthenticated, PermissionDenied).",
+            new CounterConfiguration { LabelNames = ["method", "code"] });
+        _rateLimited = factory.CreateCounter(
+            "hiertcn_statestore_rate_limited_total", "Calls refused by a rate limit (RESOURCE_EXHAUSTED), by gRPC method and limit.",
+            new CounterConfiguration { LabelNames = ["method", "limit"] });
         registry.AddBeforeCollectCallback(Refresh);
     }
 
@@ -41,6 +50,10 @@ internal sealed class ServerMetrics
         _engine = engine;
         Refresh();
     }
+
+    public void Refused(string method, string code) => _refused.WithLabels(method, code).Inc();
+
+    public void RateLimited(string method, string limit) => _rateLimited.WithLabels(method, limit).Inc();
 
     /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
     public void Rejected(string method) => _operations.WithLabels(method, "invalid_argument").Inc();
