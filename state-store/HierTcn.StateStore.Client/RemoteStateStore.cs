@@ -41,6 +41,9 @@ public sealed class RemoteStateStore : IStateStore
         _clients = [.. _channels.Select(channel => new Protocol.StateStore.StateStoreClient(channel))];
     }
 
+    /// <summary>The handler every shard channel shares (its reloaded token and certificate files).</summary>
+    internal ClientHandler Handler => _handler;
+
     /// <summary>Number of shards.</summary>
     public int ShardCount => _clients.Length;
 

@@ -21,6 +21,8 @@ public sealed class InProcessShard : IAsyncDisposable
 
     public string Address { get; }
 
+    public int Port => new Uri(Address).Port;
+
     public static async Task<InProcessShard> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var options = TestStates.SmallOptions(dataDirectory);
@@ -43,6 +45,9 @@ public sealed class InProcessShard : IAsyncDisposable
         app.MapStateStoreServer();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        // With a certificate configured every endpoint speaks TLS, whatever the scheme it was given.
+        if (!string.IsNullOrEmpty(app.Configuration["Tls:CertificateFile"]))
+            address = address.Replace("http://", "https://", StringComparison.Ordinal);
         return new InProcessShard(app, address);
     }
 
