@@ -151,6 +151,24 @@ public sealed class ShardSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HealthPort_TlsOn_ServesOnlyHealthInCleartext()
+    {
+        int grpc = ServerProcess.FreePort(), health = ServerProcess.FreePort();
+        using var dir = new TempDirectory();
+        await using var shard = await InProcessShard.StartAsync(dir.Path, "--urls", $"http://127.0.0.1:{grpc};http://127.0.0.1:{health}",
+            $"--Tls:CertificateFile={_server.Certificate}", $"--Tls:KeyFile={_server.Key}", $"--Tls:HealthPort={health}");
+        Assert.Equal($"https://127.0.0.1:{grpc}", shard.Address);
+        using var cleartext = GrpcChannel.ForAddress($"http://127.0.0.1:{health}");
+        var reply = await new Health.HealthClient(cleartext).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, reply.Status);
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await new Protocol.StateStore.StateStoreClient(cleartext)
+            .PutAsync(new PutRequest { State = Bytes(9, 1) }));
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        using var secure = GrpcChannel.ForAddress(shard.Address, new GrpcChannelOptions { HttpHandler = new ClientHandler(new ClientSecurityOptions { CaFile = _pki.CaFile }) });
+        Assert.Equal(Protocol.Status.Ok, (await new Protocol.StateStore.StateStoreClient(secure).PutAsync(new PutRequest { State = Bytes(9, 1) })).Status);
+    }
+
+    [Fact]
     public async Task Metrics_RefusedCalls_CountedByMethodAndCode()
     {
         await PutAsync(new ClientSecurityOptions { CaFile = _pki.CaFile }, user: 8);

@@ -44,7 +44,7 @@ public sealed class InProcessShard : IAsyncDisposable
         var app = builder.Build();
         app.MapStateStoreServer();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         // With a certificate configured every endpoint speaks TLS, whatever the scheme it was given.
         if (!string.IsNullOrEmpty(app.Configuration["Tls:CertificateFile"]))
             address = address.Replace("http://", "https://", StringComparison.Ordinal);
