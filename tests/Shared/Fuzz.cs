@@ -30,25 +30,25 @@ internal static class Fuzz
                 return valid[..random.Next(valid.Length + 1)];
             case 3:
             case 4:
-            {
-                var copy = (byte[])valid.Clone();
-                for (int i = random.Next(1, 4); i > 0 && copy.Length > 0; i--)
-                    copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
-                return copy;
-            }
+                {
+                    var copy = (byte[])valid.Clone();
+                    for (int i = random.Next(1, 4); i > 0 && copy.Length > 0; i--)
+                        copy[random.Next(copy.Length)] ^= (byte)(1 << random.Next(8));
+                    return copy;
+                }
             case 5:
-            {
-                int at = random.Next(valid.Length + 1);
-                var noise = new byte[random.Next(1, 16)];
-                random.NextBytes(noise);
-                return [.. valid[..at], .. noise, .. valid[at..]];
-            }
+                {
+                    int at = random.Next(valid.Length + 1);
+                    var noise = new byte[random.Next(1, 16)];
+                    random.NextBytes(noise);
+                    return [.. valid[..at], .. noise, .. valid[at..]];
+                }
             default:
-            {
-                var noise = new byte[random.Next(0, 256)];
-                random.NextBytes(noise);
-                return noise;
-            }
+                {
+                    var noise = new byte[random.Next(0, 256)];
+                    random.NextBytes(noise);
+                    return noise;
+                }
         }
     }
 
