@@ -11,6 +11,7 @@ using HierTcn.Formats.Snapshots;
 using HierTcn.Inference;
 using HierTcn.Inference.Internal;
 using HierTcn.Inference.V1;
+using HierTcn.Security;
 using HierTcn.Trainer;
 using HierTcn.Trainer.Models;
 using HierTcn.Trainer.Training;
@@ -21,8 +22,12 @@ namespace HierTcn.LoadGen;
 /// <summary>
 /// <code>
 /// setup   --data D --out DIR [--train-users 200]                    brief training at the paper's sizes, bundle + snapshot
-/// closed  --server URL --data D [--callers 64] [--seconds 20] [--warmup 5] [--k 20]
-/// open    --server URL --data D --rate R [--seconds 20] [--recover-rate R2] [--metrics URL]
+/// closed  --server URL --data D [--callers 64] [--seconds 20] [--warmup 5] [--k 20] [--tls CA] [--token-file F]
+/// open    --server URL --data D --rate R [--seconds 20] [--recover-rate R2] [--metrics URL] [--tls CA] [--token-file F]
+/// </code>
+/// <c>--tls CA</c> connects over TLS (an https:// URL), trusting the authority in the PEM file CA; <c>--token-file F</c>
+/// sends the bearer token in F with every call (a server with authorization on needs a token with read and write).
+/// <code>
 /// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20]
 /// ab-memory [--users 1000000] [--list 20]                           memory of the online A/B lists (AbMemory.cs)
 /// </code>
@@ -99,18 +104,23 @@ internal static class LoadGenCommands
         return 0;
     }
 
-    private static GrpcChannel Channel(string url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    private static GrpcChannel Channel(string url, Dictionary<string, string> o)
     {
-        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
-        MaxReceiveMessageSize = 16 << 20,
-    });
+        string ca = o.GetValueOrDefault("tls", ""), token = o.GetValueOrDefault("token-file", "");
+        if (ca.Length > 0 && !url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--tls needs an https:// server address, got {url}");
+        HttpMessageHandler handler = ca.Length > 0 || token.Length > 0
+            ? new ClientHandler(new ClientSecurityOptions { CaFile = ca, TokenFile = token })
+            : new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        return GrpcChannel.ForAddress(url, new GrpcChannelOptions { HttpHandler = handler, MaxReceiveMessageSize = 16 << 20 });
+    }
 
     /// <summary>N callers, each sending the next Recommend as soon as the previous answered.</summary>
     private static async Task<int> ClosedAsync(Dictionary<string, string> o)
     {
         using var data = PreparedDataset.Open(Req(o, "data"));
         int callers = Int(o, "callers", 64), seconds = Int(o, "seconds", 20), warmup = Int(o, "warmup", 5), k = Int(o, "k", 20);
-        using var channel = Channel(Req(o, "server"));
+        using var channel = Channel(Req(o, "server"), o);
         var client = new Recommender.RecommenderClient(channel);
         var work = new Workload(data, Int(o, "users", 512));
         await work.WarmAsync(client);
@@ -152,7 +162,7 @@ internal static class LoadGenCommands
         using var data = PreparedDataset.Open(Req(o, "data"));
         int rate = Int(o, "rate", 100), seconds = Int(o, "seconds", 20), k = Int(o, "k", 20);
         int recoverRate = Int(o, "recover-rate", rate / 4);
-        using var channel = Channel(Req(o, "server"));
+        using var channel = Channel(Req(o, "server"), o);
         var client = new Recommender.RecommenderClient(channel);
         var work = new Workload(data, Int(o, "users", 512));
         await work.WarmAsync(client);

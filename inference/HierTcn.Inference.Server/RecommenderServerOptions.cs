@@ -12,7 +12,7 @@ public sealed class RecommenderServerOptions
     /// (gRPC shards listed in StateStoreClient:Shards).</summary>
     public string StateStoreMode { get; set; } = "Embedded";
 
-    /// <summary>Port of the Prometheus /metrics endpoint (HTTP/1.1; the gRPC port speaks cleartext HTTP/2 only).
+    /// <summary>Port of the Prometheus /metrics endpoint (HTTP/1.1 cleartext; the gRPC port speaks HTTP/2 only).
     /// Default 9465; 0 disables it.</summary>
     public int MetricsPort { get; set; } = 9465;
 
@@ -38,6 +38,19 @@ public sealed class RecommenderServerOptions
     /// <summary>How often the experiment file is read for changes. Default 2 s.</summary>
     public TimeSpan ExperimentFilePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Whether the gRPC reflection service is mapped (it lists every service and message to anyone who may
+    /// read). Default false.</summary>
+    public bool EnableReflection { get; set; }
+
+    /// <summary>Events one caller (its token or certificate name, else its address) may send a second across
+    /// ObserveEvents and ObserveEventStream; a call over it is refused whole with RESOURCE_EXHAUSTED, and a call
+    /// with more events than this is always refused. Default 0: no limit.</summary>
+    public int EventsPerSecondPerClient { get; set; }
+
+    /// <summary>Events one user may receive a minute (fixed one-minute windows); a call that would take any of its
+    /// users over is refused whole with RESOURCE_EXHAUSTED. Default 0: no limit.</summary>
+    public int EventsPerUserPerMinute { get; set; }
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -51,6 +64,10 @@ public sealed class RecommenderServerOptions
             errors.Add($"{Section}:MaxMessageBytes is {MaxMessageBytes}; at least 65536");
         if (DefaultDeadlineMs < 1)
             errors.Add($"{Section}:DefaultDeadlineMs is {DefaultDeadlineMs}; at least 1");
+        if (EventsPerSecondPerClient < 0)
+            errors.Add($"{Section}:EventsPerSecondPerClient is {EventsPerSecondPerClient}; 0 (no limit) or more");
+        if (EventsPerUserPerMinute < 0)
+            errors.Add($"{Section}:EventsPerUserPerMinute is {EventsPerUserPerMinute}; 0 (no limit) or more");
         if (StreamChunk < 1)
             errors.Add($"{Section}:StreamChunk is {StreamChunk}; at least 1");
         if (ExperimentFilePollInterval <= TimeSpan.Zero)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
 using HierTcn.Formats.State;
+using HierTcn.Security;
 using HierTcn.StateStore.Client.Internal;
 using HierTcn.StateStore.Protocol;
 
@@ -15,11 +16,14 @@ namespace HierTcn.StateStore.Client;
 public sealed class RemoteStateStore : IStateStore
 {
     private readonly RemoteStateStoreOptions _options;
+    private readonly ClientHandler _handler;
     private readonly GrpcChannel[] _channels;
     private readonly Protocol.StateStore.StateStoreClient[] _clients;
 
-    /// <summary>Creates channels to every shard (connections open lazily).</summary>
+    /// <summary>Creates channels to every shard (connections open lazily), with the TLS trust, client certificate and
+    /// token of <see cref="RemoteStateStoreOptions.Security"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidDataException">A certificate, key or token file cannot be read or parsed.</exception>
     public RemoteStateStore(RemoteStateStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -27,13 +31,19 @@ public sealed class RemoteStateStore : IStateStore
         if (errors.Count > 0)
             throw new ArgumentException("invalid remote state store options: " + string.Join("; ", errors), nameof(options));
         _options = options;
+        _handler = new ClientHandler(options.Security);
         _channels = [.. options.Shards.Select(address => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = options.MaxMessageBytes,
             MaxSendMessageSize = options.MaxMessageBytes,
+            HttpHandler = _handler,
+            DisposeHttpClient = false,
         }))];
         _clients = [.. _channels.Select(channel => new Protocol.StateStore.StateStoreClient(channel))];
     }
+
+    /// <summary>The handler every shard channel shares (its reloaded token and certificate files).</summary>
+    internal ClientHandler Handler => _handler;
 
     /// <summary>Number of shards.</summary>
     public int ShardCount => _clients.Length;
@@ -150,6 +160,7 @@ public sealed class RemoteStateStore : IStateStore
     {
         foreach (var channel in _channels)
             channel.Dispose();
+        _handler.Dispose();
         return ValueTask.CompletedTask;
     }
 

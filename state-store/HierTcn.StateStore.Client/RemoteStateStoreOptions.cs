@@ -1,3 +1,5 @@
+using HierTcn.Security;
+
 namespace HierTcn.StateStore.Client;
 
 /// <summary>Configuration of a <see cref="RemoteStateStore"/>.</summary>
@@ -13,6 +15,10 @@ public sealed class RemoteStateStoreOptions
 
     /// <summary>Largest message sent or received, bytes. Default 64 MiB (a batch of 10,000 states of 4 KiB fits).</summary>
     public int MaxMessageBytes { get; set; } = 64 << 20;
+
+    /// <summary>TLS trust, client certificate (mutual TLS) and bearer token for https:// shards (section
+    /// "StateStoreClient:Security"); see <see cref="ClientSecurityOptions"/>. Default: none.</summary>
+    public ClientSecurityOptions Security { get; set; } = new();
 
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -31,6 +37,9 @@ public sealed class RemoteStateStoreOptions
             errors.Add($"CallTimeout is {CallTimeout}; it must be positive");
         if (MaxMessageBytes < 1 << 16)
             errors.Add($"MaxMessageBytes is {MaxMessageBytes}; at least 65536");
+        errors.AddRange(Security.Validate("Security:"));
+        if ((Security.CaFile.Length > 0 || Security.CertificateFile.Length > 0) && Shards.Any(s => s.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
+            errors.Add("Security sets TLS files but a shard address is http://; use https:// addresses");
         return errors;
     }
 }

@@ -1,6 +1,8 @@
 using HierTcn.Charts.Tests.Support;
 using HierTcn.Inference;
 using HierTcn.Inference.Server;
+using HierTcn.Security;
+using HierTcn.Security.Server;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Server;
@@ -18,10 +20,16 @@ public sealed class ServerConfigurationTests
         ["Recommender"] = typeof(RecommenderOptions),
         ["RecommenderServer"] = typeof(RecommenderServerOptions),
         ["StateStoreClient"] = typeof(RemoteStateStoreOptions),
+        ["Tls"] = typeof(ServerTlsOptions),
+        ["Auth"] = typeof(AuthOptions),
+        ["RateLimits"] = typeof(RateLimitOptions),
     };
 
     // Kestrel's own section: the named endpoint that replaces the loopback one in the server's appsettings.json.
     private const string KestrelEndpoint = "Kestrel__Endpoints__Grpc__Url";
+
+    // The cleartext health-only endpoint added when TLS is on (Tls:HealthPort names its port).
+    private const string KestrelHealthEndpoint = "Kestrel__Endpoints__Health__Url";
 
     private static IReadOnlyList<ConfigurationKeys.Key> KeysIn(string template) =>
         ConfigurationKeys.Scan(File.ReadAllText(Path.Combine(ChartPaths.Templates, template)), template);
@@ -47,7 +55,7 @@ public sealed class ServerConfigurationTests
                      "Recommender__BundlesDirectory", "Recommender__SnapshotsDirectory", "RecommenderServer__StateStoreMode",
                      "StateStoreClient__Shards__0", KestrelEndpoint })
             Assert.Contains(keys, k => k.Name == required);
-        var problems = keys.Where(k => k.Name != KestrelEndpoint)
+        var problems = keys.Where(k => k.Name is not (KestrelEndpoint or KestrelHealthEndpoint))
             .Select(k => (k, problem: ConfigurationKeys.Problem(k.Name, Sections)))
             .Where(p => p.problem is not null)
             .Select(p => $"templates/{p.k.File}:{p.k.Line}: {p.k.Name}: {p.problem}")

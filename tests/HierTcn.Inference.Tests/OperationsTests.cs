@@ -13,7 +13,8 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
 {
     private TestServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await TestServer.StartAsync(model);
+    public async Task InitializeAsync() =>
+        _server = await TestServer.StartAsync(model, new Dictionary<string, string?> { ["RecommenderServer:EnableReflection"] = "true" });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

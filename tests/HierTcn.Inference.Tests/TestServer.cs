@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Grpc.Net.Client;
 using HierTcn.Inference.Server.Extensions;
 using HierTcn.Inference.V1;
+using HierTcn.Security;
 using HierTcn.StateStore.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -18,15 +19,25 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _storeDir;
 
-    private TestServer(WebApplication app, string storeDir, string address, int metricsPort)
+    private TestServer(WebApplication app, string storeDir, string address, int metricsPort, ClientSecurityOptions? client)
     {
         _app = app;
         _storeDir = storeDir;
         Address = address;
         MetricsPort = metricsPort;
-        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 16 << 20, MaxSendMessageSize = 16 << 20 });
+        Channel = Connect(client);
         Client = new Recommender.RecommenderClient(Channel);
     }
+
+    /// <summary>A new channel to the server, with <paramref name="client"/>'s TLS trust and credentials when given.</summary>
+    public GrpcChannel Connect(ClientSecurityOptions? client) => GrpcChannel.ForAddress(Address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = 16 << 20,
+        MaxSendMessageSize = 16 << 20,
+        HttpHandler = client is null ? null : new ClientHandler(client),
+    });
+
+    public int Port => new Uri(Address).Port;
 
     public string Address { get; }
 
@@ -39,9 +50,10 @@ internal sealed class TestServer : IAsyncDisposable
     public RecommenderEngine Engine => _app.Services.GetRecommenderEngine();
 
     /// <summary>Starts a server serving v1 alone unless <paramref name="settings"/> says otherwise, on
-    /// <paramref name="store"/> when given (instead of the embedded store).</summary>
+    /// <paramref name="store"/> when given (instead of the embedded store); <see cref="Client"/> uses
+    /// <paramref name="client"/>'s TLS trust and credentials.</summary>
     public static async Task<TestServer> StartAsync(ServedModelFixture model, IDictionary<string, string?>? settings = null,
-        IStateStore? store = null)
+        IStateStore? store = null, ClientSecurityOptions? client = null)
     {
         string storeDir = Directory.CreateTempSubdirectory("hiertcn-inference-store-").FullName;
         int metricsPort = FreePort();
@@ -83,7 +95,11 @@ internal sealed class TestServer : IAsyncDisposable
             Directory.Delete(storeDir, recursive: true);
             throw;
         }
-        return new TestServer(app, storeDir, app.Urls.First(), metricsPort);
+        string address = app.Urls.First();
+        // With a certificate configured every endpoint speaks TLS, whatever the scheme it was given.
+        if (!string.IsNullOrEmpty(config.GetValueOrDefault("Tls:CertificateFile")))
+            address = address.Replace("http://", "https://", StringComparison.Ordinal);
+        return new TestServer(app, storeDir, address, metricsPort, client);
     }
 
     private static int FreePort()

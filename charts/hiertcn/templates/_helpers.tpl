@@ -47,8 +47,9 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Shard i is pod <state>-i behind the headless Service <state>; the order is the jump-hash order. */}}
 {{- define "hiertcn.shardAddresses" -}}
 {{- $state := include "hiertcn.stateName" . -}}
+{{- $scheme := ternary "https" "http" .Values.tls.enabled -}}
 {{- range $i := until (int .Values.stateStore.shards) }}
-{{ printf "http://%s-%d.%s.%s.svc.cluster.local:%d" $state $i $state $.Release.Namespace (int $.Values.stateStore.grpcPort) }}
+{{ printf "%s://%s-%d.%s.%s.svc.cluster.local:%d" $scheme $state $i $state $.Release.Namespace (int $.Values.stateStore.grpcPort) }}
 {{- end -}}
 {{- end -}}
 
@@ -64,6 +65,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "hiertcn.checks" -}}
+{{- if and .Values.tls.enabled (or (not .Values.tls.inferenceSecret) (not .Values.tls.stateStoreSecret)) -}}
+{{- fail "tls.enabled needs tls.inferenceSecret and tls.stateStoreSecret (kubernetes.io/tls Secrets with tls.crt, tls.key, ca.crt)" -}}
+{{- end -}}
+{{- if and .Values.tls.mutual (or (not .Values.tls.enabled) (not .Values.tls.inferenceClientSecret)) -}}
+{{- fail "tls.mutual needs tls.enabled and tls.inferenceClientSecret (the client certificate inference presents to the shards)" -}}
+{{- end -}}
+{{- if and .Values.auth.enabled (not .Values.auth.tokensSecret) -}}
+{{- fail "auth.enabled needs auth.tokensSecret (a Secret with keys read and write, one token a line)" -}}
+{{- end -}}
 {{- if and (eq .Values.artifacts.mode "volume") (not .Values.artifacts.volume.existingClaim) -}}
 {{- fail "artifacts.volume.existingClaim is empty: name the PersistentVolumeClaim that holds bundles/ and snapshots/, or set artifacts.mode=sync" -}}
 {{- end -}}
@@ -78,4 +88,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if le $total 0.0 -}}
 {{- fail "models.versions: every weight is 0; at least one version needs users" -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The gRPC probes of a server: its gRPC port, or the cleartext health-only port when TLS is on. */}}
+{{- define "hiertcn.probePort" -}}
+{{- if .ctx.Values.tls.enabled -}}{{ .ctx.Values.tls.healthPort }}{{- else -}}{{ .port }}{{- end -}}
 {{- end -}}

@@ -1,8 +1,8 @@
 using HierTcn.Inference.Server.Internal;
 using HierTcn.Inference.Server.Services;
+using HierTcn.Security.Server;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -11,12 +11,17 @@ namespace HierTcn.Inference.Server.Extensions;
 /// <summary>Registrations of the recommendation server.</summary>
 public static class RecommenderServerExtensions
 {
-    /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", and "StateStore" or
-    /// "StateStoreClient" by mode), registers the engine host, gRPC with the message size cap, health checks,
-    /// reflection and the metrics endpoint. Kestrel endpoints speak HTTP/2 only (cleartext gRPC needs it).</summary>
+    /// <summary>The methods that write (the Write role when authorization is on); the rest read.</summary>
+    public static readonly IReadOnlyList<string> WriteMethods =
+        [.. new[] { "ObserveEvents", "ObserveEventStream", "EndSession", "Backfill" }.Select(m => "/hiertcn.inference.v1.Recommender/" + m)];
+
+    /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", "StateStore" or
+    /// "StateStoreClient" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine
+    /// host, gRPC with the message size cap, health checks, reflection when enabled and the metrics endpoint.
+    /// Kestrel endpoints speak HTTP/2 only, over TLS when a certificate is configured.</summary>
     public static WebApplicationBuilder AddRecommenderServer(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        builder.AddServerSecurity(new GrpcAccessPolicy(WriteMethods));
         var services = builder.Services;
         var server = builder.Configuration.GetSection(RecommenderServerOptions.Section).Get<RecommenderServerOptions>() ?? new RecommenderServerOptions();
         string? experimentProblem = server.ExperimentFile.Length > 0 ? LoadExperimentFile(builder.Configuration, server.ExperimentFile) : null;
@@ -37,8 +42,11 @@ public static class RecommenderServerExtensions
         }
         SuppressNonConformingDefaults();
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = server.MaxMessageBytes);
-        services.AddGrpcReflection();
+        if (server.EnableReflection)
+            services.AddGrpcReflection();
         services.AddSingleton<PrometheusMetrics>();
+        services.AddSingleton<ISecurityMetrics>(sp => sp.GetRequiredService<PrometheusMetrics>());
+        services.AddSingleton<EventLimits>();
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.AddHostedService<ExperimentFileWatcher>();
@@ -48,12 +56,15 @@ public static class RecommenderServerExtensions
         return builder;
     }
 
-    /// <summary>Maps the Recommender, health and reflection services.</summary>
+    /// <summary>Adds the security middleware, maps the Recommender and health services, and reflection when
+    /// RecommenderServer:EnableReflection is set.</summary>
     public static WebApplication MapRecommenderServer(this WebApplication app)
     {
+        app.UseServerSecurity();
         app.MapGrpcService<RecommenderService>();
         app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        if (app.Configuration.GetSection(RecommenderServerOptions.Section).Get<RecommenderServerOptions>()?.EnableReflection == true)
+            app.MapGrpcReflectionService();
         return app;
     }
 

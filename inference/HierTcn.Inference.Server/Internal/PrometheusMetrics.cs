@@ -1,4 +1,5 @@
 using HierTcn.Formats;
+using HierTcn.Security.Server;
 using Prometheus;
 
 namespace HierTcn.Inference.Server.Internal;
@@ -7,10 +8,19 @@ namespace HierTcn.Inference.Server.Internal;
 /// version, calls by method and gRPC status code, batch sizes and expiries, queue depth, ONNX Runtime time per graph
 /// role, state store time, events by outcome, cold-start answers, non-finite embeddings, failed snapshot refreshes,
 /// one info series per loaded version naming its execution provider and snapshot, and when that snapshot was written;
-/// the online A/B series (<see cref="OnlineMetricNames"/>).
+/// the online A/B series (<see cref="OnlineMetricNames"/>); calls refused by authorization or a rate limit.
 /// </summary>
-internal sealed class PrometheusMetrics : IRecommenderMetrics
+internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
 {
+    private static readonly Counter RefusedCalls = Metrics.CreateCounter(
+        "hiertcn_inference_refused_calls_total", "Calls refused before they ran, by method and code (Unauthenticated, PermissionDenied).",
+        new CounterConfiguration { LabelNames = ["method", "code"] });
+
+    private static readonly Counter RateLimitedCalls = Metrics.CreateCounter(
+        "hiertcn_inference_rate_limited_total",
+        "Calls refused with RESOURCE_EXHAUSTED by a rate limit (requests per caller, client_events per caller, user_events per user), by method and limit.",
+        new CounterConfiguration { LabelNames = ["method", "limit"] });
+
     private static readonly Histogram CallLatency = Metrics.CreateHistogram(
         "hiertcn_inference_call_duration_seconds", "Latency of gRPC calls by method and model version.",
         new HistogramConfiguration { LabelNames = ["method", "model_version"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 18) });
@@ -145,6 +155,10 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics
                 SnapshotCreated.WithLabels(v, s).Set(created.ToUnixTimeMilliseconds() / 1000.0);
         }
     }
+
+    public void Refused(string method, string code) => RefusedCalls.WithLabels(method, code).Inc();
+
+    public void RateLimited(string method, string limit) => RateLimitedCalls.WithLabels(method, limit).Inc();
 
     public void NonFiniteEmbedding(string modelVersion) => NonFinite.WithLabels(modelVersion).Inc();
 

@@ -2,14 +2,17 @@ using System.Diagnostics;
 using Grpc.Core;
 using HierTcn.Inference.Server.Internal;
 using HierTcn.Inference.V1;
+using HierTcn.Security.Server;
 using Microsoft.Extensions.Options;
 
 namespace HierTcn.Inference.Server.Services;
 
 /// <summary>The Recommender gRPC service (protos/inference.proto) over the engine. Engine outcomes map to status
 /// codes: invalid input INVALID_ARGUMENT, full queue RESOURCE_EXHAUSTED, expired deadline DEADLINE_EXCEEDED, store
-/// trouble UNAVAILABLE, a non-finite model output INTERNAL.</summary>
-internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderServerOptions> options, ILogger<RecommenderService> log)
+/// trouble UNAVAILABLE, a non-finite model output INTERNAL; events over a rate limit RESOURCE_EXHAUSTED, nothing of the
+/// call applied.</summary>
+internal sealed class RecommenderService(EngineHost host, EventLimits limits, PrometheusMetrics metrics, IOptions<RecommenderServerOptions> options,
+    ILogger<RecommenderService> log)
     : Recommender.RecommenderBase
 {
     private readonly RecommenderServerOptions _options = options.Value;
@@ -38,7 +41,9 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
     public override async Task<ObserveEventsResponse> ObserveEvents(ObserveEventsRequest request, ServerCallContext context)
     {
         long start = Stopwatch.GetTimestamp();
-        var summary = await host.Engine.ObserveAsync([.. request.Events.Select(ToEvent)], context.CancellationToken).ConfigureAwait(false);
+        List<ObservedEvent> events = [.. request.Events.Select(ToEvent)];
+        CheckLimits("ObserveEvents", events, context, start, applied: 0);
+        var summary = await host.Engine.ObserveAsync(events, context.CancellationToken).ConfigureAwait(false);
         PrometheusMetrics.ObservedEvents(summary);
         Finish("ObserveEvents", request.Events.Count > 0 ? request.Events[0].UserId : 0, "", summary.Status, summary.Error, start);
         return ToResponse(summary.Applied, summary.Duplicates, summary.Late, summary.UnknownItems);
@@ -51,6 +56,7 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
         var chunk = new List<ObservedEvent>(_options.StreamChunk);
         async Task FlushAsync()
         {
+            CheckLimits("ObserveEventStream", chunk, context, start, applied);
             var s = await host.Engine.ObserveAsync(chunk, context.CancellationToken).ConfigureAwait(false);
             PrometheusMetrics.ObservedEvents(s);
             applied += s.Applied;
@@ -113,6 +119,17 @@ internal sealed class RecommenderService(EngineHost host, IOptions<RecommenderSe
             .ConfigureAwait(false);
         Finish("Backfill", 0, request.TargetVersion, outcome.Status, outcome.Error, start);
         return new BackfillResponse { Copied = outcome.Copied, MissingSource = outcome.MissingSource, AlreadyPresent = outcome.AlreadyPresent };
+    }
+
+    /// <summary>Throws RESOURCE_EXHAUSTED (counted) when the caller or a user is over an event rate limit.</summary>
+    private void CheckLimits(string method, List<ObservedEvent> events, ServerCallContext context, long start, int applied)
+    {
+        if (limits.TryAcquire(CallerIdentity.Of(context.GetHttpContext()), events) is not { } refused)
+            return;
+        metrics.RateLimited(method, refused.Limit);
+        PrometheusMetrics.Call(method, "", StatusCode.ResourceExhausted.ToString(), Stopwatch.GetElapsedTime(start).TotalSeconds);
+        string message = applied > 0 ? $"after {applied} applied event(s) of the stream: {refused.Message}" : refused.Message;
+        throw new RpcException(new Status(StatusCode.ResourceExhausted, message));
     }
 
     private static ObservedEvent ToEvent(Event e) => new(e.UserId, e.ItemId, e.TimestampMs, e.EventId, e.ModelVersion);

@@ -1,6 +1,7 @@
+using HierTcn.Security;
+using HierTcn.Security.Server;
 using HierTcn.StateStore.Server.Internal;
 using HierTcn.StateStore.Server.Services;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -9,12 +10,16 @@ namespace HierTcn.StateStore.Server.Extensions;
 /// <summary>Registrations of the state store shard.</summary>
 public static class StateStoreServerExtensions
 {
-    /// <summary>Binds and validates the options ("StateStore" for the engine, "StateStoreServer" for the server),
-    /// registers the engine host, gRPC, health checks and the metrics endpoint. Kestrel endpoints speak HTTP/2
-    /// only (gRPC over cleartext needs it).</summary>
+    /// <summary>The methods that write (the Write role when authorization is on); the rest read.</summary>
+    public static readonly IReadOnlyList<string> WriteMethods =
+        [.. new[] { "Put", "BatchPut", "CompareAndSwap", "Delete", "Apply" }.Select(m => "/hiertcn.statestore.v1.StateStore/" + m)];
+
+    /// <summary>Binds and validates the options ("StateStore" for the engine, "StateStoreServer" for the server,
+    /// "Tls", "Auth" and "RateLimits" for the security layer), registers the engine host, gRPC, health checks and
+    /// the metrics endpoint. Kestrel endpoints speak HTTP/2 only, over TLS when a certificate is configured.</summary>
     public static WebApplicationBuilder AddStateStoreServer(this WebApplicationBuilder builder)
     {
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        builder.AddServerSecurity(new GrpcAccessPolicy(WriteMethods));
         var services = builder.Services;
         services.AddOptions<StateStoreOptions>().BindConfiguration("StateStore").ValidateOnStart();
         services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ListValidator<StateStoreOptions>(o => o.Validate()));
@@ -27,6 +32,7 @@ public static class StateStoreServerExtensions
         DotNetStats.Register(registry);
         services.AddSingleton(registry);
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<ISecurityMetrics>(sp => sp.GetRequiredService<ServerMetrics>());
         services.AddSingleton<EngineHost>();
         services.AddScoped<StateStoreService>();
         services.AddSingleton<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<StateStoreEndpoint>, StateStoreMethodProvider>();
@@ -53,7 +59,10 @@ public static class StateStoreServerExtensions
         {
             var engine = builder.Configuration.GetSection("StateStore").Get<StateStoreOptions>() ?? new StateStoreOptions();
             var server = builder.Configuration.GetSection(StateStoreServerOptions.Section).Get<StateStoreServerOptions>() ?? new StateStoreServerOptions();
-            problems = [.. engine.Validate().Select(p => "StateStore: " + p), .. server.Validate()];
+            var tls = builder.Configuration.GetSection(ServerTlsOptions.Section).Get<ServerTlsOptions>() ?? new ServerTlsOptions();
+            var auth = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+            var limits = builder.Configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+            problems = [.. engine.Validate().Select(p => "StateStore: " + p), .. server.Validate(), .. tls.Validate(), .. auth.Validate(tls), .. limits.Validate()];
         }
         catch (InvalidOperationException ex)
         {
@@ -64,9 +73,10 @@ public static class StateStoreServerExtensions
         return problems.Count == 0;
     }
 
-    /// <summary>Maps the gRPC state store and health services.</summary>
+    /// <summary>Adds the security middleware, maps the gRPC state store and health services.</summary>
     public static WebApplication MapStateStoreServer(this WebApplication app)
     {
+        app.UseServerSecurity();
         app.MapGrpcService<StateStoreEndpoint>();
         app.MapGrpcHealthChecksService();
         return app;

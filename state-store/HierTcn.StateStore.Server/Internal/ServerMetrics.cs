@@ -1,13 +1,16 @@
+using HierTcn.Security.Server;
 using Prometheus;
 
 namespace HierTcn.StateStore.Server.Internal;
 
 /// <summary>The Prometheus metrics of a shard: operations and latency by method, log and disk sizes, checkpoint age,
-/// recovery time, whether writes are refused.</summary>
+/// recovery time, whether writes are refused, calls refused by authorization or a rate limit.</summary>
 /// <remarks>Each server has its own registry (exported by its metrics endpoint), so two servers in one process
 /// (tests) do not mix their gauges.</remarks>
-internal sealed class ServerMetrics
+internal sealed class ServerMetrics : ISecurityMetrics
 {
+    private readonly Counter _refused;
+    private readonly Counter _rateLimited;
     private readonly Counter _operations;
     private readonly Histogram _latency;
     private readonly Gauge _logBytes;
@@ -39,6 +42,12 @@ internal sealed class ServerMetrics
         _damagedRecords = factory.CreateCounter("hiertcn_statestore_damaged_records_total", "Stored records that failed their checksum when read (each treated as absent: a cold start for its user).");
         _walEntriesLost = factory.CreateGauge("hiertcn_statestore_wal_entries_lost", "Write-ahead log entries the last recovery found missing or damaged (their users hold an older state).");
         _refusing = factory.CreateGauge("hiertcn_statestore_refusing_to_serve", "1 when the shard refuses to serve because its files are damaged (the log says why and how to repair), else 0.");
+        _refused = factory.CreateCounter(
+            "hiertcn_statestore_refused_calls_total", "Calls refused before they ran, by gRPC method and code (Unauthenticated, PermissionDenied).",
+            new CounterConfiguration { LabelNames = ["method", "code"] });
+        _rateLimited = factory.CreateCounter(
+            "hiertcn_statestore_rate_limited_total", "Calls refused by a rate limit (RESOURCE_EXHAUSTED), by gRPC method and limit.",
+            new CounterConfiguration { LabelNames = ["method", "limit"] });
         registry.AddBeforeCollectCallback(Refresh);
     }
 
@@ -54,6 +63,13 @@ internal sealed class ServerMetrics
 
     /// <summary>Sets the refusing-to-serve gauge (damaged files; see the log for the reason and repair).</summary>
     public void SetRefusing(bool refusing) => _refusing.Set(refusing ? 1 : 0);
+
+    public void Refused(string method, string code) => _refused.WithLabels(method, code).Inc();
+
+    public void RateLimited(string method, string limit) => _rateLimited.WithLabels(method, limit).Inc();
+
+    /// <summary>Counts a call rejected before it reached the store (malformed request, invalid argument).</summary>
+    public void Rejected(string method) => Rejected(method, "invalid_argument");
 
     public void Observe(string method, StoreStatus status, long startTimestamp)
     {

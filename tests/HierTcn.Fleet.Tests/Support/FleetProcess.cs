@@ -15,10 +15,11 @@ public sealed class FleetProcess : IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private FleetProcess(string name, int port, Process process)
+    private FleetProcess(string name, int port, string scheme, Process process)
     {
         Name = name;
         Port = port;
+        Address = $"{scheme}://127.0.0.1:{port}";
         _process = process;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -30,7 +31,7 @@ public sealed class FleetProcess : IDisposable
 
     public int Port { get; }
 
-    public string Address => $"http://127.0.0.1:{Port}";
+    public string Address { get; }
 
     public bool HasExited => _process.HasExited;
 
@@ -38,7 +39,7 @@ public sealed class FleetProcess : IDisposable
 
     /// <summary>Starts <paramref name="assembly"/> with <paramref name="arguments"/>; the working directory is the
     /// assembly's folder, so its appsettings.json is read (command-line arguments override it).</summary>
-    public static FleetProcess Start(string name, string assembly, int port, IEnumerable<string> arguments)
+    public static FleetProcess Start(string name, string assembly, int port, IEnumerable<string> arguments, string scheme = "http")
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -53,7 +54,7 @@ public sealed class FleetProcess : IDisposable
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        return new FleetProcess(name, port, Process.Start(info) ?? throw new InvalidOperationException($"{name}: dotnet did not start"));
+        return new FleetProcess(name, port, scheme, Process.Start(info) ?? throw new InvalidOperationException($"{name}: dotnet did not start"));
     }
 
     public static int FreePort()
@@ -64,10 +65,11 @@ public sealed class FleetProcess : IDisposable
     }
 
     /// <summary>Waits until the standard gRPC health service answers SERVING; fails with the process output when
-    /// the process exits or <paramref name="timeout"/> passes.</summary>
-    public async Task WaitServingAsync(TimeSpan timeout)
+    /// the process exits or <paramref name="timeout"/> passes. <paramref name="handler"/> makes the client's HTTP
+    /// handler (a TLS one for a secure fleet; null: the default).</summary>
+    public async Task WaitServingAsync(TimeSpan timeout, Func<HttpMessageHandler?>? handler = null)
     {
-        using var channel = GrpcChannel.ForAddress(Address);
+        using var channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = handler?.Invoke() });
         var health = new Health.HealthClient(channel);
         var deadline = DateTime.UtcNow + timeout;
         while (true)

@@ -21,6 +21,8 @@ public sealed class InProcessShard : IAsyncDisposable
 
     public string Address { get; }
 
+    public int Port => new Uri(Address).Port;
+
     public static async Task<InProcessShard> StartAsync(string dataDirectory, params string[] extraArgs)
     {
         var options = TestStates.SmallOptions(dataDirectory);
@@ -42,7 +44,10 @@ public sealed class InProcessShard : IAsyncDisposable
         var app = builder.Build();
         app.MapStateStoreServer();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        // With a certificate configured every endpoint speaks TLS, whatever the scheme it was given.
+        if (!string.IsNullOrEmpty(app.Configuration["Tls:CertificateFile"]))
+            address = address.Replace("http://", "https://", StringComparison.Ordinal);
         return new InProcessShard(app, address);
     }
 
