@@ -19,7 +19,7 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             "      terminationGracePeriodSeconds:", "      terminationGracePeriod:", null,
             "'terminationGracePeriod' could not be mapped to any .NET member contained in type 'k8s.Models.V1PodSpec'"),
         ["number-where-string"] = new("defaults", "templates/state-statefulset.yaml",
-            "value: {{ .Values.stateStore.grpcPort | quote }}", "value: {{ .Values.stateStore.grpcPort }}", null,
+            ".Values.tls.enabled | quote }}", ".Values.tls.enabled }}", null,
             "The JSON value could not be converted to System.String. Path: $.spec.template.spec.containers[0].env[0].value"),
         ["string-where-number"] = new("defaults", "templates/inference-deployment.yaml",
             "containerPort: {{ .Values.inference.grpcPort }}", "containerPort: {{ .Values.inference.grpcPort | quote }}", null,
@@ -32,7 +32,7 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
         ["service-unknown-target-port"] = new("defaults", "templates/state-service.yaml", "targetPort: grpc", "targetPort: grcp", null,
             "port grpc targets grcp, which no container of StatefulSet/recs-hiertcn-state declares"),
         ["probe-on-missing-port"] = new("defaults", "templates/state-statefulset.yaml",
-            "port: {{ .Values.stateStore.grpcPort }}\n            periodSeconds: 5", "port: 5081\n            periodSeconds: 5", null,
+            "port: {{ include \"hiertcn.probePort\" (dict \"ctx\" . \"port\" .Values.stateStore.grpcPort) }}\n            periodSeconds: 5", "port: 5081\n            periodSeconds: 5", null,
             "container state-store: startup probe port 5081 is not one of the container's ports"),
         ["network-policy-unknown-port"] = new("defaults", "templates/networkpolicy.yaml", "- port: grpc", "- port: h2c", null,
             "NetworkPolicy/recs-hiertcn-state (hiertcn/templates/networkpolicy.yaml): port h2c is not a port of any container of StatefulSet/recs-hiertcn-state"),
@@ -43,7 +43,7 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             "until (int .Values.stateStore.shards)", "until (int (add1 .Values.stateStore.shards))", null,
             "3 shard addresses for StatefulSet recs-hiertcn-state of 2 replicas"),
         ["shard-host"] = new("defaults", "templates/_helpers.tpl",
-            "\"http://%s-%d.%s.%s.svc", "\"http://%s-%d.%s-svc.%s.svc", null,
+            "\"%s://%s-%d.%s.%s.svc", "\"%s://%s-%d.%s-svc.%s.svc", null,
             "shard 0 address 'http://recs-hiertcn-state-0.recs-hiertcn-state-svc.recs.svc.cluster.local:5080' is not on host recs-hiertcn-state-0.recs-hiertcn-state.recs.svc.cluster.local"),
         ["shard-port"] = new("defaults", "templates/_helpers.tpl",
             "(int $.Values.stateStore.grpcPort)", "(int $.Values.stateStore.metricsPort)", null,
@@ -166,7 +166,7 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
         using var scratch = new TempDirectory();
         var (chart, set) = new ChartMutation("cpu-example", null, null, null, null, "").Apply(scratch.Path);
         var (objects, problems) = ChartRenderer.RenderAndCheck(set, chart);
-        Assert.Equal(16, objects.Count);
+        Assert.Equal(18, objects.Count);
         Assert.Empty(problems);
     }
 

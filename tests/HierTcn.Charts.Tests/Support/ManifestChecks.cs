@@ -304,15 +304,19 @@ public static partial class ManifestChecks
             problems.Add($"{o}: podSelector selects no pods of any rendered workload");
             return;
         }
-        var rules = (policy.Spec.Ingress ?? []).Select(r => (r.Ports, Peers: r.FromProperty))
-            .Concat((policy.Spec.Egress ?? []).Select(r => (r.Ports, Peers: r.To)));
-        foreach (var (ports, peers) in rules)
+        // Ingress ports are the selected pods' own; egress ports are the destination's, checked only where the peers
+        // are this release's pods (DNS, the artifact store and other outside peers have no rendered containers).
+        var rules = (policy.Spec.Ingress ?? []).Select(r => (r.Ports, Peers: r.FromProperty, Targets: selected))
+            .Concat((policy.Spec.Egress ?? []).Select(r => (r.Ports, Peers: r.To, Targets: workloads
+                .Where(w => (r.To ?? []).Any(p => p.PodSelector is not null && p.NamespaceSelector is null && Selects(p.PodSelector, w.PodLabels)))
+                .ToList())));
+        foreach (var (ports, peers, targets) in rules)
         {
             foreach (var port in ports ?? [])
             {
                 if (port.Port is null)
                     continue;
-                foreach (var w in selected.Where(w => !w.Template.Spec.Containers.Any(c => HasPort(c, port.Port))))
+                foreach (var w in targets.Where(w => !w.Template.Spec.Containers.Any(c => HasPort(c, port.Port))))
                     problems.Add($"{o}: port {port.Port.Value} is not a port of any container of {w.Object.Id}, which it selects");
             }
             // A peer in the release's own namespace that names this release's pods must match some of them.
