@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace HierTcn.Charts.Tests.Support;
 
 /// <summary>Objects the chart refers to without rendering them, because the values name them as existing in the
-/// cluster: the artifacts claim, the rclone Secret, pull secrets, a ServiceAccount the chart does not create.</summary>
+/// cluster: the artifacts claim, the rclone Secret, pull secrets, the TLS and token Secrets, a ServiceAccount the chart does not create.</summary>
 public sealed record ExternalObjects(
     IReadOnlySet<string> PersistentVolumeClaims,
     IReadOnlySet<string> Secrets,
@@ -29,6 +29,17 @@ public sealed record ExternalObjects(
             if (Text(pull?["name"]) is { Length: > 0 } name)
                 secrets.Add(name);
         }
+        // TLS and token Secrets (cert-manager's or the operator's) are named, never rendered, by the chart.
+        if (values["tls"]?["enabled"]?.GetValue<bool>() == true)
+        {
+            foreach (string key in new[] { "inferenceSecret", "stateStoreSecret", "inferenceClientSecret" })
+            {
+                if (Text(values["tls"]?[key]) is { Length: > 0 } name)
+                    secrets.Add(name);
+            }
+        }
+        if (values["auth"]?["enabled"]?.GetValue<bool>() == true && Text(values["auth"]?["tokensSecret"]) is { Length: > 0 } tokens)
+            secrets.Add(tokens);
         if (values["serviceAccount"]?["create"]?.GetValue<bool>() == false)
             accounts.Add(Text(values["serviceAccount"]?["name"]) is { Length: > 0 } account ? account : "default");
         return new ExternalObjects(claims, secrets, new HashSet<string>(), accounts);
