@@ -83,8 +83,14 @@ public sealed class RunDirectory
         {
             Directory.CreateDirectory(dir);
         }
+        WriteAtomically(path, tmp => System.IO.File.WriteAllText(tmp, JsonSerializer.Serialize(value, s_json) + "\n", new UTF8Encoding(false)));
+    }
+
+    /// <summary>Writes <paramref name="path"/> through a temporary name in the same folder, then renames it.</summary>
+    internal static void WriteAtomically(string path, Action<string> write)
+    {
         string tmp = $"{path}.tmp-{Environment.ProcessId}";
-        System.IO.File.WriteAllText(tmp, JsonSerializer.Serialize(value, s_json) + "\n", new UTF8Encoding(false));
+        write(tmp);
         System.IO.File.Move(tmp, path, overwrite: true);
     }
 

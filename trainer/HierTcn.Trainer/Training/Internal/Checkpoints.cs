@@ -22,9 +22,9 @@ internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
         string modelName = $"model-e{state.Epoch}.bin";
         string optimizerName = $"optimizer-e{state.Epoch}.bin";
         step?.Invoke("model");
-        Atomically(run.CheckpointFile(modelName), tmp => model.save(tmp));
+        RunDirectory.WriteAtomically(run.CheckpointFile(modelName), tmp => model.save(tmp));
         step?.Invoke("optimizer");
-        Atomically(run.CheckpointFile(optimizerName), tmp => optimizer.save_state_dict(tmp));
+        RunDirectory.WriteAtomically(run.CheckpointFile(optimizerName), tmp => optimizer.save_state_dict(tmp));
         state = state with
         {
             Model = modelName,
@@ -57,7 +57,7 @@ internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
     {
         if (state.BestModel is { } bestModel)
         {
-            Atomically(run.ModelPath, tmp => File.Copy(run.CheckpointFile(bestModel), tmp, overwrite: true));
+            RunDirectory.WriteAtomically(run.ModelPath, tmp => File.Copy(run.CheckpointFile(bestModel), tmp, overwrite: true));
         }
         if (state.Epochs is { } epochs)
         {
@@ -80,13 +80,5 @@ internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
                 File.Delete(file);
             }
         }
-    }
-
-    /// <summary>Writes <paramref name="path"/> through a temporary name in the same folder, then renames it.</summary>
-    public static void Atomically(string path, Action<string> write)
-    {
-        string tmp = $"{path}.tmp-{Environment.ProcessId}";
-        write(tmp);
-        File.Move(tmp, path, overwrite: true);
     }
 }
