@@ -70,6 +70,14 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             "scales on cpu utilisation, but container artifacts-sync of Deployment/recs-hiertcn-inference requests no cpu"),
         ["missing-secret"] = new("gpu-example", "templates/_sync.tpl", "name: {{ . }}", "name: {{ . }}-keys", null,
             "container artifacts-sync envFrom uses Secret 'hiertcn-rclone-keys', which is neither rendered nor named in the values"),
+        ["caller-authority-not-where-read"] = new("secure-certificate-callers", "templates/inference-deployment.yaml",
+            "caKey }}\n                path: ca.crt", "caKey }}\n                path: callers.crt", null,
+            "container inference: Tls__ClientCaFile names '/etc/hiertcn/client-ca/ca.crt', but volume client-ca holds only callers.crt"),
+        ["experiment-file-unmounted"] = new("defaults", "templates/inference-deployment.yaml",
+            "mountPath: {{ include \"hiertcn.experimentFile\" . | dir }}", "mountPath: /etc/hiertcn/experiments", null,
+            "container inference: RecommenderServer__ExperimentFile names '/etc/hiertcn/experiment/experiment.json', which is in none of the container's volume mounts"),
+        ["experiment-file-key"] = new("defaults", "templates/inference-experiment-configmap.yaml", "  experiment.json:", "  experiments.json:", null,
+            "RecommenderServer__ExperimentFile names '/etc/hiertcn/experiment/experiment.json', but ConfigMap recs-hiertcn-inference-experiment (volume experiment) has no key 'experiment.json'"),
         ["value-env-number"] = new("defaults", null, null, null, "inference: {extraEnv: [{name: DOTNET_TieredPGO, value: 0}]}",
             "The JSON value could not be converted to System.String. Path: $.spec.template.spec.containers[0].env[2].value"),
         ["value-toleration-typo"] = new("defaults", null, null, null, "stateStore: {tolerations: [{key: dedicated, operatr: Exists}]}",
@@ -180,6 +188,29 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
         Assert.Equal(Enumerable.Range(0, 4).Select(i => $"http://recs-hiertcn-state-{i}.recs-hiertcn-state.recs.svc.cluster.local:5080"), shards);
         Assert.Equal(4, objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Replicas);
+    }
+
+    [HelmFact]
+    public void HelmTemplate_CertificateCallers_GrantsTheirNamesAndMountsOnlyTheirAuthority()
+    {
+        var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named("secure-certificate-callers"));
+        Assert.Empty(problems);
+        var data = objects.Single(o => o.Kind == "ConfigMap" && o.Name == "recs-hiertcn-inference").As<V1ConfigMap>().Data;
+        Assert.Equal("/etc/hiertcn/client-ca/ca.crt", data["Tls__ClientCaFile"]);
+        Assert.Equal(["feed-ranker", "feed-ranker.recs.svc.cluster.local"], Indexed(data, "Auth__ReadClients__"));
+        Assert.Equal(["event-ingest"], Indexed(data, "Auth__WriteClients__"));
+        Assert.Equal("true", data["Auth__Enabled"]);
+        // No tokens Secret: no token files named, none mounted.
+        Assert.DoesNotContain(data.Keys, k => k.EndsWith("TokensFile", StringComparison.Ordinal));
+        var pod = objects.Single(o => o.Kind == "Deployment").As<V1Deployment>().Spec.Template.Spec;
+        Assert.DoesNotContain(pod.Volumes, v => v.Name == "tokens");
+        var authority = pod.Volumes.Single(v => v.Name == "client-ca").Secret;
+        Assert.Equal("hiertcn-callers-ca", authority.SecretName);
+        Assert.Equal(("callers-ca.pem", "ca.crt"), (authority.Items.Single().Key, authority.Items.Single().Path));
+        Assert.Contains(pod.Containers.Single(c => c.Name == "inference").VolumeMounts, m => m.Name == "client-ca" && m.MountPath == "/etc/hiertcn/client-ca");
+
+        static string[] Indexed(IDictionary<string, string> data, string prefix) =>
+            [.. data.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value)];
     }
 
     [HelmFact]

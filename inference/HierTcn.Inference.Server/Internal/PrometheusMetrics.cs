@@ -203,6 +203,10 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         CallLatency.WithLabels(method, modelVersion.Length == 0 ? "none" : modelVersion).Observe(seconds);
     }
 
+    /// <summary>A request of <paramref name="method"/> whose bytes are not a valid message was refused with
+    /// INVALID_ARGUMENT before the service ran.</summary>
+    public static void Malformed(string method) => Calls.WithLabels(method, nameof(Grpc.Core.StatusCode.InvalidArgument)).Inc();
+
     /// <summary>An OK answer of <paramref name="method"/> was computed for a user unknown to the version (cold start).</summary>
     public static void ColdStart(string method, string modelVersion) => ColdStarts.WithLabels(method, modelVersion).Inc();
 
