@@ -14,7 +14,13 @@ public sealed class RespCluster : IAsyncDisposable
     private readonly List<Node> _nodes = [];
     private readonly TempDirectory _directory = new();
 
-    private RespCluster(RespEngine engine) => Engine = engine;
+    private readonly RespTls? _tls;
+
+    private RespCluster(RespEngine engine, RespTls? tls)
+    {
+        Engine = engine;
+        _tls = tls;
+    }
 
     public RespEngine Engine { get; }
 
@@ -22,10 +28,13 @@ public sealed class RespCluster : IAsyncDisposable
     public IReadOnlyList<string> Endpoints => [.. _nodes.Select(n => n.Endpoint)];
 
     /// <summary>Starts <paramref name="primaries"/> primaries with <paramref name="replicasEach"/> replicas each and
-    /// waits until every node reports the cluster ok.</summary>
-    public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0)
+    /// waits until every node reports the cluster ok. With <paramref name="tls"/> (Redis only) the nodes speak TLS
+    /// only, mutual TLS for clients.</summary>
+    public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0, RespTls? tls = null)
     {
-        var cluster = new RespCluster(engine);
+        if (tls is not null && engine != RespEngine.Redis)
+            throw new NotSupportedException("the test cluster starts TLS nodes for Redis only");
+        var cluster = new RespCluster(engine, tls);
         try
         {
             for (int i = 0; i < primaries * (1 + replicasEach); i++)
@@ -35,10 +44,11 @@ public sealed class RespCluster : IAsyncDisposable
             var create = new List<string> { "--cluster", "create" };
             create.AddRange(cluster.Endpoints);
             create.AddRange(["--cluster-replicas", replicasEach.ToString(), "--cluster-yes"]);
-            var (code, output) = await RunCliAsync(create);
+            var (code, output) = await cluster.RunCliAsync(create);
             if (code != 0)
                 throw new InvalidOperationException($"redis-cli --cluster create failed ({code}): {output}");
             await cluster.WaitUntilOkAsync();
+            await cluster.WaitReplicasOnlineAsync(primaries, replicasEach);
             return cluster;
         }
         catch
@@ -48,10 +58,16 @@ public sealed class RespCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs redis-cli with <paramref name="args"/>; returns its exit code and output.</summary>
-    public static async Task<(int Code, string Output)> RunCliAsync(IEnumerable<string> args)
+    /// <summary>Runs redis-cli with <paramref name="args"/> (and the cluster's TLS files); returns its exit code and
+    /// output.</summary>
+    public async Task<(int Code, string Output)> RunCliAsync(IEnumerable<string> args)
     {
         var info = new ProcessStartInfo(RespTools.RedisCli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (_tls is not null)
+        {
+            foreach (var arg in new[] { "--tls", "--cacert", _tls.CaFile, "--cert", _tls.CertificateFile, "--key", _tls.KeyFile })
+                info.ArgumentList.Add(arg);
+        }
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("redis-cli did not start");
@@ -69,6 +85,9 @@ public sealed class RespCluster : IAsyncDisposable
         }
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>SIGKILL for node <paramref name="index"/> (the first nodes are the primaries as formed).</summary>
+    public void Kill(int index) => _nodes[index].Kill();
 
     public async ValueTask DisposeAsync()
     {
@@ -96,6 +115,34 @@ public sealed class RespCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until each primary reports its replicas online (initial sync done).</summary>
+    private async Task WaitReplicasOnlineAsync(int primaries, int replicasEach)
+    {
+        if (replicasEach == 0)
+            return;
+        var deadline = DateTime.UtcNow + FormTimeout;
+        var primaryNodes = new List<Node>();
+        foreach (var node in _nodes)
+        {
+            var (_, role) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "role"]);
+            if (role.StartsWith("master", StringComparison.Ordinal))
+                primaryNodes.Add(node);
+        }
+        Assert.Equal(primaries, primaryNodes.Count);
+        foreach (var node in primaryNodes)
+        {
+            while (true)
+            {
+                var (_, info) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "info", "replication"]);
+                if (info.Split("state=online").Length - 1 >= replicasEach)
+                    break;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"the replicas of {node.Endpoint} did not come online: {info}");
+                await Task.Delay(200);
+            }
+        }
+    }
+
     private Node StartNode(int index)
     {
         string dir = _directory.Sub("node" + index);
@@ -107,11 +154,24 @@ public sealed class RespCluster : IAsyncDisposable
             info = new ProcessStartInfo(RespTools.RedisServer);
             foreach (var arg in new[]
             {
-                "--port", port.ToString(), "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", dir,
+                // With TLS the port is the TLS port and plain TCP is off.
+                "--port", _tls is null ? port.ToString() : "0", "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", dir,
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--loglevel", "warning",
+                // A replica syncs at once (not after the default 5 s) and may be promoted however long its primary
+                // has been gone.
+                "--repl-diskless-sync-delay", "0", "--cluster-replica-validity-factor", "0",
             })
                 info.ArgumentList.Add(arg);
+            if (_tls is not null)
+            {
+                foreach (var arg in new[]
+                {
+                    "--tls-port", port.ToString(), "--tls-cluster", "yes", "--tls-replication", "yes", "--tls-auth-clients", "yes",
+                    "--tls-cert-file", _tls.CertificateFile, "--tls-key-file", _tls.KeyFile, "--tls-ca-cert-file", _tls.CaFile,
+                })
+                    info.ArgumentList.Add(arg);
+            }
         }
         else
         {
