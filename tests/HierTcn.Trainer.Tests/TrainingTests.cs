@@ -100,7 +100,7 @@ public sealed class TrainingTests
     {
         using var dir = new TempDir();
         using var data = Walks(dir);
-        var constant = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, BatchSize = 8, LearningRate = 3e-2, MaxEpochs = 6, Patience = 6 };
+        var constant = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, BatchSize = 8, LearningRate = 3e-2, LearningRateDecay = 1, MaxEpochs = 6, Patience = 6 };
         var decayed = constant with { LearningRateDecay = 0.5 };
         var a = new ModelTrainer(constant).Run(data, Path.Combine(dir.Path, "constant"), finalEvaluation: false);
         var b = new ModelTrainer(decayed).Run(data, Path.Combine(dir.Path, "decayed"), finalEvaluation: false);
