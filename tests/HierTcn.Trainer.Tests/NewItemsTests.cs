@@ -57,7 +57,7 @@ public sealed class NewItemsTests(ITestOutputHelper output)
         // The ID model has only the vectors full softmax pushed down for items never clicked: it ranks them near the
         // bottom. The feature model places them among the items like them (one epoch of a tiny model: the margin is
         // in the mean percentile rank and Recall@20, not yet in the top 10).
-        var (idNew, featureNew) = (ids.NewItems!.Event, features.NewItems!.Event);
+        var (idNew, featureNew) = (ids.NewItems!.Event, features.NewItems.Event);
         Assert.True(idNew.Mrp > 0.8, $"the ID model ranks items it never saw at mean percentile {idNew.Mrp:F3}");
         Assert.True(featureNew.Mrp < 0.5, $"the feature model ranks new items at mean percentile {featureNew.Mrp:F3}");
         Assert.True(featureNew.Recall20 > idNew.Recall20 + 0.1 && featureNew.Mrr > 3 * idNew.Mrr,
