@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The local fleet: 2 state-store shards and 2 inference processes on 127.0.0.1, configured with the same keys the
-# Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one experiment salt). It serves for
-# --duration seconds after every process is listening, or until SIGINT/SIGTERM, then stops everything it started.
+# The local fleet: 2 state-store shards (each told its index and the count) and 2 inference processes on 127.0.0.1,
+# configured with the same keys the Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one
+# experiment salt). Serves for --duration seconds after every process listens, or until SIGINT/SIGTERM, then stops all.
 #
 #   charts/local-fleet/run.sh --bundles BUNDLES --snapshots SNAPSHOTS [--models v1=90,v2=10] [--salt SALT]
 #       [--ports SHARD0,SHARD1,INFERENCE_A,INFERENCE_B] [--duration SECONDS] [--work DIR]
@@ -29,7 +29,7 @@ while (( $# )); do
     --configuration) configuration="${2:?--configuration needs Release or Debug}"; shift 2 ;;
     --no-build) build=0; shift ;;
     --log-level) log_level="${2:?--log-level needs a level}"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -89,6 +89,7 @@ for i in 0 1; do
   # Each server runs in its own build folder: the content root, whose appsettings.json (if any) is the server's own.
   (cd "$(dirname "$store_dll")" && exec dotnet "$store_dll" --urls "http://127.0.0.1:$port" "--StateStore:DataDirectory=$work/shard-$i" \
     --StateStore:IndexBuckets=65536 --StateStore:StoreMemorySizeBits=26 --StateStoreServer:MetricsPort=0 \
+    "--StateStoreServer:ShardIndex=$i" --StateStoreServer:ShardCount=2 \
     "--Logging:LogLevel:Default=$log_level") >"$work/shard-$i.log" 2>&1 &
   pids+=($!)
 done

@@ -69,6 +69,8 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
             int[] pids = [.. env["PIDS"].Split(' ').Select(int.Parse)];
             Assert.Equal(4, pids.Length);
 
+            await AssertEachShardOwnsItsKeysAsync(env["SHARD_0"], env["SHARD_1"]);
+
             using var channelA = GrpcChannel.ForAddress(env["INFERENCE_A"]);
             using var channelB = GrpcChannel.ForAddress(env["INFERENCE_B"]);
             await WaitServingAsync(channelA);
@@ -113,6 +115,32 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
         {
             if (!script.HasExited)
                 script.Kill(entireProcessTree: true);
+        }
+    }
+
+    /// <summary>The script tells each shard its index and the shard count: of the two, exactly one takes a key and the
+    /// other refuses it (FAILED_PRECONDITION) as another shard's.</summary>
+    private static async Task AssertEachShardOwnsItsKeysAsync(params string[] shards)
+    {
+        foreach (long user in new long[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+        {
+            var codes = new List<StatusCode>();
+            foreach (string address in shards)
+            {
+                using var channel = GrpcChannel.ForAddress(address);
+                var client = new HierTcn.StateStore.Protocol.StateStore.StateStoreClient(channel);
+                var request = new HierTcn.StateStore.Protocol.GetRequest { Key = new HierTcn.StateStore.Protocol.Key { ModelVersion = "v1", UserId = user } };
+                try
+                {
+                    await Calls.RetryAsync(() => client.GetAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+                    codes.Add(StatusCode.OK);
+                }
+                catch (RpcException ex)
+                {
+                    codes.Add(ex.StatusCode);
+                }
+            }
+            Assert.Equal([StatusCode.FailedPrecondition, StatusCode.OK], codes.Order());
         }
     }
 
