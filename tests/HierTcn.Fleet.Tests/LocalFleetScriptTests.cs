@@ -140,7 +140,7 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
                     codes.Add(ex.StatusCode);
                 }
             }
-            Assert.Equal([StatusCode.FailedPrecondition, StatusCode.OK], codes.Order());
+            Assert.Equal([StatusCode.OK, StatusCode.FailedPrecondition], codes.Order());
         }
     }
 
