@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The local fleet: 2 state-store shards and 2 inference processes on 127.0.0.1, configured with the same keys the
-# Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one experiment salt). It serves for
-# --duration seconds after every process is listening, or until SIGINT/SIGTERM, then stops everything it started.
+# The local fleet: 2 state-store shards (each told its index and the count) and 2 inference processes on 127.0.0.1,
+# configured with the same keys the Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one
+# experiment salt). Serves for --duration seconds after every process listens, or until SIGINT/SIGTERM, then stops all.
 #
 #   charts/local-fleet/run.sh --bundles BUNDLES --snapshots SNAPSHOTS [--models v1=90,v2=10] [--salt SALT]
 #       [--ports SHARD0,SHARD1,INFERENCE_A,INFERENCE_B] [--duration SECONDS] [--work DIR]
@@ -132,6 +132,7 @@ for i in 0 1; do
   # Each server runs in its own build folder: the content root, whose appsettings.json (if any) is the server's own.
   (cd "$(dirname "$store_dll")" && exec dotnet "$store_dll" --urls "$scheme://127.0.0.1:$port" "--StateStore:DataDirectory=$work/shard-$i" \
     --StateStore:IndexBuckets=65536 --StateStore:StoreMemorySizeBits=26 --StateStoreServer:MetricsPort=0 \
+    "--StateStoreServer:ShardIndex=$i" --StateStoreServer:ShardCount=2 \
     ${store_security[@]+"${store_security[@]}"} "--Logging:LogLevel:Default=$log_level") >"$work/shard-$i.log" 2>&1 &
   pids+=($!)
 done

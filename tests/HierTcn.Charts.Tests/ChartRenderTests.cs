@@ -42,6 +42,12 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
         ["shard-count"] = new("defaults", "templates/_helpers.tpl",
             "until (int .Values.stateStore.shards)", "until (int (add1 .Values.stateStore.shards))", null,
             "3 shard addresses for StatefulSet recs-hiertcn-state of 2 replicas"),
+        ["shard-count-not-passed"] = new("cpu-example", "templates/state-statefulset.yaml",
+            "value: {{ .Values.stateStore.shards | quote }}", "value: \"1\"", null,
+            "StatefulSet/recs-hiertcn-state (hiertcn/templates/state-statefulset.yaml): container state-store: StateStoreServer__ShardCount is '1', not the 4 replicas the clients address"),
+        ["shard-index-not-passed"] = new("defaults", "templates/state-statefulset.yaml",
+            "fieldPath: metadata.name", "fieldPath: metadata.namespace", null,
+            "container state-store: StateStoreServer__PodName does not come from the pod's metadata.name"),
         ["shard-host"] = new("defaults", "templates/_helpers.tpl",
             "\"%s://%s-%d.%s.%s.svc", "\"%s://%s-%d.%s-svc.%s.svc", null,
             "shard 0 address 'http://recs-hiertcn-state-0.recs-hiertcn-state-svc.recs.svc.cluster.local:5080' is not on host recs-hiertcn-state-0.recs-hiertcn-state.recs.svc.cluster.local"),
@@ -211,6 +217,22 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
 
         static string[] Indexed(IDictionary<string, string> data, string prefix) =>
             [.. data.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value)];
+    }
+
+    [HelmFact]
+    public void HelmTemplate_CpuExample_EachShardGetsTheShardCountAndItsPodName()
+    {
+        var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named("cpu-example"));
+        Assert.Empty(problems);
+        var container = objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec.Containers.Single(c => c.Name == "state-store");
+        var env = container.Env.ToDictionary(e => e.Name);
+        Assert.Equal("4", env["StateStoreServer__ShardCount"].Value);
+        // The pod name (recs-hiertcn-state-ORDINAL) gives the index: the server takes the ordinal at its end.
+        Assert.Equal("metadata.name", env["StateStoreServer__PodName"].ValueFrom.FieldRef.FieldPath);
+        Assert.False(env.ContainsKey("StateStoreServer__ShardIndex"));
+        var options = new HierTcn.StateStore.Server.StateStoreServerOptions { ShardCount = 4, PodName = "recs-hiertcn-state-3" };
+        Assert.Empty(options.Validate());
+        Assert.Equal(3, options.EffectiveShardIndex);
     }
 
     [HelmFact]

@@ -78,6 +78,12 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
             int[] pids = [.. env["PIDS"].Split(' ').Select(int.Parse)];
             Assert.Equal(4, pids.Length);
 
+            if (!tls)
+            {
+                // With TLS the shards take only inference's client certificate; the plain-text run checks ownership.
+                await AssertEachShardOwnsItsKeysAsync(env["SHARD_0"], env["SHARD_1"]);
+            }
+
             var security = tls ? new ClientSecurityOptions { CaFile = env["CA_FILE"], TokenFile = env["TOKEN_FILE"] } : null;
             Assert.Equal(tls ? "https" : "http", new Uri(env["SHARD_0"]).Scheme);
             using var channelA = Channel(env["INFERENCE_A"], security);
@@ -137,6 +143,32 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
 
     private static GrpcChannel Channel(string address, ClientSecurityOptions? security) =>
         GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = security is null ? null : new ClientHandler(security) });
+
+    /// <summary>The script tells each shard its index and the shard count: of the two, exactly one takes a key and the
+    /// other refuses it (FAILED_PRECONDITION) as another shard's.</summary>
+    private static async Task AssertEachShardOwnsItsKeysAsync(params string[] shards)
+    {
+        foreach (long user in new long[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+        {
+            var codes = new List<StatusCode>();
+            foreach (string address in shards)
+            {
+                using var channel = GrpcChannel.ForAddress(address);
+                var client = new HierTcn.StateStore.Protocol.StateStore.StateStoreClient(channel);
+                var request = new HierTcn.StateStore.Protocol.GetRequest { Key = new HierTcn.StateStore.Protocol.Key { ModelVersion = "v1", UserId = user } };
+                try
+                {
+                    await Calls.RetryAsync(() => client.GetAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+                    codes.Add(StatusCode.OK);
+                }
+                catch (RpcException ex)
+                {
+                    codes.Add(ex.StatusCode);
+                }
+            }
+            Assert.Equal([StatusCode.OK, StatusCode.FailedPrecondition], codes.Order());
+        }
+    }
 
     private static async Task WaitServingAsync(GrpcChannel channel)
     {

@@ -10,7 +10,8 @@ namespace HierTcn.Charts.Tests.Support;
 /// workloads whose selectors match their pods; Services, NetworkPolicies, ServiceMonitors, autoscalers and
 /// disruption budgets that select or target something rendered, by ports that exist on the containers; probes on
 /// container ports; every ConfigMap, Secret, claim and ServiceAccount a pod uses rendered or named in the values;
-/// the state store addresses the inference pods get matching the StatefulSet's stable names, shard count and port;
+/// the state store addresses the inference pods get matching the StatefulSet's stable names, shard count and port,
+/// each shard told its index and the shard count;
 /// every file and directory a server setting names inside a volume the container mounts, holding that file;
 /// every container non-root with a read-only root filesystem. Each problem names the object and what is wrong.
 /// </summary>
@@ -176,6 +177,7 @@ public static partial class ManifestChecks
     {
         var spec = w.Template.Spec;
         var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var ownershipChecked = new HashSet<string>(StringComparer.Ordinal);
         var secrets = typed.Where(o => o.Model is V1Secret).Select(o => o.Name).ToHashSet();
         var claims = typed.Where(o => o.Model is V1PersistentVolumeClaim).Select(o => o.Name).ToHashSet();
         var accounts = typed.Where(o => o.Model is V1ServiceAccount).Select(o => o.Name).ToHashSet();
@@ -386,6 +388,7 @@ public static partial class ManifestChecks
     private static void CheckShardAddresses(List<Workload> workloads, List<RenderedObject> typed, string ns, List<string> problems)
     {
         var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var ownershipChecked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var w in workloads)
         {
             foreach (var c in w.Template.Spec.Containers)
@@ -412,6 +415,8 @@ public static partial class ManifestChecks
                 int start = spec.Ordinals?.Start ?? 0;
                 if (shards.Count != replicas)
                     problems.Add($"{where}: {shards.Count} shard addresses for StatefulSet {setName} of {replicas} replicas");
+                if (ownershipChecked.Add(setName))
+                    CheckShardOwnership(set, replicas, start, problems);
                 // The shard API is gRPC: the container port named grpc.
                 var ports = set.Template.Spec.Containers.SelectMany(x => x.Ports ?? []).Where(p => p.Name == "grpc").Select(p => p.ContainerPort).ToHashSet();
                 foreach (var (index, address) in shards)
@@ -492,6 +497,28 @@ public static partial class ManifestChecks
                 settings[env.Name] = env.Value;
         }
         return settings;
+    }
+
+    /// <summary>
+    /// Each shard refuses the keys of other shards when it knows its place: the container serving gRPC gets
+    /// StateStoreServer:ShardCount equal to the replicas the clients address, and its index as the ordinal of its
+    /// pod's name (StateStoreServer:PodName from the downward API's metadata.name), so ordinals must start at 0.
+    /// </summary>
+    private static void CheckShardOwnership(Workload set, int replicas, int start, List<string> problems)
+    {
+        foreach (var c in set.Template.Spec.Containers.Where(x => x.Ports?.Any(p => p.Name == "grpc") == true))
+        {
+            string where = $"{set.Object}: container {c.Name}";
+            var env = (c.Env ?? []).GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.Last());
+            string? count = env.GetValueOrDefault("StateStoreServer__ShardCount")?.Value;
+            if (count != replicas.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                problems.Add($"{where}: StateStoreServer__ShardCount is '{count}', not the {replicas} replicas the clients address");
+            var pod = env.GetValueOrDefault("StateStoreServer__PodName");
+            if (pod?.ValueFrom?.FieldRef?.FieldPath != "metadata.name")
+                problems.Add($"{where}: StateStoreServer__PodName does not come from the pod's metadata.name, so the shard does not know its index");
+            if (start != 0)
+                problems.Add($"{where}: ordinals start at {start}, but a shard's index is its pod's ordinal");
+        }
     }
 
     private static bool HasPort(V1Container container, IntOrString port) =>

@@ -31,6 +31,8 @@ class Recommendations:
     snapshot_version: str
     unknown_user: bool
     request_id: str
+    # True when the service could not read the user's state and ranked from the start state (unknown_user too).
+    degraded: bool = False
 
 
 @dataclass(frozen=True)
