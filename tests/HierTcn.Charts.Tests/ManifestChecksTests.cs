@@ -74,6 +74,10 @@ public sealed class ManifestChecksTests
                 - name: store
                   image: "store:1"
                   securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
+                  env:
+                    - {name: StateStoreServer__ShardCount, value: "1"}
+                    - name: StateStoreServer__PodName
+                      valueFrom: {fieldRef: {fieldPath: metadata.name}}
                   ports:
                     - {name: grpc, containerPort: 5080}
         """;
