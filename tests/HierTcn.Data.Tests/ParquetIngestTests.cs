@@ -104,6 +104,52 @@ public sealed class ParquetIngestTests : IDisposable
         Assert.Equal(File.ReadAllBytes(_tmp.File("dc/dataset.bin")), File.ReadAllBytes(_tmp.File("dp/dataset.bin")));
     }
 
+    [Fact]
+    public async Task Prepare_RatingsInSecondsMsIsoAndParquet_AutoUnitGivesByteIdenticalDatasets()
+    {
+        // The case: a public ratings file (userId,movieId,rating,timestamp in seconds), prepared with the
+        // default --time-unit auto, against the same events in ms, as ISO-8601 strings, and as Parquet (ms).
+        var rng = new Random(11);
+        int n = 3000;
+        var users = new long?[n];
+        var items = new long?[n];
+        var seconds = new long[n];
+        var ms = new long?[n];
+        var inSeconds = new System.Text.StringBuilder("userId,movieId,rating,timestamp\n");
+        var inMs = new System.Text.StringBuilder("userId,movieId,rating,timestamp\n");
+        var inIso = new System.Text.StringBuilder("userId,movieId,rating,timestamp\n");
+        for (int i = 0; i < n; i++)
+        {
+            users[i] = rng.Next(40);
+            items[i] = rng.Next(20);
+            seconds[i] = 964_982_703L + i * 37L + rng.Next(30);
+            ms[i] = seconds[i] * 1000;
+            string rating = (rng.Next(1, 11) / 2.0).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+            string iso = DateTimeOffset.FromUnixTimeSeconds(seconds[i]).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+            inSeconds.Append(System.Globalization.CultureInfo.InvariantCulture, $"{users[i]},{items[i]},{rating},{seconds[i]}\n");
+            inMs.Append(System.Globalization.CultureInfo.InvariantCulture, $"{users[i]},{items[i]},{rating},{ms[i]}\n");
+            inIso.Append(System.Globalization.CultureInfo.InvariantCulture, $"{users[i]},{items[i]},{rating},{iso}\n");
+        }
+        var columns = new EventIngestOptions { UserColumn = "userId", ItemColumn = "movieId", TimeColumn = "timestamp" };
+        var prepared = new List<(string Name, DatasetHeader Result)>();
+        foreach (var (name, text) in new[] { ("s", inSeconds), ("ms", inMs), ("iso", inIso) })
+        {
+            string path = _tmp.WriteText($"ratings-{name}.csv", text.ToString());
+            prepared.Add((name, DatasetPreparer.Prepare(path, _tmp.File($"d-{name}"), new PrepareOptions { Ingest = columns })));
+        }
+        var parquetColumns = new EventIngestOptions { UserColumn = "userId", ItemColumn = "itemId", TimeColumn = "timestamp" };
+        string parquet = await Write<long>("ratings.parquet", "timestamp", (users[..1500], items[..1500], ms[..1500]), (users[1500..], items[1500..], ms[1500..]));
+        prepared.Add(("parquet", DatasetPreparer.Prepare(parquet, _tmp.File("d-parquet"), new PrepareOptions { Ingest = parquetColumns })));
+
+        Assert.True(prepared[1].Result.Counts.Events > 2500, $"{prepared[1].Result.Counts.Events} events kept");
+        byte[] reference = File.ReadAllBytes(_tmp.File("d-ms/dataset.bin"));
+        foreach (var (name, result) in prepared)
+        {
+            Assert.Equal(prepared[1].Result.DataSha256, result.DataSha256);
+            Assert.True(reference.AsSpan().SequenceEqual(File.ReadAllBytes(_tmp.File($"d-{name}/dataset.bin"))), $"{name}: dataset.bin differs from the ms file's");
+        }
+    }
+
     /// <summary>Writes one row group per entry of <paramref name="groups"/>: a nullable int64 <c>itemId</c> and
     /// nullable float columns f0..f{d-1}.</summary>
     private async Task<string> WriteItems(string name, params (long?[] Ids, float?[][] Features)[] groups)
