@@ -60,7 +60,7 @@ public sealed partial class RecommenderEngine
                     }
                 }
                 long now = query.TimestampMs == 0 ? Now() : query.TimestampMs;
-                var job = BuildJob(model, read.State, now, snapshot, candidates, excluded, k, score: true);
+                var job = BuildJob(model, query.UserId, read.State, now, snapshot, candidates, excluded, k, score: true);
                 var (status, result, message) = await RunAsync(model, job, deadlineUtc, cancellationToken).ConfigureAwait(false);
                 if (status != ServeStatus.Ok)
                 {
@@ -109,7 +109,7 @@ public sealed partial class RecommenderEngine
             var snapshot = model.AcquireSnapshot();
             try
             {
-                var job = BuildJob(model, read.State, timestampMs == 0 ? Now() : timestampMs, snapshot, null, null, 1, score: false);
+                var job = BuildJob(model, userId, read.State, timestampMs == 0 ? Now() : timestampMs, snapshot, null, null, 1, score: false);
                 var (status, result, message) = await RunAsync(model, job, deadlineUtc, cancellationToken).ConfigureAwait(false);
                 if (status != ServeStatus.Ok)
                 {
@@ -179,21 +179,23 @@ public sealed partial class RecommenderEngine
     }
 
     /// <summary>The batch row for a user's state at time <paramref name="nowMs"/>.</summary>
-    private static EmbedJob BuildJob(ServedModel model, UserState? state, long nowMs, SnapshotHandle snapshot, int[]? candidates,
+    private static EmbedJob BuildJob(ServedModel model, long userId, UserState? state, long nowMs, SnapshotHandle snapshot, int[]? candidates,
         HashSet<int>? excluded, int k, bool score)
     {
         if (state is null)
         {
-            return new EmbedJob { Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob { UserId = userId, Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
         }
         if (state.SessionCount > 0 && model.Rule.StartsNewSession(state.LastEventMs, nowMs))
         {
             var mean = new float[model.Dim];
             state.SessionMean(mean);
-            return new EmbedJob { Hidden = state.HiddenState, CloseMean = mean, SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob { UserId = userId, Hidden = state.HiddenState, CloseMean = mean, SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
         }
         return new EmbedJob
         {
+            UserId = userId,
+            SessionCount = state.SessionCount,
             Hidden = state.HiddenState,
             SessionItems = state.SessionItems,
             IncludeStart = state.SessionItems.Length == state.SessionCount,
