@@ -1,9 +1,10 @@
 namespace HierTcn.Inference;
 
 /// <summary>Result of <see cref="RecommenderEngine.RecommendAsync"/>: on <see cref="ServeStatus.Ok"/> the items
-/// best first; otherwise <see cref="Error"/> says what was wrong.</summary>
+/// best first, and <see cref="UnknownCandidateItemIds"/> the candidate ids the snapshot does not have (skipped, each
+/// once, in request order; null when none); otherwise <see cref="Error"/> says what was wrong.</summary>
 public sealed record RecommendOutcome(ServeStatus Status, string? Error, IReadOnlyList<ItemScore> Items, string ModelVersion,
-    bool UnknownUser, string SnapshotVersion)
+    bool UnknownUser, string SnapshotVersion, IReadOnlyList<long>? UnknownCandidateItemIds = null)
 {
     internal static RecommendOutcome Fail(ServeStatus status, string error, string version = "") => new(status, error, [], version, false, "");
 }

@@ -39,13 +39,11 @@ public sealed partial class RecommenderEngine
             try
             {
                 int[]? candidates = null;
+                List<long>? unknown = null;
                 if (query.CandidateItemIds.Count > 0)
                 {
-                    candidates = ResolveCandidates(snapshot, query.CandidateItemIds, out string? unknown);
-                    if (unknown is not null)
-                    {
-                        return RecommendOutcome.Fail(ServeStatus.InvalidArgument, unknown, version);
-                    }
+                    // An id the snapshot lacks (a brand-new item from upstream retrieval) is skipped and reported.
+                    candidates = ResolveCandidates(snapshot, query.CandidateItemIds, out unknown);
                 }
                 HashSet<int>? excluded = null;
                 if (query.ExcludeItemIds.Count > 0)
@@ -73,7 +71,7 @@ public sealed partial class RecommenderEngine
                     return RecommendOutcome.Fail(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", version);
                 }
                 RememberShown(version, query.UserId, now, result.Items);
-                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version);
+                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version, unknown);
             }
             finally
             {
@@ -155,26 +153,26 @@ public sealed partial class RecommenderEngine
         return null;
     }
 
-    private static int[] ResolveCandidates(SnapshotHandle snapshot, IReadOnlyList<long> ids, out string? unknownError)
+    private static int[] ResolveCandidates(SnapshotHandle snapshot, IReadOnlyList<long> ids, out List<long>? unknown)
     {
         var rows = new List<int>(ids.Count);
         var seen = new HashSet<int>();
-        List<long>? unknown = null;
+        HashSet<long>? unknownSeen = null;
+        unknown = null;
         foreach (long id in ids)
         {
             if (!snapshot.Snapshot.TryGetRow(id, out int row))
             {
-                (unknown ??= []).Add(id);
+                if ((unknownSeen ??= []).Add(id))
+                {
+                    (unknown ??= []).Add(id);
+                }
             }
             else if (seen.Add(row))
             {
                 rows.Add(row);
             }
         }
-        unknownError = unknown is null
-            ? null
-            : $"candidate_item_ids: {unknown.Count} item id(s) not in the catalogue (snapshot {snapshot.Version}): "
-              + string.Join(", ", unknown.Take(20)) + (unknown.Count > 20 ? ", ..." : "");
         return [.. rows];
     }
 

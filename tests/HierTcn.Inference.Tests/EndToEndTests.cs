@@ -12,10 +12,21 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
 {
     private const float Tolerance = 1e-4f;
 
-    [Fact]
-    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores()
+    /// <summary>"steps": the incremental TCN with its in-pod cache (one row per event); "steps-uncached": every request
+    /// primes the buffers from zeros over its window; "full-window": the tcn_step graph on the whole window.</summary>
+    [Theory]
+    [InlineData("steps")]
+    [InlineData("steps-uncached")]
+    [InlineData("full-window")]
+    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores(string embedding)
     {
-        await using var server = await TestServer.StartAsync(model);
+        var settings = embedding switch
+        {
+            "steps" => new Dictionary<string, string?>(),
+            "steps-uncached" => new Dictionary<string, string?> { ["Recommender:StepCacheMegabytes"] = "0" },
+            _ => new Dictionary<string, string?> { ["Recommender:IncrementalEmbedding"] = "false" },
+        };
+        await using var server = await TestServer.StartAsync(model, settings);
         var data = model.Data;
         float worst = 0;
         int compared = 0, newSessions = 0;
@@ -57,7 +68,16 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                 newSessions += sessionStarts.Contains(e) ? 1 : 0;
             }
         }
-        output.WriteLine($"served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
+        // The path under test is the one that ran: the metrics time every graph run by role.
+        using (var http = new HttpClient())
+        {
+            string metrics = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
+            bool stepped = metrics.Contains("hiertcn_inference_onnx_run_seconds_count{model_version=\"v1\",role=\"embed_step\"}", StringComparison.Ordinal);
+            bool fullWindow = metrics.Contains("hiertcn_inference_onnx_run_seconds_count{model_version=\"v1\",role=\"embed\"}", StringComparison.Ordinal);
+            Assert.Equal(embedding != "full-window", stepped);
+            Assert.Equal(embedding == "full-window", fullWindow);
+        }
+        output.WriteLine($"{embedding}: served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
             + $"{ServedModelFixture.ItemCount} items each; max abs diff {worst:E3}");
         Assert.True(newSessions > 0 && compared > newSessions);
         Assert.True(worst <= Tolerance, $"max abs diff {worst} > {Tolerance}");

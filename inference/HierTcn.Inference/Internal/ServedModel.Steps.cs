@@ -15,8 +15,24 @@ internal sealed partial class ServedModel
     /// </summary>
     private void EmbedSteps(ReadOnlySpan<EmbedJob> jobs, float[][] hidden, float[] users)
     {
+        // One set of arrays per batch computed at once (a worker may resume on another thread, so not thread-local).
+        if (!_stepWork.TryTake(out var work))
+        {
+            work = new StepWork(_maxBatch, Dim, StateSize, BufferSize);
+        }
+        try
+        {
+            EmbedSteps(jobs, hidden, users, work);
+        }
+        finally
+        {
+            _stepWork.Add(work);
+        }
+    }
+
+    private void EmbedSteps(ReadOnlySpan<EmbedJob> jobs, float[][] hidden, float[] users, StepWork work)
+    {
         int b = jobs.Length;
-        var work = _stepWork!.Value!;
         int size = BufferSize;
         int steps = 0;
         for (int i = 0; i < b; i++)

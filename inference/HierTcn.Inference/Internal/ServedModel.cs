@@ -12,8 +12,8 @@ using Tensors = HierTcn.Formats.Bundles.BundleSignatures.Tensors;
 namespace HierTcn.Inference.Internal;
 
 /// <summary>
-/// One loaded model version: its bundle, an ONNX Runtime session per graph (embed, update, and the incremental TCN
-/// step when the bundle has one), its start tokens, the item snapshot it scores against (swappable) and its Recommend
+/// One loaded model version: its bundle, an ONNX Runtime session per graph (embed, update, score, and the incremental
+/// TCN step when the bundle has one), its start tokens, the item snapshot it scores against (swappable) and its Recommend
 /// batcher. Reference counted for hot swap. The batch itself is in ServedModel.Batch.cs (update, then embed by
 /// ServedModel.Steps.cs or ServedModel.FullWindow.cs), scoring in ServedModel.Scoring.cs.
 /// </summary>
@@ -22,8 +22,10 @@ internal sealed partial class ServedModel : RefCounted
     private readonly OrtGraph _embed;
     private readonly OrtGraph _update;
     private readonly OrtGraph? _embedStep;
+    private readonly OrtGraph _score;
     private readonly TcnStepCache? _stepCache;
-    private readonly ThreadLocal<StepWork>? _stepWork;
+    private readonly System.Collections.Concurrent.ConcurrentBag<StepWork> _stepWork = [];
+    private readonly int _maxBatch;
     private readonly float[] _sessionStart;
     private readonly float[] _userStart;
     private readonly IRecommenderMetrics? _metrics;
@@ -44,18 +46,23 @@ internal sealed partial class ServedModel : RefCounted
     internal static readonly string[] UpdateInputs = [Tensors.State, Tensors.SessionMean];
     internal static readonly string[] UpdateOutputs = [Tensors.NextState];
 
+    /// <summary>What the service feeds the score graph, in <see cref="ScoreCatalogue"/>'s order, and reads back.</summary>
+    internal static readonly string[] ScoreInputs = [Tensors.UserEmbedding, Tensors.ItemMatrix, Tensors.K];
+    internal static readonly string[] ScoreOutputs = [Tensors.Scores, Tensors.Indices];
+
     /// <summary>What the service feeds the incremental TCN graph, in <see cref="EmbedSteps"/>' order, and reads back.</summary>
     internal static readonly string[] EmbedStepInputs = [Tensors.Item, Tensors.State, Tensors.Buffers];
     internal static readonly string[] EmbedStepOutputs = [Tensors.UserEmbedding, Tensors.NextBuffers];
 
-    private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, OrtGraph? embedStep, SnapshotHandle snapshot,
-        RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock)
+    private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, OrtGraph? embedStep, OrtGraph score,
+        SnapshotHandle snapshot, RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock)
     {
         Bundle = bundle;
         SnapshotsDirectory = snapshotsDirectory;
         _embed = embed;
         _update = update;
         _embedStep = embedStep;
+        _score = score;
         _snapshot = snapshot;
         _metrics = metrics;
         _log = log;
@@ -69,6 +76,7 @@ internal sealed partial class ServedModel : RefCounted
         _userStart = bundle.StartToken(BundleSignatures.UserStart).ToArray();
         int maxK = options.MaxK;
         int maxBatch = options.Batching.MaxBatchSize;
+        _maxBatch = maxBatch;
         _scorers = new ThreadLocal<BatchScorer>(() => new BatchScorer(maxBatch, maxK));
         if (embedStep is not null)
         {
@@ -76,7 +84,6 @@ internal sealed partial class ServedModel : RefCounted
             long entry = TcnStepCache.EntryBytes(BufferSize, Dim, StateSize);
             long slots = Math.Min((long)options.StepCacheMegabytes * 1024 * 1024 / entry, Array.MaxLength);
             _stepCache = slots > 0 ? new TcnStepCache((int)slots, BufferSize, Dim) : null;
-            _stepWork = new ThreadLocal<StepWork>(() => new StepWork(maxBatch, Dim, StateSize, BufferSize));
         }
         Batcher = new MicroBatcher<EmbedJob, EmbedResult>(options.Batching, RunBatch,
             stats => _metrics?.Batch(Version, stats.Size, stats.Expired, stats.QueueDepth), clock);
@@ -149,7 +156,7 @@ internal sealed partial class ServedModel : RefCounted
             throw new InvalidDataException($"{bundle.Directory}: model type \"{m.ModelType}\" is not served; the service serves "
                 + $"{string.Join(" and ", ServedTypes)} bundles");
         }
-        OrtGraph? embed = null, update = null, embedStep = null;
+        OrtGraph? embed = null, update = null, embedStep = null, score = null;
         SnapshotHandle? snapshot = null;
         try
         {
@@ -166,8 +173,12 @@ internal sealed partial class ServedModel : RefCounted
                 embedStep = OrtGraph.Load(bundle.GraphPath(GraphRoles.EmbedStep), m.Graphs[GraphRoles.EmbedStep], EmbedStepInputs, EmbedStepOutputs,
                     options, out _);
             }
+            // Scoring reads the memory-mapped item matrix in place, so it runs on the CPU whatever the embed graphs use
+            // (on a GPU every batch would copy the whole catalogue to the device).
+            score = OrtGraph.Load(bundle.GraphPath(GraphRoles.Score), m.Graphs[GraphRoles.Score], ScoreInputs, ScoreOutputs,
+                new RecommenderOptions { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads }, out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
-            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, snapshot, options, metrics, log, clock);
+            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, score, snapshot, options, metrics, log, clock);
             EngineLog.ModelLoaded(log, version, m.ModelType, m.Dims.ItemDim, m.Dims.Layers, m.Dims.Hidden,
                 m.Dims.ReceptiveField?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded", bundle.Directory,
                 embed.Provider, snapshot.Version, snapshot.Snapshot.Count);
@@ -178,6 +189,7 @@ internal sealed partial class ServedModel : RefCounted
             embed?.Dispose();
             update?.Dispose();
             embedStep?.Dispose();
+            score?.Dispose();
             snapshot?.Retire();
             throw;
         }
@@ -256,7 +268,7 @@ internal sealed partial class ServedModel : RefCounted
         _embed.Dispose();
         _update.Dispose();
         _embedStep?.Dispose();
-        _stepWork?.Dispose();
+        _score.Dispose();
         _scorers.Dispose();
         _snapshot.Retire();
     }

@@ -1,8 +1,8 @@
 namespace HierTcn.Inference.Internal;
 
-/// <summary>One batch worker's preallocated arrays for the incremental TCN: every row's buffers, the rows each job
-/// still has to feed, and the inputs of one step run (its rows packed at the front). Sized for the largest batch at
-/// start, reused by every batch; not thread-safe (one per worker).</summary>
+/// <summary>The arrays of one batch being embedded with the incremental TCN, pooled per model version and sized for the
+/// largest batch: every row's buffers, the rows each job still has to feed, and the inputs of one step run (its rows
+/// packed at the front). Not thread-safe: one batch at a time.</summary>
 internal sealed class StepWork(int maxBatch, int dim, int stateSize, int bufferSize)
 {
     /// <summary>Marks the session start token in <see cref="Rows"/>.</summary>
