@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using HierTcn.Formats;
 using HierTcn.Formats.Bundles;
-using HierTcn.Formats.Snapshots;
 using HierTcn.Inference.Batching;
 using HierTcn.Inference.Execution.Internal;
 using HierTcn.Inference.Scoring;
@@ -15,7 +14,8 @@ namespace HierTcn.Inference.Internal;
 /// One loaded model version: its bundle, an ONNX Runtime session per graph (embed, update, score, and the incremental
 /// TCN step when the bundle has one), its start tokens, the item snapshot it scores against (swappable) and its Recommend
 /// batcher. Reference counted for hot swap. The batch itself is in ServedModel.Batch.cs (update, then embed by
-/// ServedModel.Steps.cs or ServedModel.FullWindow.cs), scoring in ServedModel.Scoring.cs.
+/// ServedModel.Steps.cs or ServedModel.FullWindow.cs), scoring in ServedModel.Scoring.cs, the snapshot swap in
+/// ServedModel.Snapshots.cs.
 /// </summary>
 internal sealed partial class ServedModel : RefCounted
 {
@@ -50,7 +50,7 @@ internal sealed partial class ServedModel : RefCounted
     internal static readonly string[] ScoreInputs = [Tensors.UserEmbedding, Tensors.ItemMatrix, Tensors.K];
     internal static readonly string[] ScoreOutputs = [Tensors.Scores, Tensors.Indices];
 
-    /// <summary>What the service feeds the incremental TCN graph, in <see cref="EmbedSteps"/>' order, and reads back.</summary>
+    /// <summary>What the service feeds the incremental TCN graph, in <see cref="RunStep"/>'s order, and reads back.</summary>
     internal static readonly string[] EmbedStepInputs = [Tensors.Item, Tensors.State, Tensors.Buffers];
     internal static readonly string[] EmbedStepOutputs = [Tensors.UserEmbedding, Tensors.NextBuffers];
 
@@ -126,18 +126,6 @@ internal sealed partial class ServedModel : RefCounted
 
     public SnapshotHandle CurrentSnapshot => _snapshot;
 
-    /// <summary>Swapped-out snapshots still mapped because requests hold them.</summary>
-    public int RetiredSnapshotsHeld
-    {
-        get
-        {
-            lock (_retiredSnapshots)
-            {
-                return _retiredSnapshots.Count(r => !r.IsFreed);
-            }
-        }
-    }
-
     /// <summary>Loads version <paramref name="version"/> and the snapshot <c>CURRENT</c> names in
     /// <paramref name="snapshotsDirectory"/>. <paramref name="clock"/> (default the system clock) is what the batcher
     /// compares deadlines with.</summary>
@@ -193,56 +181,6 @@ internal sealed partial class ServedModel : RefCounted
             snapshot?.Retire();
             throw;
         }
-    }
-
-    private static SnapshotHandle OpenSnapshot(ModelBundle bundle, string directory)
-    {
-        var snapshot = ItemSnapshot.OpenCurrent(directory);
-        try
-        {
-            bundle.CheckSnapshot(snapshot);
-            return new SnapshotHandle(snapshot);
-        }
-        catch
-        {
-            snapshot.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A reference to the current snapshot; the caller releases it.</summary>
-    public SnapshotHandle AcquireSnapshot()
-    {
-        while (true)
-        {
-            var s = _snapshot;
-            if (s.TryAcquire())
-            {
-                return s;
-            }
-        }
-    }
-
-    /// <summary>Follows the snapshot directory's <c>CURRENT</c> pointer: when it names another file, maps and checks
-    /// it, swaps it in and retires the old one (unmapped when its last request finishes). False when unchanged.</summary>
-    public bool RefreshSnapshot()
-    {
-        var current = _snapshot;
-        string path = ItemSnapshotDirectory.ResolveCurrent(SnapshotsDirectory);
-        if (path == current.Path)
-        {
-            return false;
-        }
-        var next = OpenSnapshot(Bundle, SnapshotsDirectory);
-        var old = Interlocked.Exchange(ref _snapshot, next);
-        EngineLog.SnapshotSwapped(_log, Version, next.Version, next.Snapshot.Count, old.Version);
-        old.Retire();
-        lock (_retiredSnapshots)
-        {
-            _retiredSnapshots.RemoveAll(r => r.IsFreed);
-            _retiredSnapshots.Add(old);
-        }
-        return true;
     }
 
     /// <summary>The update graph (eq. 10) for one user: the next high-level state after a session with MEAN
