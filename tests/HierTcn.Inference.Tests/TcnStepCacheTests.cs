@@ -33,7 +33,7 @@ public sealed class TcnStepCacheTests : IDisposable
         Assert.Equal(new float[] { 8, 9 }, embedding);
 
         Assert.True(cache.TryResume(Job(7, [10, 11], 2), [1f, 2f], buffers, embedding, out added));
-        Assert.Empty(added);
+        Assert.Empty(added.ToArray());
     }
 
     [Fact]
