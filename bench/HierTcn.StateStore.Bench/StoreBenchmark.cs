@@ -9,7 +9,9 @@ namespace HierTcn.StateStore.Bench;
 /// Loads N users with ~2 KB states into the embedded engine (in this process) and into a server child process
 /// (over gRPC), then runs short timed phases that alternate between the two (Get embedded, Get gRPC, Put embedded,
 /// Put gRPC, repeated), so that a burst of load from other processes hits both sides alike. Reports pooled ops/s
-/// and p50/p99 per side, the per-round rates, memory, disk and recovery time after a kill.
+/// and p50/p99 per side, the per-round rates, memory, disk and recovery time after a kill. <c>--resp</c> adds RESP
+/// clusters started beforehand as more sides (<c>NAME=HOST:PORT,...[@REPLICAS]</c>, several separated by ';';
+/// @REPLICAS sets <see cref="RespStateStoreOptions.WaitForReplicas"/>).
 /// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 5 --rounds 4 --data /tmp/ssbench</code>
 /// </summary>
 public static class StoreBenchmark
@@ -33,7 +35,13 @@ public static class StoreBenchmark
         await server.WaitReadyAsync(remote);
         await LoadAsync("grpc", remote, settings);
 
-        var sides = new (string Name, IStateStore Store)[] { ("embedded", embedded), ("grpc", remote) };
+        var sides = new List<(string Name, IStateStore Store)> { ("embedded", embedded), ("grpc", remote) };
+        foreach (var (name, options) in settings.RespSides())
+        {
+            var store = await RespStateStore.ConnectAsync(options);
+            await LoadAsync(name, store, settings);
+            sides.Add((name, store));
+        }
         var results = new Dictionary<string, PhaseResult>();
         for (int round = 1; round <= settings.Rounds; round++)
         {
@@ -66,6 +74,8 @@ public static class StoreBenchmark
         server.Kill();
         server.Dispose();
         await remote.DisposeAsync();
+        foreach (var (_, store) in sides.Skip(2))
+            await store.DisposeAsync();
         var reopenStart = Stopwatch.GetTimestamp();
         await using (var reopened = await StateStoreEngine.OpenAsync(embeddedOptions))
         {
@@ -187,8 +197,27 @@ public static class StoreBenchmark
         }
     }
 
-    private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits)
+    private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits, string Resp)
     {
+        /// <summary>The <c>--resp</c> sides: NAME=HOST:PORT,...[@REPLICAS], separated by ';'.</summary>
+        public IEnumerable<(string Name, RespStateStoreOptions Options)> RespSides()
+        {
+            foreach (string side in Resp.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var (name, rest) = (side[..side.IndexOf('=')], side[(side.IndexOf('=') + 1)..]);
+                int at = rest.IndexOf('@');
+                int replicas = at < 0 ? 0 : int.Parse(rest[(at + 1)..], CultureInfo.InvariantCulture);
+                string endpoints = at < 0 ? rest : rest[..at];
+                yield return (name, new RespStateStoreOptions
+                {
+                    Endpoints = endpoints.Split(','),
+                    CallTimeout = TimeSpan.FromSeconds(60),
+                    UserTtl = TimeSpan.Zero,
+                    WaitForReplicas = replicas,
+                });
+            }
+        }
+
         public static Settings Parse(string[] args)
         {
             var map = new Dictionary<string, string>();
@@ -202,7 +231,8 @@ public static class StoreBenchmark
                 int.Parse(Get("rounds", "4"), CultureInfo.InvariantCulture),
                 Get("data", Path.Combine(Path.GetTempPath(), "hiertcn-ssbench")),
                 int.Parse(Get("port", "18555"), CultureInfo.InvariantCulture),
-                int.Parse(Get("memory-bits", "28"), CultureInfo.InvariantCulture));
+                int.Parse(Get("memory-bits", "28"), CultureInfo.InvariantCulture),
+                Get("resp", ""));
         }
     }
 }

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# The local fleet: 2 state-store shards and 2 inference processes on 127.0.0.1, configured with the same keys the
-# Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one experiment salt). It serves for
-# --duration seconds after every process is listening, or until SIGINT/SIGTERM, then stops everything it started.
+# The local fleet: 2 state-store shards (each told its index and the count) and 2 inference processes on 127.0.0.1,
+# configured with the same keys the Helm chart gives its pods (one shard list in jump-hash order, one A/B split, one
+# experiment salt). Serves for --duration seconds after every process listens, or until SIGINT/SIGTERM, then stops all.
 #
 #   charts/local-fleet/run.sh --bundles BUNDLES --snapshots SNAPSHOTS [--models v1=90,v2=10] [--salt SALT]
 #       [--ports SHARD0,SHARD1,INFERENCE_A,INFERENCE_B] [--duration SECONDS] [--work DIR]
-#       [--configuration Release|Debug] [--no-build] [--log-level Warning|Information|Debug]
+#       [--configuration Release|Debug] [--no-build] [--log-level Warning|Information|Debug] [--tls]
 #
 # BUNDLES holds one bundle directory per model version, SNAPSHOTS the item snapshots and CURRENT (exporter/README.md;
 # `./hiertcn export ... --out BUNDLES --snapshots SNAPSHOTS` writes both). When every process listens, WORK/fleet.env
 # lists the addresses and process ids; logs are WORK/*.log. The shards' data stays in WORK (a temporary directory
 # unless --work is given).
+#
+# --tls secures the fleet as the chart's secure install does, with certificates made for loopback by openssl in
+# WORK/tls (a CA valid 2 days; one server certificate for 127.0.0.1 and localhost; the client certificate
+# hiertcn-inference): every gRPC port speaks TLS, the shards accept only inference's client certificate (mutual
+# TLS), and inference accepts only callers with the bearer token in WORK/tls/token (read and write). fleet.env then
+# gives https:// addresses, CA_FILE (what callers trust) and TOKEN_FILE.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 bundles="" snapshots="" models="v1=90,v2=10" salt="local-fleet" ports="5181,5182,5191,5192"
-duration=600 work="" configuration="Release" build=1 log_level="Warning"
+duration=600 work="" configuration="Release" build=1 log_level="Warning" tls=0
 die() { echo "local-fleet: $*" >&2; exit 2; }
 while (( $# )); do
   case "$1" in
@@ -29,7 +35,8 @@ while (( $# )); do
     --configuration) configuration="${2:?--configuration needs Release or Debug}"; shift 2 ;;
     --no-build) build=0; shift ;;
     --log-level) log_level="${2:?--log-level needs a level}"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --tls) tls=1; shift ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -63,6 +70,42 @@ store_dll="$root/state-store/HierTcn.StateStore.Server/bin/$configuration/net10.
 inference_dll="$root/inference/HierTcn.Inference.Server/bin/$configuration/net10.0/HierTcn.Inference.Server.dll"
 [[ -f "$store_dll" && -f "$inference_dll" ]] || die "the servers are not built in $configuration (run without --no-build)"
 
+scheme="http" store_security=() inference_security=()
+if (( tls )); then
+  command -v openssl >/dev/null || die "--tls needs openssl (Debian package openssl)"
+  pki="$work/tls"
+  rm -rf "$pki"; mkdir -p "$pki/server" "$pki/hiertcn-inference"
+  # issue NAME EXTENDED_USAGE [SUBJECT_ALT_NAMES]: an ECDSA P-256 certificate signed by the fleet's CA, as
+  # NAME/tls.crt and NAME/tls.key (the names of a kubernetes.io/tls Secret).
+  issue() {
+    local extensions="basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=$2\n"
+    [[ -z "${3:-}" ]] || extensions+="subjectAltName=$3\n"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+      -keyout "$pki/$1/tls.key" -out "$pki/$1.csr" 2>/dev/null
+    openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+      -days 2 -sha256 -extfile <(printf "$extensions") -out "$pki/$1/tls.crt" 2>/dev/null
+    rm -f "$pki/$1.csr"
+  }
+  (
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=hiertcn-local-fleet-ca" -days 2 -sha256 \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
+    issue server serverAuth "IP:127.0.0.1,DNS:localhost"
+    issue hiertcn-inference clientAuth
+    openssl rand -hex 24 >"$pki/token"
+  ) || true    # what is missing is named below
+  for file in ca.crt server/tls.crt server/tls.key hiertcn-inference/tls.crt hiertcn-inference/tls.key token; do
+    [[ -s "$pki/$file" ]] || die "--tls: openssl could not make $pki/$file"
+  done
+  scheme="https"
+  server_tls=("--Tls:CertificateFile=$pki/server/tls.crt" "--Tls:KeyFile=$pki/server/tls.key" --Auth:Enabled=true)
+  store_security=("${server_tls[@]}" "--Tls:ClientCaFile=$pki/ca.crt" --Auth:ReadClients:0=hiertcn-inference --Auth:WriteClients:0=hiertcn-inference)
+  inference_security=("${server_tls[@]}" "--Auth:ReadTokensFile=$pki/token" "--Auth:WriteTokensFile=$pki/token"
+    "--StateStoreClient:Security:CaFile=$pki/ca.crt" "--StateStoreClient:Security:CertificateFile=$pki/hiertcn-inference/tls.crt"
+    "--StateStoreClient:Security:KeyFile=$pki/hiertcn-inference/tls.key")
+fi
+
 pids=() sleeper=""
 stop() {
   trap - EXIT INT TERM
@@ -85,21 +128,22 @@ export DOTNET_gcServer=0
 shards=()
 for i in 0 1; do
   port="${port_list[$i]}"
-  shards+=("http://127.0.0.1:$port")
+  shards+=("$scheme://127.0.0.1:$port")
   # Each server runs in its own build folder: the content root, whose appsettings.json (if any) is the server's own.
-  (cd "$(dirname "$store_dll")" && exec dotnet "$store_dll" --urls "http://127.0.0.1:$port" "--StateStore:DataDirectory=$work/shard-$i" \
+  (cd "$(dirname "$store_dll")" && exec dotnet "$store_dll" --urls "$scheme://127.0.0.1:$port" "--StateStore:DataDirectory=$work/shard-$i" \
     --StateStore:IndexBuckets=65536 --StateStore:StoreMemorySizeBits=26 --StateStoreServer:MetricsPort=0 \
-    "--Logging:LogLevel:Default=$log_level") >"$work/shard-$i.log" 2>&1 &
+    "--StateStoreServer:ShardIndex=$i" --StateStoreServer:ShardCount=2 \
+    ${store_security[@]+"${store_security[@]}"} "--Logging:LogLevel:Default=$log_level") >"$work/shard-$i.log" 2>&1 &
   pids+=($!)
 done
 shard_args=()
 for i in 0 1; do shard_args+=("--StateStoreClient:Shards:$i=${shards[$i]}"); done
 for i in 0 1; do
   port="${port_list[$((i + 2))]}" name="AB"; name="${name:$i:1}"
-  (cd "$(dirname "$inference_dll")" && exec dotnet "$inference_dll" "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$port" \
+  (cd "$(dirname "$inference_dll")" && exec dotnet "$inference_dll" "--Kestrel:Endpoints:Grpc:Url=$scheme://127.0.0.1:$port" \
     "--Recommender:BundlesDirectory=$bundles" "--Recommender:SnapshotsDirectory=$snapshots" "--Recommender:ExperimentSalt=$salt" \
     "${model_args[@]}" --RecommenderServer:StateStoreMode=Remote --RecommenderServer:MetricsPort=0 "${shard_args[@]}" \
-    "--Logging:LogLevel:Default=$log_level") >"$work/inference-$name.log" 2>&1 &
+    ${inference_security[@]+"${inference_security[@]}"} "--Logging:LogLevel:Default=$log_level") >"$work/inference-$name.log" 2>&1 &
   pids+=($!)
 done
 
@@ -115,12 +159,13 @@ done
 cat >"$work/fleet.env.tmp" <<EOF
 SHARD_0=${shards[0]}
 SHARD_1=${shards[1]}
-INFERENCE_A=http://127.0.0.1:${port_list[2]}
-INFERENCE_B=http://127.0.0.1:${port_list[3]}
+INFERENCE_A=$scheme://127.0.0.1:${port_list[2]}
+INFERENCE_B=$scheme://127.0.0.1:${port_list[3]}
 PIDS="${pids[*]}"
 EOF
+(( ! tls )) || printf 'CA_FILE=%s\nTOKEN_FILE=%s\n' "$pki/ca.crt" "$pki/token" >>"$work/fleet.env.tmp"
 mv "$work/fleet.env.tmp" "$work/fleet.env"
-echo "local-fleet: serving for $duration s: inference http://127.0.0.1:${port_list[2]} and :${port_list[3]}, shards :${port_list[0]} and :${port_list[1]}; work $work" >&2
+echo "local-fleet: serving for $duration s: inference $scheme://127.0.0.1:${port_list[2]} and :${port_list[3]}, shards :${port_list[0]} and :${port_list[1]}; work $work" >&2
 sleep "$duration" &
 sleeper=$!
 wait "$sleeper" || true

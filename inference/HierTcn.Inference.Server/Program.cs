@@ -1,4 +1,9 @@
 using HierTcn.Inference.Server.Extensions;
+using HierTcn.StateStore;
+
+// The embedded state store's recovery probe runs this program as a child (CheckpointProbe).
+if (CheckpointProbe.IsInvoked(args))
+    return CheckpointProbe.Run(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRecommenderServer();

@@ -29,11 +29,18 @@ public sealed partial class RecommenderEngine
         }
         try
         {
-            var read = await ReadStateAsync(new StateKey(version, query.UserId), cancellationToken).ConfigureAwait(false);
+            var read = await ReadWithinAsync(new StateKey(version, query.UserId), deadlineUtc, cancellationToken).ConfigureAwait(false);
+            bool degraded = false;
             if (read.Status is not (StoreStatus.Ok or StoreStatus.NotFound))
             {
                 EngineLog.StoreFailed(_log, "get", query.UserId, version, read.Status.ToString(), read.Error);
-                return RecommendOutcome.Fail(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", version);
+                if (read.Status is not (StoreStatus.Unavailable or StoreStatus.Damaged))
+                {
+                    return RecommendOutcome.Fail(ServeStatus.Unavailable, $"state store: {read.Status}: {read.Error}", version);
+                }
+                // Degraded, not down: rank from the start state (a cold start) and say so.
+                degraded = true;
+                read = ReadResult.NotFound;
             }
             var snapshot = model.AcquireSnapshot();
             try
@@ -71,7 +78,7 @@ public sealed partial class RecommenderEngine
                     return RecommendOutcome.Fail(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", version);
                 }
                 RememberShown(version, query.UserId, now, result.Items);
-                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version, unknown);
+                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version, unknown) { Degraded = degraded };
             }
             finally
             {

@@ -242,6 +242,33 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads a state for an answer due at <paramref name="deadlineUtc"/>: a store that has not answered
+    /// within half the time left is given up on (<see cref="StoreStatus.Unavailable"/>), leaving the other half to
+    /// rank from the start state. A deadline past or over two hours away (none, in effect) leaves the read
+    /// unbounded.</summary>
+    private async ValueTask<ReadResult> ReadWithinAsync(StateKey key, DateTime deadlineUtc, CancellationToken cancellationToken)
+    {
+        var budget = (deadlineUtc - _clock.GetUtcNow().UtcDateTime) / 2;
+        if (budget <= TimeSpan.Zero || budget > TimeSpan.FromHours(1))
+        {
+            return await ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        using var timer = new CancellationTokenSource(budget, _clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            var read = await ReadStateAsync(key, linked.Token).ConfigureAwait(false);
+            return timer.IsCancellationRequested && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOut(budget) : read;
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return TimedOut(budget);
+        }
+
+        static ReadResult TimedOut(TimeSpan budget) => new(StoreStatus.Unavailable, null,
+            $"no answer within {budget.TotalMilliseconds:F0} ms, half the time left to the call's deadline");
+    }
+
     private async ValueTask<WriteResult> SwapStateAsync(UserState state, ulong expected, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();

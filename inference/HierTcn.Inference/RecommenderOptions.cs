@@ -61,8 +61,9 @@ public sealed class RecommenderOptions
     public long MinTimestampMs { get; set; } = 946_684_800_000;
 
     /// <summary>Events and requests stamped more than this many ms after the server's clock are refused. Default
-    /// 3,600,000 (one hour of clock skew).</summary>
-    public long MaxFutureSkewMs { get; set; } = 3_600_000;
+    /// 60,000 (a minute of clock skew): an accepted event stamped ahead makes the user's real events up to its time
+    /// late (dropped), so the tolerance stays small.</summary>
+    public long MaxFutureSkewMs { get; set; } = 60_000;
 
     /// <summary>Open-session items kept per user for GRU-based models (which have no receptive field); TCN models keep
     /// exactly their receptive field. Default 256.</summary>

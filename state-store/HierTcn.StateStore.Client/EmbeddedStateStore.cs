@@ -18,9 +18,26 @@ public sealed class EmbeddedStateStore : IStateStore
         _ownsEngine = ownsEngine;
     }
 
-    /// <summary>Opens an engine on <paramref name="options"/> and owns it.</summary>
+    /// <summary>Opens an engine on <paramref name="options"/> and owns it, without a recovery probe: a store log
+    /// damaged so that FASTER's recovery reads out of bounds ends this process. Hosts use the overload with a
+    /// <see cref="CheckpointProbe"/>.</summary>
+    /// <exception cref="StateStoreDamagedException">The files cannot be recovered without loss; the message says
+    /// what and how to repair.</exception>
     public static async Task<EmbeddedStateStore> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
         => new(await StateStoreEngine.OpenAsync(options, loggerFactory, null, cancellationToken).ConfigureAwait(false), ownsEngine: true);
+
+    /// <summary>Opens an engine on <paramref name="options"/> and owns it, recovering each checkpoint in a child
+    /// process first (<paramref name="checkpointProbe"/>, usually <c>CheckpointProbe.ForEntryAssembly(options).ProbeAsync</c>),
+    /// as the shard server does: a checkpoint the child cannot recover is skipped (logged), the next older one or
+    /// the write-ahead log is used, and damage that would crash FASTER crashes the child, not this process.</summary>
+    /// <exception cref="StateStoreDamagedException">No checkpoint is usable and the write-ahead log no longer holds
+    /// every write; the message says what and how to repair.</exception>
+    public static async Task<EmbeddedStateStore> OpenAsync(StateStoreOptions options, ILoggerFactory? loggerFactory,
+        Func<Guid, CancellationToken, Task<string?>> checkpointProbe, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpointProbe);
+        return new(await StateStoreEngine.OpenAsync(options, loggerFactory, null, checkpointProbe, cancellationToken).ConfigureAwait(false), ownsEngine: true);
+    }
 
     /// <summary>The engine behind this store.</summary>
     public StateStoreEngine Engine => _engine;

@@ -8,4 +8,7 @@ public enum StateStoreMode
 
     /// <summary>Shard servers over gRPC (<see cref="RemoteStateStore"/>).</summary>
     Remote = 1,
+
+    /// <summary>A Redis Cluster or Garnet cluster over RESP (<see cref="RespStateStore"/>).</summary>
+    Resp = 2,
 }

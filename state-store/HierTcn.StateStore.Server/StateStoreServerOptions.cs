@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace HierTcn.StateStore.Server;
 
 /// <summary>Server settings (section "StateStoreServer"); the engine's own settings are the "StateStore" section
@@ -31,6 +33,16 @@ public sealed class StateStoreServerOptions
     /// <summary>Number of shards in the clients' shard list. Default 1 (a single shard owns every key).</summary>
     public int ShardCount { get; set; } = 1;
 
+    /// <summary>The name of this shard's StatefulSet pod (<c>SET-ORDINAL</c>), which the chart passes from the
+    /// downward API (the image has no shell to compute an index with). When set, the shard index is its ordinal
+    /// (<see cref="EffectiveShardIndex"/>) and <see cref="ShardIndex"/> must be left at 0 or agree. Default empty:
+    /// <see cref="ShardIndex"/> alone decides.</summary>
+    public string PodName { get; set; } = "";
+
+    /// <summary>The shard index in force: the ordinal at the end of <see cref="PodName"/> when it is set, else
+    /// <see cref="ShardIndex"/>.</summary>
+    public int EffectiveShardIndex => PodOrdinal() ?? ShardIndex;
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -45,10 +57,27 @@ public sealed class StateStoreServerOptions
             errors.Add($"{Section}:MaxMessageBytes is {MaxMessageBytes}; at least 65536");
         if (ShardCount < 1)
             errors.Add($"{Section}:ShardCount is {ShardCount}; at least 1");
-        if (ShardIndex < 0 || ShardIndex >= Math.Max(1, ShardCount))
-            errors.Add($"{Section}:ShardIndex is {ShardIndex}; allowed 0..{Math.Max(1, ShardCount) - 1} (ShardCount is {ShardCount})");
+        string source = "ShardIndex";
+        if (!string.IsNullOrEmpty(PodName))
+        {
+            if (PodOrdinal() is not { } ordinal)
+                errors.Add($"{Section}:PodName is '{PodName}'; it must end in -ORDINAL (a StatefulSet pod's name)");
+            else if (ShardIndex != 0 && ShardIndex != ordinal)
+                errors.Add($"{Section}:ShardIndex is {ShardIndex} but the ordinal of {Section}:PodName '{PodName}' is {ordinal}; set one of them");
+            source = $"ShardIndex (the ordinal of PodName '{PodName}')";
+        }
+        if (EffectiveShardIndex < 0 || EffectiveShardIndex >= Math.Max(1, ShardCount))
+            errors.Add($"{Section}:{source} is {EffectiveShardIndex}; allowed 0..{Math.Max(1, ShardCount) - 1} (ShardCount is {ShardCount})");
         if (ApplyConcurrency < 1)
             errors.Add($"{Section}:ApplyConcurrency is {ApplyConcurrency}; at least 1");
         return errors;
+    }
+
+    private int? PodOrdinal()
+    {
+        int dash = PodName.LastIndexOf('-');
+        return dash > 0 && int.TryParse(PodName.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int ordinal)
+            ? ordinal
+            : null;
     }
 }

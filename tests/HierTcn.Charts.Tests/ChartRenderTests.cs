@@ -42,6 +42,12 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
         ["shard-count"] = new("defaults", "templates/_helpers.tpl",
             "until (int .Values.stateStore.shards)", "until (int (add1 .Values.stateStore.shards))", null,
             "3 shard addresses for StatefulSet recs-hiertcn-state of 2 replicas"),
+        ["shard-count-not-passed"] = new("cpu-example", "templates/state-statefulset.yaml",
+            "value: {{ .Values.stateStore.shards | quote }}", "value: \"1\"", null,
+            "StatefulSet/recs-hiertcn-state (hiertcn/templates/state-statefulset.yaml): container state-store: StateStoreServer__ShardCount is '1', not the 4 replicas the clients address"),
+        ["shard-index-not-passed"] = new("defaults", "templates/state-statefulset.yaml",
+            "fieldPath: metadata.name", "fieldPath: metadata.namespace", null,
+            "container state-store: StateStoreServer__PodName does not come from the pod's metadata.name"),
         ["shard-host"] = new("defaults", "templates/_helpers.tpl",
             "\"%s://%s-%d.%s.%s.svc", "\"%s://%s-%d.%s-svc.%s.svc", null,
             "shard 0 address 'http://recs-hiertcn-state-0.recs-hiertcn-state-svc.recs.svc.cluster.local:5080' is not on host recs-hiertcn-state-0.recs-hiertcn-state.recs.svc.cluster.local"),
@@ -70,6 +76,14 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             "scales on cpu utilisation, but container artifacts-sync of Deployment/recs-hiertcn-inference requests no cpu"),
         ["missing-secret"] = new("gpu-example", "templates/_sync.tpl", "name: {{ . }}", "name: {{ . }}-keys", null,
             "container artifacts-sync envFrom uses Secret 'hiertcn-rclone-keys', which is neither rendered nor named in the values"),
+        ["caller-authority-not-where-read"] = new("secure-certificate-callers", "templates/inference-deployment.yaml",
+            "caKey }}\n                path: ca.crt", "caKey }}\n                path: callers.crt", null,
+            "container inference: Tls__ClientCaFile names '/etc/hiertcn/client-ca/ca.crt', but volume client-ca holds only callers.crt"),
+        ["experiment-file-unmounted"] = new("defaults", "templates/inference-deployment.yaml",
+            "mountPath: {{ include \"hiertcn.experimentFile\" . | dir }}", "mountPath: /etc/hiertcn/experiments", null,
+            "container inference: RecommenderServer__ExperimentFile names '/etc/hiertcn/experiment/experiment.json', which is in none of the container's volume mounts"),
+        ["experiment-file-key"] = new("defaults", "templates/inference-experiment-configmap.yaml", "  experiment.json:", "  experiments.json:", null,
+            "RecommenderServer__ExperimentFile names '/etc/hiertcn/experiment/experiment.json', but ConfigMap recs-hiertcn-inference-experiment (volume experiment) has no key 'experiment.json'"),
         ["value-env-number"] = new("defaults", null, null, null, "inference: {extraEnv: [{name: DOTNET_TieredPGO, value: 0}]}",
             "The JSON value could not be converted to System.String. Path: $.spec.template.spec.containers[0].env[2].value"),
         ["value-toleration-typo"] = new("defaults", null, null, null, "stateStore: {tolerations: [{key: dedicated, operatr: Exists}]}",
@@ -180,6 +194,45 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
             .OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value);
         Assert.Equal(Enumerable.Range(0, 4).Select(i => $"http://recs-hiertcn-state-{i}.recs-hiertcn-state.recs.svc.cluster.local:5080"), shards);
         Assert.Equal(4, objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Replicas);
+    }
+
+    [HelmFact]
+    public void HelmTemplate_CertificateCallers_GrantsTheirNamesAndMountsOnlyTheirAuthority()
+    {
+        var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named("secure-certificate-callers"));
+        Assert.Empty(problems);
+        var data = objects.Single(o => o.Kind == "ConfigMap" && o.Name == "recs-hiertcn-inference").As<V1ConfigMap>().Data;
+        Assert.Equal("/etc/hiertcn/client-ca/ca.crt", data["Tls__ClientCaFile"]);
+        Assert.Equal(["feed-ranker", "feed-ranker.recs.svc.cluster.local"], Indexed(data, "Auth__ReadClients__"));
+        Assert.Equal(["event-ingest"], Indexed(data, "Auth__WriteClients__"));
+        Assert.Equal("true", data["Auth__Enabled"]);
+        // No tokens Secret: no token files named, none mounted.
+        Assert.DoesNotContain(data.Keys, k => k.EndsWith("TokensFile", StringComparison.Ordinal));
+        var pod = objects.Single(o => o.Kind == "Deployment").As<V1Deployment>().Spec.Template.Spec;
+        Assert.DoesNotContain(pod.Volumes, v => v.Name == "tokens");
+        var authority = pod.Volumes.Single(v => v.Name == "client-ca").Secret;
+        Assert.Equal("hiertcn-callers-ca", authority.SecretName);
+        Assert.Equal(("callers-ca.pem", "ca.crt"), (authority.Items.Single().Key, authority.Items.Single().Path));
+        Assert.Contains(pod.Containers.Single(c => c.Name == "inference").VolumeMounts, m => m.Name == "client-ca" && m.MountPath == "/etc/hiertcn/client-ca");
+
+        static string[] Indexed(IDictionary<string, string> data, string prefix) =>
+            [.. data.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value)];
+    }
+
+    [HelmFact]
+    public void HelmTemplate_CpuExample_EachShardGetsTheShardCountAndItsPodName()
+    {
+        var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named("cpu-example"));
+        Assert.Empty(problems);
+        var container = objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec.Containers.Single(c => c.Name == "state-store");
+        var env = container.Env.ToDictionary(e => e.Name);
+        Assert.Equal("4", env["StateStoreServer__ShardCount"].Value);
+        // The pod name (recs-hiertcn-state-ORDINAL) gives the index: the server takes the ordinal at its end.
+        Assert.Equal("metadata.name", env["StateStoreServer__PodName"].ValueFrom.FieldRef.FieldPath);
+        Assert.False(env.ContainsKey("StateStoreServer__ShardIndex"));
+        var options = new HierTcn.StateStore.Server.StateStoreServerOptions { ShardCount = 4, PodName = "recs-hiertcn-state-3" };
+        Assert.Empty(options.Validate());
+        Assert.Equal(3, options.EffectiveShardIndex);
     }
 
     [HelmFact]

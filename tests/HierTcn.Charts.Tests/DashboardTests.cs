@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using HierTcn.Charts.Tests.Support;
+using HierTcn.Formats;
 
 namespace HierTcn.Charts.Tests;
 
@@ -88,6 +89,25 @@ public sealed partial class DashboardTests
         Assert.Contains("Batching and queueing", rows);
         Assert.Contains("ONNX Runtime: providers, snapshots and run times", rows);
         Assert.Contains("State store: latency and errors per shard", rows);
+    }
+
+    [Fact]
+    public void Dashboard_AbRow_ShowsEveryOnlineSeriesAndTheExperimentInUse()
+    {
+        // The row of issue 12: the panels between its header and the next row query each online A/B series the
+        // service exports and the experiment file's metrics.
+        var panels = Dashboard["panels"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        int start = panels.FindIndex(p => p["type"]!.GetValue<string>() == "row" && p["title"]!.GetValue<string>() == "A/B online metrics per model version");
+        Assert.True(start >= 0, "no A/B row");
+        var row = panels.Skip(start + 1).TakeWhile(p => p["type"]!.GetValue<string>() != "row").ToList();
+        string queries = string.Join('\n', row.SelectMany(p => p["targets"]!.AsArray()).Select(t => t!["expr"]!.GetValue<string>()));
+        foreach (string series in new[]
+                 {
+                     OnlineMetricNames.Lists, OnlineMetricNames.Users, OnlineMetricNames.NextEvents, OnlineMetricNames.Hits,
+                     OnlineMetricNames.ReciprocalRank + "_sum", OnlineMetricNames.ReciprocalRank + "_count", OnlineMetricNames.UnmatchedEvents,
+                     "hiertcn_inference_experiment_file_rejections_total", "hiertcn_inference_experiment_applied_timestamp_seconds",
+                 })
+            Assert.Contains(series, queries, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,6 +33,9 @@ public sealed partial class MonitoringRulesTests(ITestOutputHelper output)
         Assert.Contains("hiertcn_inference_call_duration_seconds_bucket", ExportedMetrics.Samples.Keys);
         Assert.Contains("le", ExportedMetrics.Samples["hiertcn_inference_call_duration_seconds_bucket"]);
         Assert.Contains("process_start_time_seconds", ExportedMetrics.Samples.Keys);
+        // Names and labels given as constants (HierTcn.Formats.OnlineMetricNames) are resolved.
+        Assert.Equal(["model_version", "k"], ExportedMetrics.Definitions.Single(d => d.Name == "hiertcn_inference_online_hits_total").LabelNames);
+        Assert.Contains("hiertcn_inference_online_reciprocal_rank_sum", ExportedMetrics.Samples.Keys);
     }
 
     [Fact]
@@ -43,9 +46,19 @@ public sealed partial class MonitoringRulesTests(ITestOutputHelper output)
                 "x_seconds", "Help (with parentheses).",
                 new HistogramConfiguration { LabelNames = ["method", "model_version"], Buckets = [1, 2] });
             var b = factory.CreateGauge("y_bytes", "No labels.");
+            var c = Metrics.CreateCounter(Names.Z, "From constants.", new CounterConfiguration { LabelNames = [Names.Arm, "k"] });
             """;
-        var found = ExportedMetrics.Scan(source, "t.cs");
-        Assert.Equal(2, found.Count);
+        var constants = ExportedMetrics.Constants("""
+            public static class Names
+            {
+                public const string Z = "z_total";
+                public const string Arm = "model_version";
+            }
+            """).ToDictionary(c => c.Name, c => c.Value);
+        var found = ExportedMetrics.Scan(source, "t.cs", constants);
+        Assert.Equal(3, found.Count);
+        Assert.Equal(("z_total", "counter"), (found[2].Name, found[2].Type));
+        Assert.Equal(["model_version", "k"], found[2].LabelNames);
         Assert.Equal(("x_seconds", "histogram"), (found[0].Name, found[0].Type));
         Assert.Equal(["method", "model_version"], found[0].LabelNames);
         Assert.Equal(("y_bytes", "gauge"), (found[1].Name, found[1].Type));
@@ -98,7 +111,7 @@ public sealed partial class MonitoringRulesTests(ITestOutputHelper output)
         var headings = Heading().Matches(readme).Select(m => m.Groups[1].Value.Trim()).ToHashSet(StringComparer.Ordinal);
         var problems = new List<string>();
         var alerts = TemplateRules.Where(r => r.Alert is not null).ToList();
-        Assert.True(alerts.Count >= 14, $"only {alerts.Count} alerts");
+        Assert.True(alerts.Count >= 17, $"only {alerts.Count} alerts");
         foreach (var rule in alerts)
         {
             string name = rule.Alert!;

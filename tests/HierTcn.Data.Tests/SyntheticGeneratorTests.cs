@@ -136,9 +136,134 @@ public sealed class SyntheticGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Generate_NoNewItems_SameTextAsBeforeNewItemsExisted()
+    {
+        // SHA-256 of the uncompressed files, written by the generator before it had new items: without them it draws
+        // the same numbers, so datasets generated earlier (and figures measured on them) stay reproducible.
+        var summary = SyntheticGenerator.Generate(_tmp.File("p"), Small());
+        Assert.Equal("4341a8bb71b5c80ba05f8bf16f47939063eb63e5292f0487ed1af87157bd09f8", TextSha256(summary.EventsPath));
+        Assert.Equal("70d5e3151f27abec4826357d6a4e4371a117c75e7bb7932b74970ee625700610", TextSha256(summary.ItemsPath));
+        Assert.Null(summary.PublishedPath);
+        Assert.False(File.Exists(Path.Combine(_tmp.File("p"), SyntheticSummary.PublishedFileName)));
+    }
+
+    [Fact]
+    public void Generate_NewItemsSameSeed_ByteIdenticalFiles()
+    {
+        var a = SyntheticGenerator.Generate(_tmp.File("a"), Small() with { NewItems = 0.3 });
+        var b = SyntheticGenerator.Generate(_tmp.File("b"), Small() with { NewItems = 0.3 });
+        Assert.Equal(File.ReadAllBytes(a.EventsPath), File.ReadAllBytes(b.EventsPath));
+        Assert.Equal(File.ReadAllBytes(a.PublishedPath!), File.ReadAllBytes(b.PublishedPath!));
+        Assert.NotEqual(TextSha256(a.EventsPath), TextSha256(SyntheticGenerator.Generate(_tmp.File("c"), Small()).EventsPath));
+    }
+
+    [Fact]
+    public void Generate_NewItems_NeverShownOrClickedBeforePublication()
+    {
+        var options = Small() with { NewItems = 0.3 };
+        var summary = SyntheticGenerator.Generate(_tmp.File("n"), options);
+        var published = ReadPublished(summary.PublishedPath!);
+        Assert.Equal(200, published.Length);
+        // The 60 highest ids are published over time, rising with the id, inside the documented window.
+        long start = options.StartTimeMs;
+        Assert.All(published[..140], p => Assert.Equal(start, p));
+        Assert.All(published[140..], p => Assert.InRange(p, start + 86_400_000L, start + 18 * 86_400_000L));
+        Assert.True(published[140..].Zip(published[141..]).All(x => x.First <= x.Second));
+
+        var t = EventReader.Read(summary.EventsPath, new EventIngestOptions { ImpressionsColumn = "impressions" });
+        int newClicks = 0;
+        for (int i = 0; i < t.Count; i++)
+        {
+            Assert.True(published[t.Items[i]] <= t.Timestamps[i], $"item {t.Items[i]} clicked at {t.Timestamps[i]}, published {published[t.Items[i]]}");
+            foreach (long shown in t.Impressions(i))
+            {
+                Assert.True(published[shown] <= t.Timestamps[i], $"item {shown} shown at {t.Timestamps[i]}, published {published[shown]}");
+            }
+            newClicks += t.Items[i] >= 140 ? 1 : 0;
+        }
+        Assert.True(newClicks > 0.05 * t.Count, $"{newClicks} of {t.Count} clicks on new items");
+    }
+
+    [Fact]
+    public void Generate_NewItemsWarmSplit_TestPeriodClicksOnItemsWithoutTrainingEvents()
+    {
+        // The setting of bench/trainer/new-items.sh, smaller: after the warm split, some catalogue items have no
+        // training event (published after T1), their test-period clicks are a real share of the test events, and a
+        // new item's clicks crowd into its first fresh days.
+        var options = new SyntheticOptions { Users = 1_500, Items = 400, Topics = 20, Dim = 16, NewItems = 0.3 };
+        var summary = SyntheticGenerator.Generate(_tmp.File("w"), options);
+        string dir = _tmp.File("wds");
+        DatasetPreparer.Prepare(summary.EventsPath, dir, new PrepareOptions
+        {
+            Split = SplitKind.Warm,
+            ItemsPath = summary.ItemsPath,
+            Ingest = new EventIngestOptions { ImpressionsColumn = "impressions" },
+        });
+        using var ds = PreparedDataset.Open(dir);
+        var published = ReadPublished(summary.PublishedPath!);
+        var trained = new bool[ds.ItemCount];
+        for (int e = 0; e < ds.EventCount; e++)
+        {
+            trained[ds.EventItems[e]] |= ds.EventSplit[e] == (byte)DataSplit.Train;
+        }
+        var untrained = Enumerable.Range(0, ds.ItemCount).Where(i => !trained[i]).ToList();
+        Assert.All(untrained, i => Assert.True(ds.ItemIds[i] >= options.StartItems, $"start item {ds.ItemIds[i]} has no training event"));
+        int testEvents = 0, testOnUntrained = 0, newEvents = 0, freshEvents = 0;
+        long freshMs = (long)(options.FreshDays * 86_400_000);
+        for (int e = 0; e < ds.EventCount; e++)
+        {
+            int item = ds.EventItems[e];
+            long id = ds.ItemIds[item];
+            if (ds.EventSplit[e] == (byte)DataSplit.Test)
+            {
+                testEvents++;
+                testOnUntrained += trained[item] ? 0 : 1;
+            }
+            if (id >= options.StartItems)
+            {
+                newEvents++;
+                freshEvents += ds.EventTimestamps[e] - published[id] < freshMs ? 1 : 0;
+            }
+        }
+        Assert.True(untrained.Count >= 10, $"{untrained.Count} catalogue items without a training event");
+        Assert.True(testOnUntrained > 0.05 * testEvents, $"{testOnUntrained} of {testEvents} test events on items without a training event");
+        // A new item is out for about ten days on average, so an even spread would put a fifth of its clicks in its
+        // first two.
+        Assert.True(freshEvents > 0.35 * newEvents, $"{freshEvents} of {newEvents} new-item clicks in their first {options.FreshDays} days");
+    }
+
+    [Fact]
+    public void Validate_NewItemsLeaveTooFewAtStart_ThrowsNamingOption()
+    {
+        var e = Assert.Throws<UserInputException>(() => SyntheticGenerator.Generate(_tmp.File("x"), Small() with { Items = 100, NewItems = 0.85 }));
+        Assert.Contains("--new-items 0.85 leaves 15 items at the start", e.Message);
+    }
+
+    [Fact]
     public void Validate_DimAboveMax_ThrowsNamingOption()
     {
         var e = Assert.Throws<UserInputException>(() => SyntheticGenerator.Generate(_tmp.File("x"), Small() with { Dim = 513 }));
         Assert.Contains("--dim", e.Message);
+    }
+
+    private static string TextSha256(string gzipPath)
+    {
+        using var text = new GZipStream(File.OpenRead(gzipPath), CompressionMode.Decompress);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(text));
+    }
+
+    /// <summary>published.csv.gz as an array indexed by item id.</summary>
+    private static long[] ReadPublished(string path)
+    {
+        using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
+        Assert.Equal("item_id,published_ms", reader.ReadLine());
+        var rows = new List<(int Id, long Ms)>();
+        while (reader.ReadLine() is string line)
+        {
+            var parts = line.Split(',');
+            rows.Add((int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
+        }
+        Assert.Equal(Enumerable.Range(0, rows.Count), rows.Select(r => r.Id));
+        return [.. rows.Select(r => r.Ms)];
     }
 }

@@ -5,12 +5,14 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using HierTcn.Fleet.Tests.Support;
 using HierTcn.Inference.V1;
+using HierTcn.Security;
 
 namespace HierTcn.Fleet.Tests;
 
 /// <summary>charts/local-fleet/run.sh, the one command that starts the local fleet by hand: it serves, behaves as one
 /// service, and stops everything it started when it is told to (SIGTERM; the end of --duration takes the same exit
-/// path). Uses the model of <see cref="LocalFleet"/> (its own fleet stays idle meanwhile).</summary>
+/// path); with --tls the same over TLS with the certificates and token it makes. Uses the model of
+/// <see cref="LocalFleet"/> (its own fleet stays idle meanwhile).</summary>
 [Collection(LocalFleetCollection.Name)]
 public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
 {
@@ -31,7 +33,12 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
     }
 
     [Fact]
-    public async Task RunScript_ServesAsOneFleetThenStopsEverythingOnSigterm()
+    public Task RunScript_ServesAsOneFleetThenStopsEverythingOnSigterm() => RunScriptAsync(tls: false);
+
+    [OpenSslFact]
+    public Task RunScriptWithTls_ServesOverTlsToTokenHoldersOnlyThenStopsEverythingOnSigterm() => RunScriptAsync(tls: true);
+
+    private async Task RunScriptAsync(bool tls)
     {
         await fleet.EnsureRunningAsync();
         int[] ports = [FleetProcess.FreePort(), FleetProcess.FreePort(), FleetProcess.FreePort(), FleetProcess.FreePort()];
@@ -50,6 +57,8 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
                      "--duration", DurationSeconds.ToString(), "--work", _work, "--configuration", baseDir.Parent!.Name, "--no-build",
                  })
             info.ArgumentList.Add(argument);
+        if (tls)
+            info.ArgumentList.Add("--tls");
         using var script = Process.Start(info)!;
         var stderr = script.StandardError.ReadToEndAsync();
         _ = script.StandardOutput.ReadToEndAsync();
@@ -69,8 +78,16 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
             int[] pids = [.. env["PIDS"].Split(' ').Select(int.Parse)];
             Assert.Equal(4, pids.Length);
 
-            using var channelA = GrpcChannel.ForAddress(env["INFERENCE_A"]);
-            using var channelB = GrpcChannel.ForAddress(env["INFERENCE_B"]);
+            if (!tls)
+            {
+                // With TLS the shards take only inference's client certificate; the plain-text run checks ownership.
+                await AssertEachShardOwnsItsKeysAsync(env["SHARD_0"], env["SHARD_1"]);
+            }
+
+            var security = tls ? new ClientSecurityOptions { CaFile = env["CA_FILE"], TokenFile = env["TOKEN_FILE"] } : null;
+            Assert.Equal(tls ? "https" : "http", new Uri(env["SHARD_0"]).Scheme);
+            using var channelA = Channel(env["INFERENCE_A"], security);
+            using var channelB = Channel(env["INFERENCE_B"], security);
             await WaitServingAsync(channelA);
             await WaitServingAsync(channelB);
             var a = new Recommender.RecommenderClient(channelA);
@@ -86,6 +103,14 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
                 deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
             Assert.False(reply.UnknownUser, "inference B does not see what A wrote: the script's processes do not share the store");
             Assert.Equal(5, reply.Items.Count);
+            if (tls)
+            {
+                // Trusting the fleet's CA is not enough: inference wants the token.
+                using var noToken = Channel(env["INFERENCE_A"], new ClientSecurityOptions { CaFile = env["CA_FILE"] });
+                var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                    await new Recommender.RecommenderClient(noToken).RecommendAsync(new RecommendRequest { UserId = user, K = 5 }, deadline: DateTime.UtcNow.AddSeconds(30)));
+                Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+            }
 
             // Same salt and weights as the fixture's fleet: the same users land on the same versions.
             var fixtureClient = fleet.Client(1);
@@ -113,6 +138,35 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
         {
             if (!script.HasExited)
                 script.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static GrpcChannel Channel(string address, ClientSecurityOptions? security) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = security is null ? null : new ClientHandler(security) });
+
+    /// <summary>The script tells each shard its index and the shard count: of the two, exactly one takes a key and the
+    /// other refuses it (FAILED_PRECONDITION) as another shard's.</summary>
+    private static async Task AssertEachShardOwnsItsKeysAsync(params string[] shards)
+    {
+        foreach (long user in new long[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+        {
+            var codes = new List<StatusCode>();
+            foreach (string address in shards)
+            {
+                using var channel = GrpcChannel.ForAddress(address);
+                var client = new HierTcn.StateStore.Protocol.StateStore.StateStoreClient(channel);
+                var request = new HierTcn.StateStore.Protocol.GetRequest { Key = new HierTcn.StateStore.Protocol.Key { ModelVersion = "v1", UserId = user } };
+                try
+                {
+                    await Calls.RetryAsync(() => client.GetAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+                    codes.Add(StatusCode.OK);
+                }
+                catch (RpcException ex)
+                {
+                    codes.Add(ex.StatusCode);
+                }
+            }
+            Assert.Equal([StatusCode.OK, StatusCode.FailedPrecondition], codes.Order());
         }
     }
 

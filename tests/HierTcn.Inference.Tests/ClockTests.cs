@@ -1,4 +1,5 @@
 using HierTcn.Formats;
+using HierTcn.StateStore;
 using static HierTcn.Inference.Tests.Calls;
 
 namespace HierTcn.Inference.Tests;
@@ -47,6 +48,26 @@ public sealed class ClockTests(ServedModelFixture model)
 
         clock.Now += TimeSpan.FromMilliseconds(2);
         Assert.Equal(ServeStatus.Ok, (await engine.ObserveAsync([new ObservedEvent(1, model.Data.ItemIds[1], ahead, "x")])).Status);
+    }
+
+    [Fact]
+    public async Task ObserveAsync_TwoMinutesAheadByDefault_RefusedAndNothingApplied()
+    {
+        // The default tolerance is small: one event stamped minutes ahead would make the user's real events late.
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock);
+
+        var refused = await engine.ObserveAsync([
+            new ObservedEvent(2, model.Data.ItemIds[1], T0 - 1000, "real"),
+            new ObservedEvent(2, model.Data.ItemIds[2], T0 + 120_000, "ahead"),
+        ]);
+
+        Assert.Equal(ServeStatus.InvalidArgument, refused.Status);
+        Assert.Contains("ahead of the server clock", refused.Error);
+        Assert.False(store.Contains(new StateKey("v1", 2)));
+        var later = await engine.ObserveAsync([new ObservedEvent(2, model.Data.ItemIds[1], T0 + 30_000, "skewed")]);
+        Assert.Equal(1, later.Applied);
     }
 
     [Fact]

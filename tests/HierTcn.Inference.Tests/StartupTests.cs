@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using HierTcn.Inference.V1;
+using HierTcn.StateStore;
 using Microsoft.Extensions.Options;
 
 namespace HierTcn.Inference.Tests;
@@ -59,6 +61,68 @@ public sealed class StartupTests(ServedModelFixture model)
             Assert.Contains("cannot start", err);
             Assert.Contains(Path.Combine(model.BundlesDirectory, "nope"), err);
             Assert.DoesNotContain("   at ", err);
+        }
+        finally
+        {
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Start_EmbeddedStoreLogDamaged_RecoveredBehindTheChildProbeWithEveryState()
+    {
+        string store = Directory.CreateTempSubdirectory("hiertcn-inference-damaged-").FullName;
+        var settings = new Dictionary<string, string?> { ["StateStore:DataDirectory"] = store, ["StateStore:StorePageSizeBits"] = "16", ["StateStore:StoreMemorySizeBits"] = "20", ["StateStore:MaxStateBytes"] = "16384" };
+        try
+        {
+            const int Users = 200;
+            await using (var server = await TestServer.StartAsync(model, settings))
+            {
+                var events = new ObserveEventsRequest();
+                for (int user = 1; user <= Users; user++)
+                {
+                    for (int n = 0; n < 3; n++)
+                    {
+                        events.Events.Add(new Event
+                        {
+                            UserId = user,
+                            ItemId = model.Data.ItemIds[(user + n) % ServedModelFixture.ItemCount],
+                            TimestampMs = ServedModelFixture.FirstTimestamp + n * 1000,
+                            EventId = $"damaged:{user}:{n}",
+                        });
+                    }
+                }
+                Assert.Equal(Users * 3, (await server.Client.ObserveEventsAsync(events)).Applied);
+            }
+
+            // The server program answers the probe's command line (Program.cs) on the newest checkpoint.
+            string newest = new DirectoryInfo(Path.Combine(store, "checkpoints", "cpr-checkpoints")).GetDirectories().OrderBy(d => d.LastWriteTimeUtc).Last().Name;
+            var (code, stdout, stderr) = await ProcessRunner.RunAsync("dotnet",
+            [
+                Path.Combine(AppContext.BaseDirectory, "HierTcn.Inference.Server.dll"), CheckpointProbe.Verb, "--data", store, "--checkpoint", newest,
+                "--StateStore:IndexBuckets=1024", "--StateStore:StorePageSizeBits=16", "--StateStore:StoreMemorySizeBits=20", "--StateStore:SegmentSizeBits=22",
+            ]);
+            Assert.True(code == 0, stdout + stderr);
+            Assert.Contains("is usable", stdout);
+
+            // 4 KiB of random bytes at the end of the store log: recovering it in-process can end the process
+            // (an access violation inside FASTER); the embedded store recovers each checkpoint in a child first.
+            string storeLog = Path.Combine(store, "hlog", "hlog.log.0");
+            using (var file = new FileStream(storeLog, FileMode.Open, FileAccess.Write))
+            {
+                var garbage = new byte[4096];
+                new Random(7).NextBytes(garbage);
+                file.Position = Math.Max(0, file.Length - garbage.Length);
+                file.Write(garbage);
+            }
+            await using (var server = await TestServer.StartAsync(model, settings))
+            {
+                for (int user = 1; user <= Users; user += 13)
+                {
+                    var reply = await server.Client.RecommendAsync(new RecommendRequest { UserId = user, K = 3 });
+                    Assert.False(reply.UnknownUser, $"user {user} lost its state");
+                }
+            }
         }
         finally
         {

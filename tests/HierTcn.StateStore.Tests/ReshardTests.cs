@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using HierTcn.Formats.State;
+using HierTcn.StateStore.Server;
 using HierTcn.StateStore.Tests.Support;
 
 namespace HierTcn.StateStore.Tests;
@@ -55,6 +57,74 @@ public sealed class ReshardTests : IDisposable
         foreach (var engine in opened)
             await engine.DisposeAsync();
     }
+
+    [Fact]
+    public async Task ReshardAsync_SourcesStoppedUncleanAndDamaged_SourceFilesByteIdentical()
+    {
+        // Opening either source would write: both need their WAL replayed (then a fresh checkpoint, the older
+        // checkpoints purged, the WAL truncated), and s1's newest checkpoint is damaged (recovery falls back and
+        // removes it). The re-shard recovers copies, probed in a child process as the shard does.
+        var options = TestStates.SmallOptions(_dir.Path);
+        string[] sources = [_dir.Sub("s0"), _dir.Sub("s1")];
+        string[] targets = [_dir.Sub("t0"), _dir.Sub("t1"), _dir.Sub("t2")];
+        var expected = new Dictionary<StateKey, byte[]>();
+        Guid newestOfS1 = Guid.Empty;
+        for (int s = 0; s < sources.Length; s++)
+        {
+            var engine = await StateStoreEngine.OpenAsync(options.WithDataDirectory(sources[s]));
+            var keys = Enumerable.Range(0, 400).Select(u => new StateKey(TestStates.Model, u * 7919L)).Where(k => ShardHash.ShardOf(k, 2) == s).ToList();
+            for (int round = 0; round < 2; round++)
+            {
+                foreach (var key in keys.Skip(round * keys.Count / 3))
+                {
+                    var state = TestStates.Make(key.UserId, round);
+                    Assert.Equal(StoreStatus.Ok, (await engine.PutAsync(state)).Status);
+                    expected[key] = UserStateSerializer.Serialize(state);
+                }
+                if (round == 0)
+                    Assert.True(await engine.CheckpointAsync());
+            }
+            newestOfS1 = engine.RetainedCheckpoints[^1].Token;
+            await engine.AbandonAsync();
+        }
+        FileDamage.TruncateTail(Path.Combine(sources[1], "checkpoints", "index-checkpoints", newestOfS1.ToString(), "ht.dat.0"), 4096);
+        var before = sources.Select(Snapshot).ToList();
+
+        var report = await StateStoreResharder.ReshardAsync(sources, targets, options, checkpointProbeFor: copy => new RecoveryProbe(copy).ProbeAsync);
+
+        Assert.Equal(before, sources.Select(Snapshot).ToList());
+        Assert.Equal(expected.Count, report.States);
+        Assert.Empty(Directory.EnumerateDirectories(_dir.Path, ".t0.reshard-*"));
+        for (int t = 0; t < targets.Length; t++)
+        {
+            await using var engine = await StateStoreEngine.OpenAsync(options.WithDataDirectory(targets[t]));
+            foreach (var (key, bytes) in expected.Where(e => ShardHash.ShardOf(e.Key, 3) == t))
+                Assert.Equal(bytes, UserStateSerializer.Serialize((await engine.GetAsync(key)).State!));
+        }
+    }
+
+    [Fact]
+    public async Task ReshardAsync_SourceOpenByARunningStore_RefusesNamingIt()
+    {
+        var options = TestStates.SmallOptions(_dir.Path);
+        await using var live = await StateStoreEngine.OpenAsync(options.WithDataDirectory(_dir.Sub("s0")));
+        Assert.Equal(StoreStatus.Ok, (await live.PutAsync(TestStates.Make(1, 1))).Status);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => StateStoreResharder.ReshardAsync([_dir.Sub("s0")], [_dir.Sub("t0")], options));
+
+        Assert.Contains("s0", error.Message);
+        Assert.Contains("in use by a running shard", error.Message);
+        Assert.Empty(Directory.EnumerateDirectories(_dir.Path, ".t0.reshard-*"));
+        Assert.Equal(StoreStatus.Ok, (await live.GetAsync(new StateKey(TestStates.Model, 1))).Status);
+    }
+
+    /// <summary>Every file and folder under <paramref name="directory"/> with its length and SHA-256.</summary>
+    private static List<string> Snapshot(string directory)
+        => [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .Select(path => File.Exists(path)
+                ? $"{Path.GetRelativePath(directory, path)} {new FileInfo(path).Length} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))}"
+                : Path.GetRelativePath(directory, path) + "/")];
 
     [Fact]
     public async Task ReshardAsync_TargetNotEmpty_RefusesNamingIt()

@@ -114,6 +114,33 @@ public sealed class ServerDamageTests : IDisposable
         Assert.Equal(StoreStatus.Ok, (await wrongList.GetAsync(new StateKey(TestStates.Model, mine))).Status);
     }
 
+    [Fact]
+    public async Task Server_PodNameOfOrdinalOne_OwnsTheKeysOfShardOne()
+    {
+        // As the chart starts a shard: the StatefulSet pod's name, and the replica count.
+        await using var shard = await InProcessShard.StartAsync(_dir.Path, "--StateStoreServer:PodName=recs-hiertcn-state-1", "--StateStoreServer:ShardCount=2");
+        long mine = Enumerable.Range(0, 100).First(u => ShardHash.ShardOf(new StateKey(TestStates.Model, u), 2) == 1);
+        long theirs = Enumerable.Range(0, 100).First(u => ShardHash.ShardOf(new StateKey(TestStates.Model, u), 2) == 0);
+        using var channel = GrpcChannel.ForAddress(shard.Address);
+        var client = new Protocol.StateStore.StateStoreClient(channel);
+
+        Assert.Equal(Protocol.Status.Ok, (await client.PutAsync(new PutRequest { State = Bytes(mine, 1) })).Status);
+        var put = await Assert.ThrowsAsync<RpcException>(() => client.PutAsync(new PutRequest { State = Bytes(theirs, 1) }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, put.StatusCode);
+        Assert.Contains("belongs to shard 0 of 2, this is shard 1", put.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("recs-hiertcn-state", 0, "must end in -ORDINAL")]
+    [InlineData("recs-hiertcn-state-x", 0, "must end in -ORDINAL")]
+    [InlineData("recs-hiertcn-state-2", 0, "the ordinal of PodName 'recs-hiertcn-state-2') is 2; allowed 0..1")]
+    [InlineData("recs-hiertcn-state-1", 2, "ShardIndex is 2 but the ordinal")]
+    public void Validate_PodNameWithoutOrdinalOrDisagreeing_NamesTheSetting(string podName, int index, string expected)
+    {
+        var errors = new Server.StateStoreServerOptions { PodName = podName, ShardIndex = index, ShardCount = 2 }.Validate();
+        Assert.Contains(errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(2, 2)]
     [InlineData(-1, 2)]

@@ -40,4 +40,33 @@ public sealed class StateStoreClientTests : IDisposable
         Assert.Equal(StoreStatus.Unavailable, write.Status);
         Assert.False(string.IsNullOrEmpty(write.Error));
     }
+
+    [Fact]
+    public async Task OpenAsync_RespWithBadSettings_ListsEveryProblem()
+    {
+        var options = new StateStoreClientOptions { Mode = StateStoreMode.Resp, Resp = new() { Endpoints = ["redis-0"], WaitForReplicas = -1 } };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => StateStoreClient.OpenAsync(options));
+        Assert.Contains("Resp: Endpoints[0] is 'redis-0'; it must be host:port", error.Message);
+        Assert.Contains("Resp: WaitForReplicas is -1", error.Message);
+    }
+
+    [Fact]
+    public async Task OpenAsync_RespClusterDown_OpensAndAnswersUnavailable()
+    {
+        int port = ServerProcess.FreePort();
+        var options = new StateStoreClientOptions
+        {
+            Mode = StateStoreMode.Resp,
+            Resp = new() { Endpoints = [$"127.0.0.1:{port}"], ConnectTimeout = TimeSpan.FromSeconds(1), CallTimeout = TimeSpan.FromSeconds(2) },
+        };
+        await using var store = await StateStoreClient.OpenAsync(options);
+        Assert.IsType<RespStateStore>(store);
+        var read = await store.GetAsync(new StateKey("m", 1));
+        Assert.Equal(StoreStatus.Unavailable, read.Status);
+        var write = await store.CompareAndSwapAsync(TestStates.Make(1, 1), 0);
+        Assert.Equal(StoreStatus.Unavailable, write.Status);
+        Assert.False(string.IsNullOrEmpty(write.Error));
+        var batch = await store.GetManyAsync([new StateKey("m", 1), new StateKey("m", 2)]);
+        Assert.All(batch, r => Assert.Equal(StoreStatus.Unavailable, r.Status));
+    }
 }

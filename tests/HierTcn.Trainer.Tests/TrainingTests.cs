@@ -95,6 +95,39 @@ public sealed class TrainingTests
         Assert.Equal(File.ReadAllBytes(CheckpointModel(straight)), File.ReadAllBytes(CheckpointModel(resumed)));
     }
 
+    [Fact]
+    public void Run_LearningRateDecay_LowersTheRateAfterEachEpochWithoutImprovement()
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var constant = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, BatchSize = 8, LearningRate = 3e-2, LearningRateDecay = 1, MaxEpochs = 6, Patience = 6 };
+        var decayed = constant with { LearningRateDecay = 0.5 };
+        var a = new ModelTrainer(constant).Run(data, Path.Combine(dir.Path, "constant"), finalEvaluation: false);
+        var b = new ModelTrainer(decayed).Run(data, Path.Combine(dir.Path, "decayed"), finalEvaluation: false);
+
+        // The first epoch that follows an epoch without improvement runs at half the rate, and from then on the runs part.
+        int first = a.Epochs.ToList().FindIndex(e => !e.Best) + 1;
+        Assert.InRange(first, 2, a.Epochs.Count - 1);
+        Assert.All(a.Epochs, e => Assert.Equal(3e-2, e.LearningRate));
+        for (int i = 0; i < b.Epochs.Count; i++)
+        {
+            Assert.Equal(3e-2 * Math.Pow(0.5, b.Epochs.Take(i).Count(e => !e.Best)), b.Epochs[i].LearningRate, 12);
+        }
+        Assert.Equal(a.Epochs.Take(first).Select(e => e.TrainLoss), b.Epochs.Take(first).Select(e => e.TrainLoss));
+        Assert.Equal(1.5e-2, b.Epochs[first].LearningRate, 12);
+        Assert.NotEqual(a.Epochs[first].TrainLoss, b.Epochs[first].TrainLoss);
+        Assert.Equal(b.Epochs.Select(e => e.LearningRate), new RunDirectory(Path.Combine(dir.Path, "decayed")).ReadEpochs().Select(e => e.LearningRate));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    public void Validate_LearningRateDecayOutsideUnitInterval_IsRefused(double decay)
+    {
+        var e = Assert.Throws<Data.UserInputException>(() => new TrainingOptions { LearningRateDecay = decay }.Validate());
+        Assert.Contains("--lr-decay", e.Message);
+    }
+
     [Theory]
     [InlineData("model")]
     [InlineData("optimizer")]

@@ -71,8 +71,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.tls.mutual (or (not .Values.tls.enabled) (not .Values.tls.inferenceClientSecret)) -}}
 {{- fail "tls.mutual needs tls.enabled and tls.inferenceClientSecret (the client certificate inference presents to the shards)" -}}
 {{- end -}}
-{{- if and .Values.auth.enabled (not .Values.auth.tokensSecret) -}}
-{{- fail "auth.enabled needs auth.tokensSecret (a Secret with keys read and write, one token a line)" -}}
+{{- $certs := .Values.auth.clientCertificates -}}
+{{- if and .Values.auth.enabled (not .Values.auth.tokensSecret) (not $certs.read) (not $certs.write) -}}
+{{- fail "auth.enabled needs auth.tokensSecret (a Secret with keys read and write, one token a line) or client certificate names (auth.clientCertificates.read, auth.clientCertificates.write)" -}}
+{{- end -}}
+{{- if and (or $certs.read $certs.write) (not $certs.caSecret) -}}
+{{- fail "auth.clientCertificates.read and .write need auth.clientCertificates.caSecret (the authority that signs the callers' certificates)" -}}
+{{- end -}}
+{{- if and $certs.caSecret (or (not .Values.tls.enabled) (not .Values.auth.enabled)) -}}
+{{- fail "auth.clientCertificates.caSecret needs tls.enabled (client certificates travel over TLS) and auth.enabled (the names grant roles only then)" -}}
 {{- end -}}
 {{- if and (eq .Values.artifacts.mode "volume") (not .Values.artifacts.volume.existingClaim) -}}
 {{- fail "artifacts.volume.existingClaim is empty: name the PersistentVolumeClaim that holds bundles/ and snapshots/, or set artifacts.mode=sync" -}}

@@ -23,10 +23,14 @@ internal static class GenerateCommand
         var minLength = new Option<int>("--min-session-length") { Description = "Fewest clicks a session.", DefaultValueFactory = _ => d.MinSessionLength };
         var maxLength = new Option<int>("--max-session-length") { Description = "Most clicks a session.", DefaultValueFactory = _ => d.MaxSessionLength };
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature of the click (lower: more predictable).", DefaultValueFactory = _ => d.Temperature };
+        var newItems = new Option<double>("--new-items") { Description = $"Share of the items published over time (days {SyntheticOptions.NewItemsFirstDay:0} to {SyntheticOptions.NewItemsLastDay:0}) instead of existing from the start; writes published.csv.gz.", DefaultValueFactory = _ => d.NewItems };
+        var freshShare = new Option<double>("--fresh-share") { Description = "Chance that a slot of the current topic shows one of its fresh (recently published) items.", DefaultValueFactory = _ => d.FreshShare };
+        var freshDays = new Option<double>("--fresh-days") { Description = "Days an item counts as fresh after its publication.", DefaultValueFactory = _ => d.FreshDays };
 
         var command = new Command("generate", "Generate the synthetic Pinterest-like dataset: item features in topics, drifting long-term and moving short-term user interests, ~10 impressions a click.")
         {
             output, users, items, dim, topics, seed, impressions, minSessions, maxSessions, minLength, maxLength, temperature,
+            newItems, freshShare, freshDays,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -43,6 +47,9 @@ internal static class GenerateCommand
                 MinSessionLength = parse.GetValue(minLength),
                 MaxSessionLength = parse.GetValue(maxLength),
                 Temperature = parse.GetValue(temperature),
+                NewItems = parse.GetValue(newItems),
+                FreshShare = parse.GetValue(freshShare),
+                FreshDays = parse.GetValue(freshDays),
             };
             return Execute(parse.GetValue(output)!, options);
         }));
@@ -68,10 +75,15 @@ internal static class GenerateCommand
         table.AddRow("impression ids", summary.ImpressionIds.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("events file", $"{Markup.Escape(summary.EventsPath)} ({new FileInfo(summary.EventsPath).Length / 1048576.0:F1} MiB, {summary.EventsTextBytes / 1048576.0:F1} MiB as text)");
         table.AddRow("items file", Markup.Escape(summary.ItemsPath));
+        if (summary.PublishedPath is not null)
+        {
+            table.AddRow("new items", $"{options.Items - options.StartItems:N0}, published days {SyntheticOptions.NewItemsFirstDay:0} to {SyntheticOptions.NewItemsLastDay:0} ({Markup.Escape(summary.PublishedPath)})");
+        }
         table.AddRow("seed", options.Seed.ToString(CultureInfo.InvariantCulture));
         table.AddRow("wall time", $"{summary.Seconds:F2} s ({summary.Events / Math.Max(summary.Seconds, 1e-9):N0} events/s)");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"next: [bold]./hiertcn prepare --input {Markup.Escape(summary.EventsPath)} --impressions-col impressions --items {Markup.Escape(summary.ItemsPath)} --out DIR[/]");
+        string split = summary.PublishedPath is null ? "" : " --split warm";
+        AnsiConsole.MarkupLine($"next: [bold]./hiertcn prepare --input {Markup.Escape(summary.EventsPath)} --impressions-col impressions --items {Markup.Escape(summary.ItemsPath)}{split} --out DIR[/]");
         return CommandRunner.ExitOk;
     }
 

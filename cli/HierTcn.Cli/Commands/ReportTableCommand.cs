@@ -4,7 +4,8 @@ using HierTcn.Data.Evaluation;
 
 namespace HierTcn.Cli.Commands;
 
-/// <summary><c>hiertcn report-table</c>: a Markdown table of the event-averaged metrics of several JSON reports.</summary>
+/// <summary><c>hiertcn report-table</c>: a Markdown table of the event-averaged metrics of several JSON reports; a
+/// report with new-item events (items without a training event) adds a row for known and one for new items.</summary>
 internal static class ReportTableCommand
 {
     public static Command Create()
@@ -19,12 +20,18 @@ internal static class ReportTableCommand
             foreach (string path in parse.GetValue(reports)!)
             {
                 var r = EvaluationReport.ReadJson(path);
-                var m = r.Metrics.Event;
                 string hyper = string.Join(", ", r.HyperParameters
-                    .Where(kv => kv.Key is "epochs" or "best_epoch" or "max_train_users" or "parameters" or "high_layers" or "low_layers")
+                    .Where(kv => kv.Key is "epochs" or "best_epoch" or "max_train_users" or "parameters" or "high_layers" or "low_layers" or "items")
                     .Select(kv => $"{kv.Key}={kv.Value}"));
-                Console.WriteLine(string.Create(inv,
-                    $"| {r.Model} | {r.Split} | {m.Recall1:F4} | {m.Recall5:F4} | {m.Recall10:F4} | {m.Recall20:F4} | {m.Mrr:F4} | {m.Mrp:F4} | {m.N:N0} | {r.TrainWallTimeSeconds:F0} | {hyper} |"));
+                void Row(string model, MetricSet m) => Console.WriteLine(string.Create(inv,
+                    $"| {model} | {r.Split} | {m.Recall1:F4} | {m.Recall5:F4} | {m.Recall10:F4} | {m.Recall20:F4} | {m.Mrr:F4} | {m.Mrp:F4} | {m.N:N0} | {r.TrainWallTimeSeconds:F0} | {hyper} |"));
+                Row(r.Model, r.Metrics.Event);
+                if (r.KnownItems is not null && r.NewItems is not null)
+                {
+                    // Events on items the model saw in training, then on items it never saw.
+                    Row(r.Model + " (known items)", r.KnownItems.Event);
+                    Row(r.Model + " (new items)", r.NewItems.Event);
+                }
             }
             return CommandRunner.ExitOk;
         }));

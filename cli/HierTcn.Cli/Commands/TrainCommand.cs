@@ -29,6 +29,11 @@ internal static class TrainCommand
         };
         batching.AcceptOnlyFromAmong("queue", "users");
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var lrDecay = new Option<double>("--lr-decay")
+        {
+            Description = "Multiply the learning rate by this after each epoch that does not improve validation Recall@10 (1: constant).",
+            DefaultValueFactory = _ => new TrainingOptions().LearningRateDecay,
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -59,7 +64,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
-            data, model, output, resume, epochs, patience, batch, batching, lr, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
+            data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, maxUsers, clip, skipValidation, noFinal,
         };
@@ -104,6 +109,7 @@ internal static class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 Batching = parse.GetValue(batching)!,
                 LearningRate = parse.GetValue(lr),
+                LearningRateDecay = parse.GetValue(lrDecay),
                 MaxEpochs = parse.GetValue(epochs),
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),

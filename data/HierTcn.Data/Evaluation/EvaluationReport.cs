@@ -29,6 +29,17 @@ public sealed record EvaluationReport
     [JsonPropertyName("impressions")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MetricGroups? Impressions { get; init; }
+    /// <summary>Full-catalogue metrics of the events whose true item has an event in the training split; null for the
+    /// training split, a score dataset, or when <see cref="NewItems"/> is null.</summary>
+    [JsonPropertyName("known_items")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MetricGroups? KnownItems { get; init; }
+    /// <summary>Full-catalogue metrics of the events whose true item has no event in the training split (items the
+    /// model never saw in training: in the warm split, items published after T1); null when there is none (and for the
+    /// training split or a score dataset).</summary>
+    [JsonPropertyName("new_items")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MetricGroups? NewItems { get; init; }
     [JsonPropertyName("hyper_parameters")] public IReadOnlyDictionary<string, object?> HyperParameters { get; init; } = new Dictionary<string, object?>();
     [JsonPropertyName("seed")] public long Seed { get; init; }
     [JsonPropertyName("scored_users")] public long ScoredUsers { get; init; }
@@ -92,6 +103,11 @@ public sealed record EvaluationReport
         if (Impressions is not null)
         {
             Groups("pool/", Impressions);
+        }
+        if (KnownItems is not null && NewItems is not null)
+        {
+            Row("known_items/event", KnownItems.Event);
+            Row("new_items/event", NewItems.Event);
         }
         return sb.ToString();
     }

@@ -105,6 +105,7 @@ public static class Evaluator
                     plan.GapMs[i], pools ? poolRanks[i] : 0, pools ? poolSizes[i] : 0);
             }
         }
+        var (known, unseen) = ByItemNovelty(data, split, queries, users, ranks, fullSizes, opens);
         using var process = Process.GetCurrentProcess();
         return new EvaluationReport
         {
@@ -113,6 +114,8 @@ public static class Evaluator
             Dataset = ReportDataset.From(data),
             Metrics = MetricsBuilder.Build(users, ranks, fullSizes, opens),
             Impressions = pools ? MetricsBuilder.Build(users, poolRanks, poolSizes, opens) : null,
+            KnownItems = known,
+            NewItems = unseen,
             HyperParameters = new Dictionary<string, object?>(model.HyperParameters),
             Seed = options.Seed,
             ScoredUsers = plan.ScoredUsers,
@@ -123,6 +126,41 @@ public static class Evaluator
             CreatedUtc = DateTime.UtcNow,
             Events = events,
         };
+    }
+
+    /// <summary>The metrics of the events whose true item has an event in the training split (known) and of those whose
+    /// item has none (new: an item the model never saw in training). Both null for the training split, for a score
+    /// dataset (its model was fitted on another dataset) and when no scored event has a new item.</summary>
+    private static (MetricGroups? Known, MetricGroups? New) ByItemNovelty(PreparedDataset data, DataSplit split, ScoreQuery[] queries,
+        int[] users, int[] ranks, int[] sizes, byte[] opens)
+    {
+        if (split == DataSplit.Train || data.Header.Split == "score")
+        {
+            return (null, null);
+        }
+        var trained = new bool[data.ItemCount];
+        var items = data.EventItems;
+        var periods = data.EventSplit;
+        for (int e = 0; e < items.Length; e++)
+        {
+            trained[items[e]] |= periods[e] == (byte)DataSplit.Train;
+        }
+        var knownSizes = new int[queries.Length];
+        var newSizes = new int[queries.Length];
+        bool any = false;
+        for (int i = 0; i < queries.Length; i++)
+        {
+            if (trained[items[queries[i].Event]])
+            {
+                knownSizes[i] = sizes[i];
+            }
+            else
+            {
+                newSizes[i] = sizes[i];
+                any = true;
+            }
+        }
+        return any ? (MetricsBuilder.Build(users, ranks, knownSizes, opens), MetricsBuilder.Build(users, ranks, newSizes, opens)) : (null, null);
     }
 
     /// <summary>End of the batch starting at <paramref name="start"/>: at most <paramref name="rows"/> queries, cut back

@@ -8,7 +8,8 @@ namespace HierTcn.Data.Synthetic;
 /// Writes a synthetic dataset (see <see cref="SyntheticOptions"/>) to a directory: <c>events.csv.gz</c>
 /// (<c>user_id,item_id,timestamp_ms,impressions</c>, sorted by user then time; impressions are the shown item ids
 /// separated by spaces, the clicked one among them), <c>items.csv.gz</c> (<c>item_id,f0..f{d-1}</c>) and
-/// <c>synthetic.json</c> (options and counts). Streams: only the item table (Items x Dim floats) and one user's state
+/// <c>synthetic.json</c> (options and counts); with <see cref="SyntheticOptions.NewItems"/>, also
+/// <c>published.csv.gz</c> (<c>item_id,published_ms</c>). Streams: only the item table (Items x Dim floats) and one user's state
 /// are in memory, whatever the number of users. Each file is written under a temporary name and renamed when
 /// complete. Deterministic: the same options give byte-identical files.
 /// </summary>
@@ -49,6 +50,23 @@ public static class SyntheticGenerator
             items.Commit();
         }
 
+        string? publishedPath = null;
+        if (space.StartItems < options.Items)
+        {
+            publishedPath = Path.Combine(outputDirectory, SyntheticSummary.PublishedFileName);
+            using var published = new CsvTextWriter(publishedPath);
+            published.Text("item_id,published_ms");
+            published.EndLine();
+            for (int i = 0; i < options.Items; i++)
+            {
+                published.Number(i);
+                published.Char(',');
+                published.Number(space.Published[i]);
+                published.EndLine();
+            }
+            published.Commit();
+        }
+
         var sim = new UserSimulator(options, space);
         long textBytes;
         using (var events = new CsvTextWriter(eventsPath))
@@ -73,6 +91,7 @@ public static class SyntheticGenerator
             Options = options,
             EventsPath = eventsPath,
             ItemsPath = itemsPath,
+            PublishedPath = publishedPath,
             Events = sim.Events,
             Sessions = sim.Sessions,
             ImpressionIds = sim.ImpressionIds,

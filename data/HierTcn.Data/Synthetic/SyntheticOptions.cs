@@ -53,6 +53,32 @@ public sealed record SyntheticOptions
     /// <summary>First possible event time, ms since the epoch. Default 2024-01-01T00:00:00Z.</summary>
     public long StartTimeMs { get; init; } = 1_704_067_200_000;
 
+    /// <summary>Share of the items (the highest ids) that are published over time instead of existing from the start,
+    /// 0..0.9. Item i of them appears at a publication time that grows with its id, spread evenly from
+    /// <see cref="NewItemsFirstDay"/> to <see cref="NewItemsLastDay"/> after <see cref="StartTimeMs"/>; before it the item
+    /// is never shown, so never clicked. Their features are drawn as every item's (topic centre plus noise), so a
+    /// model that reads features can rank them. Default 0: every item exists from the start (the files are then the
+    /// same as before this option existed).</summary>
+    public double NewItems { get; init; }
+
+    /// <summary>Chance that a slot of the current topic shows one of the topic's fresh items (published within
+    /// <see cref="FreshDays"/>) when it has one, so a new item's clicks concentrate after its publication. Default 0.3.</summary>
+    public double FreshShare { get; init; } = 0.3;
+
+    /// <summary>Days an item counts as fresh after its publication. Default 2.</summary>
+    public double FreshDays { get; init; } = 2;
+
+    /// <summary>Publication window of the new items, in days after <see cref="StartTimeMs"/>. Users start within the
+    /// first 14 days and stay about a week, so with the defaults the warm split's training period ends near day 14
+    /// and its test period starts near day 16: the items published after day 14 are new to a model trained on it.</summary>
+    public const double NewItemsFirstDay = 1;
+
+    /// <inheritdoc cref="NewItemsFirstDay"/>
+    public const double NewItemsLastDay = 18;
+
+    /// <summary>Items that exist from the start: all but the <see cref="NewItems"/> share.</summary>
+    public int StartItems => Items - (int)Math.Round(NewItems * Items);
+
     /// <summary>Throws <see cref="UserInputException"/> naming the first bad option.</summary>
     public void Validate()
     {
@@ -68,6 +94,11 @@ public sealed record SyntheticOptions
         Check(ImpressionsPerStep >= 1, $"--impressions must be at least 1 (got {ImpressionsPerStep})");
         Check(Topics >= 1, $"--topics must be at least 1 (got {Topics})");
         Check(Items >= 2 * ImpressionsPerStep && Items >= Topics * 2, $"--items must be at least 2 x impressions and 2 x topics (got {Items})");
+        Check(NewItems is >= 0 and <= 0.9, $"--new-items must lie in 0..0.9 (got {NewItems})");
+        Check(StartItems >= 2 * ImpressionsPerStep && StartItems >= Topics * 2,
+            $"--new-items {NewItems} leaves {StartItems} items at the start; at least 2 x impressions and 2 x topics must exist from the start");
+        Check(FreshShare is >= 0 and <= 1, $"--fresh-share must lie in 0..1 (got {FreshShare})");
+        Check(FreshDays is > 0 and <= 365, $"--fresh-days must lie in (0, 365] (got {FreshDays})");
         Check((long)Items * Dim <= 1L << 31, $"--items x --dim must stay within 2^31 floats (got {(long)Items * Dim})");
         Check(MinSessions >= 1 && MaxSessions >= MinSessions, $"sessions per user must satisfy 1 <= min <= max (got {MinSessions}..{MaxSessions})");
         Check(MinSessionLength >= 1 && MaxSessionLength >= MinSessionLength, $"session length must satisfy 1 <= min <= max (got {MinSessionLength}..{MaxSessionLength})");

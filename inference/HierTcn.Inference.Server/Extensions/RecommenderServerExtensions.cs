@@ -1,5 +1,10 @@
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Health.V1;
+using Grpc.Reflection;
+using Grpc.Reflection.V1Alpha;
 using HierTcn.Inference.Server.Internal;
 using HierTcn.Inference.Server.Services;
+using HierTcn.Inference.V1;
 using HierTcn.Security.Server;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
@@ -17,7 +22,8 @@ public static class RecommenderServerExtensions
 
     /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", "StateStore" or
     /// "StateStoreClient" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine
-    /// host, gRPC with the message size cap, health checks, reflection when enabled and the metrics endpoint.
+    /// host, gRPC with the message size cap (the Recommender's methods bound so that undecodable request bytes answer
+    /// INVALID_ARGUMENT), health checks, reflection when enabled and the metrics endpoint.
     /// Kestrel endpoints speak HTTP/2 only, over TLS when a certificate is configured.</summary>
     public static WebApplicationBuilder AddRecommenderServer(this WebApplicationBuilder builder)
     {
@@ -42,8 +48,14 @@ public static class RecommenderServerExtensions
         }
         SuppressNonConformingDefaults();
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = server.MaxMessageBytes);
+        services.AddScoped<RecommenderService>();
+        services.AddSingleton<IServiceMethodProvider<RecommenderEndpoint>, RecommenderMethodProvider>();
         if (server.EnableReflection)
+        {
+            // The endpoint type is not a generated service base, so reflection is told the descriptors.
+            services.AddSingleton(new ReflectionServiceImpl(Recommender.Descriptor, Health.Descriptor, ServerReflection.Descriptor));
             services.AddGrpcReflection();
+        }
         services.AddSingleton<PrometheusMetrics>();
         services.AddSingleton<ISecurityMetrics>(sp => sp.GetRequiredService<PrometheusMetrics>());
         services.AddSingleton<EventLimits>();
@@ -61,7 +73,7 @@ public static class RecommenderServerExtensions
     public static WebApplication MapRecommenderServer(this WebApplication app)
     {
         app.UseServerSecurity();
-        app.MapGrpcService<RecommenderService>();
+        app.MapGrpcService<RecommenderEndpoint>();
         app.MapGrpcHealthChecksService();
         if (app.Configuration.GetSection(RecommenderServerOptions.Section).Get<RecommenderServerOptions>()?.EnableReflection == true)
             app.MapGrpcReflectionService();

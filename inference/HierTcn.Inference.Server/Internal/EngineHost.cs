@@ -35,8 +35,10 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         }
         else
         {
-            _store = await EmbeddedStateStore.OpenAsync(services.GetRequiredService<IOptions<StateStoreOptions>>().Value, loggerFactory,
-                cancellationToken).ConfigureAwait(false);
+            // Each checkpoint is recovered by a child process first (Program.cs answers its verb), so a damaged
+            // store log ends the child, not the service.
+            var storeOptions = services.GetRequiredService<IOptions<StateStoreOptions>>().Value;
+            _store = await EmbeddedStateStore.OpenAsync(storeOptions, loggerFactory, ProbeFor(storeOptions), cancellationToken).ConfigureAwait(false);
         }
         Engine = RecommenderEngine.Start(options, _store, metrics, loggerFactory);
         _arms = Describe(options.Models);
@@ -67,6 +69,11 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
             ServerLog.ArmsRejected(log, e.Message);
         }
     }
+
+    /// <summary>The recovery probe of the embedded store: this server's own assembly with
+    /// <see cref="CheckpointProbe.Verb"/> (also when a test hosts the server in-process).</summary>
+    private static Func<Guid, CancellationToken, Task<string?>> ProbeFor(StateStoreOptions options)
+        => new CheckpointProbe(options, typeof(EngineHost).Assembly.Location).ProbeAsync;
 
     private static string Describe(IEnumerable<ModelArmOptions> arms) =>
         string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}@{a.SnapshotsDirectory}"));

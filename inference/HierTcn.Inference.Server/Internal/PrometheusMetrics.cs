@@ -58,6 +58,11 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         "Recommend and GetUserEmbedding answers computed from the model's start state because the user had no stored state under that version (unknown_user), by method and model version.",
         new CounterConfiguration { LabelNames = ["method", "model_version"] });
 
+    private static readonly Counter DegradedAnswers = Metrics.CreateCounter(
+        "hiertcn_inference_degraded_responses_total",
+        "Recommend answers ranked from the model's start state because the user's state could not be read (state store or shard unreachable, refusing, or too slow for the deadline), by method and model version.",
+        new CounterConfiguration { LabelNames = ["method", "model_version"] });
+
     private static readonly Counter NonFinite = Metrics.CreateCounter(
         "hiertcn_inference_nonfinite_embeddings_total", "User embeddings refused because the model produced a non-finite value, by model version.",
         new CounterConfiguration { LabelNames = ["model_version"] });
@@ -203,8 +208,16 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         CallLatency.WithLabels(method, modelVersion.Length == 0 ? "none" : modelVersion).Observe(seconds);
     }
 
+    /// <summary>A request of <paramref name="method"/> whose bytes are not a valid message was refused with
+    /// INVALID_ARGUMENT before the service ran.</summary>
+    public static void Malformed(string method) => Calls.WithLabels(method, nameof(Grpc.Core.StatusCode.InvalidArgument)).Inc();
+
     /// <summary>An OK answer of <paramref name="method"/> was computed for a user unknown to the version (cold start).</summary>
     public static void ColdStart(string method, string modelVersion) => ColdStarts.WithLabels(method, modelVersion).Inc();
+
+    /// <summary>An OK answer of <paramref name="method"/> was ranked from the start state because the user's state
+    /// could not be read (degraded).</summary>
+    public static void Degraded(string method, string modelVersion) => DegradedAnswers.WithLabels(method, modelVersion).Inc();
 
     public static void ObservedEvents(ObserveSummary s)
     {

@@ -20,4 +20,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(205, LogLevel.Error, "Experiment file {Path} refused, the configuration in use keeps serving: {Reason}")]
     public static partial void ExperimentRefused(ILogger logger, string path, string reason);
+
+    [LoggerMessage(206, LogLevel.Debug, "{Method} refused with InvalidArgument: {Reason}")]
+    public static partial void MalformedRequest(ILogger logger, string method, string reason);
 }

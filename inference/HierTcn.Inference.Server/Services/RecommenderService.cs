@@ -26,10 +26,13 @@ internal sealed class RecommenderService(EngineHost host, EventLimits limits, Pr
         Finish("Recommend", request.UserId, outcome.ModelVersion, outcome.Status, outcome.Error, start);
         if (outcome.UnknownUser)
             PrometheusMetrics.ColdStart("Recommend", outcome.ModelVersion);
+        if (outcome.Degraded)
+            PrometheusMetrics.Degraded("Recommend", outcome.ModelVersion);
         var response = new RecommendResponse
         {
             ModelVersion = outcome.ModelVersion,
             UnknownUser = outcome.UnknownUser,
+            Degraded = outcome.Degraded,
             RequestId = request.RequestId,
             SnapshotVersion = outcome.SnapshotVersion,
         };

@@ -4,7 +4,8 @@ namespace HierTcn.StateStore.Server.Extensions;
 
 /// <summary>
 /// <c>HierTcn.StateStore.Server reshard --from DIR... --to DIR...</c>: the offline re-shard from N to M shards
-/// (state-store/README.md). The shards must be stopped; targets must be new or empty directories.
+/// (state-store/README.md). The shards must be stopped; targets must be new or empty directories. The sources are
+/// not modified: each is copied beside the first target and the copy is recovered (with the recovery probe).
 /// </summary>
 public static class ReshardCommand
 {
@@ -32,7 +33,10 @@ public static class ReshardCommand
             return Usage("both --from and --to need at least one directory");
         try
         {
-            var report = await StateStoreResharder.ReshardAsync(from, to, new StateStoreOptions { DataDirectory = from[0] }, NullLoggerFactory.Instance).ConfigureAwait(false);
+            // Each source's copy is probed in a child process first, as the shard does, so a damaged store log fails
+            // the probe instead of ending this process.
+            var report = await StateStoreResharder.ReshardAsync(from, to, new StateStoreOptions { DataDirectory = from[0] }, NullLoggerFactory.Instance,
+                copy => new RecoveryProbe(copy).ProbeAsync).ConfigureAwait(false);
             Console.WriteLine($"re-sharded {report.States} states from {from.Count} to {to.Count} shards: {string.Join(", ", report.PerTarget.Select((n, i) => $"{to[i]}={n}"))}");
             return 0;
         }
@@ -40,7 +44,7 @@ public static class ReshardCommand
         {
             return Usage(ex.Message);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or StateStoreDamagedException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync("reshard failed: " + ex.Message).ConfigureAwait(false);
             return 1;

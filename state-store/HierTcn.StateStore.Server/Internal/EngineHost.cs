@@ -7,7 +7,8 @@ namespace HierTcn.StateStore.Server.Internal;
 /// (<see cref="RecoveryProbe"/>), so damage that would crash FASTER crashes the child. When the files are damaged
 /// beyond what recovery bridges without loss, the process stays up refusing every call (UNAVAILABLE with the reason),
 /// health NOT_SERVING and <c>hiertcn_statestore_refusing_to_serve</c> 1, instead of crash-looping.</summary>
-internal sealed class EngineHost(IOptions<StateStoreOptions> options, ILoggerFactory loggerFactory, ServerMetrics metrics, ILogger<EngineHost> logger) : IHostedService
+internal sealed class EngineHost(IOptions<StateStoreOptions> options, IOptions<StateStoreServerOptions> serverOptions, ILoggerFactory loggerFactory,
+    ServerMetrics metrics, ILogger<EngineHost> logger) : IHostedService
 {
     private readonly TaskCompletionSource<StateStoreEngine> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -28,6 +29,7 @@ internal sealed class EngineHost(IOptions<StateStoreOptions> options, ILoggerFac
             var probe = new RecoveryProbe(options.Value);
             var engine = await StateStoreEngine.OpenAsync(options.Value, loggerFactory, null, probe.ProbeAsync, cancellationToken).ConfigureAwait(false);
             metrics.Attach(engine);
+            ServerLog.ShardPosition(logger, serverOptions.Value.EffectiveShardIndex, serverOptions.Value.ShardCount);
             _ready.TrySetResult(engine);
         }
         catch (StateStoreDamagedException ex)

@@ -195,9 +195,9 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
     private string? NotOwned(StateKey key)
     {
         int owner = ShardHash.ShardOf(key, _options.ShardCount);
-        return owner == _options.ShardIndex
+        return owner == _options.EffectiveShardIndex
             ? null
-            : $"key {key} belongs to shard {owner} of {_options.ShardCount}, this is shard {_options.ShardIndex}: the client's shard list is wrong (order or count); fix it rather than retrying";
+            : $"key {key} belongs to shard {owner} of {_options.ShardCount}, this is shard {_options.EffectiveShardIndex}: the client's shard list is wrong (order or count); fix it rather than retrying";
     }
 
     private RpcException WrongShard(string method, string reason)

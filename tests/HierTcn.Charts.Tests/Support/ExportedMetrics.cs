@@ -7,8 +7,9 @@ namespace HierTcn.Charts.Tests.Support;
 /// <summary>
 /// The sample names the services put on /metrics, each with its label names: the services' own metrics, read from
 /// their prometheus-net definitions (<c>CreateCounter</c>, <c>CreateGauge</c>, <c>CreateHistogram</c>,
-/// <c>CreateSummary</c> under inference/ and state-store/; a histogram exports <c>_bucket</c> with <c>le</c>,
-/// <c>_sum</c> and <c>_count</c>), and the process metrics both servers register (prometheus-net's
+/// <c>CreateSummary</c> under inference/ and state-store/, with names and labels given as string literals or as
+/// <c>Class.Constant</c> string constants declared there or in formats/; a histogram exports <c>_bucket</c> with
+/// <c>le</c>, <c>_sum</c> and <c>_count</c>), and the process metrics both servers register (prometheus-net's
 /// <see cref="DotNetStats"/>), taken from a real export of that collector.
 /// </summary>
 public static partial class ExportedMetrics
@@ -36,28 +37,52 @@ public static partial class ExportedMetrics
     /// <summary>Every label name some exported series carries, plus the target labels.</summary>
     public static IReadOnlySet<string> AllLabels => Samples.Values.SelectMany(l => l).Concat(TargetLabels).ToHashSet(StringComparer.Ordinal);
 
-    public static IReadOnlyList<Definition> ScanSources(IEnumerable<string> directories) =>
-        directories
+    public static IReadOnlyList<Definition> ScanSources(IEnumerable<string> directories)
+    {
+        var files = directories
             .SelectMany(d => Directory.EnumerateFiles(d, "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
-            .SelectMany(f => Scan(File.ReadAllText(f), Path.GetRelativePath(ChartPaths.RepositoryRoot, f)))
             .ToList();
+        var formats = Directory.EnumerateFiles(Path.Combine(ChartPaths.RepositoryRoot, "formats"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        var constants = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string f in files.Concat(formats))
+        {
+            foreach (var (name, value) in Constants(File.ReadAllText(f)))
+                constants[name] = value;
+        }
+        return [.. files.SelectMany(f => Scan(File.ReadAllText(f), Path.GetRelativePath(ChartPaths.RepositoryRoot, f), constants))];
+    }
 
-    /// <summary>The metric definitions in one C# source text.</summary>
-    public static IReadOnlyList<Definition> Scan(string source, string file)
+    /// <summary>The metric definitions in one C# source text; a name or label given as <c>Class.Constant</c> is
+    /// looked up in <paramref name="constants"/> (and kept as written when it is not there, so it matches nothing).</summary>
+    public static IReadOnlyList<Definition> Scan(string source, string file, IReadOnlyDictionary<string, string>? constants = null)
     {
+        string Resolve(Match m) => m.Groups["text"].Success ? m.Groups["text"].Value
+            : constants?.GetValueOrDefault(m.Groups["constant"].Value) ?? m.Groups["constant"].Value;
         var found = new List<Definition>();
         foreach (Match match in CreateCall().Matches(source))
         {
             var labels = LabelNamesList().Match(match.Groups["rest"].Value);
             var names = labels.Success
-                ? QuotedString().Matches(labels.Groups[1].Value).Select(m => m.Groups[1].Value).ToList()
+                ? StringOrConstant().Matches(labels.Groups[1].Value).Select(Resolve).ToList()
                 : [];
-            found.Add(new Definition(match.Groups["name"].Value, match.Groups["type"].Value.ToLowerInvariant(), names, file));
+            found.Add(new Definition(Resolve(match), match.Groups["type"].Value.ToLowerInvariant(), names, file));
         }
         return found;
+    }
+
+    /// <summary>The string constants a source declares, as <c>Class.Name</c> (the class is the file's first static
+    /// class) and their values.</summary>
+    public static IEnumerable<(string Name, string Value)> Constants(string source)
+    {
+        var owner = StaticClass().Match(source);
+        if (!owner.Success)
+            yield break;
+        foreach (Match constant in StringConstant().Matches(source))
+            yield return ($"{owner.Groups[1].Value}.{constant.Groups[1].Value}", constant.Groups[2].Value);
     }
 
     /// <summary>Sample names and label names in Prometheus text exposition format.</summary>
@@ -114,14 +139,22 @@ public static partial class ExportedMetrics
         return samples;
     }
 
-    [GeneratedRegex("""\.Create(?<type>Counter|Gauge|Histogram|Summary)\(\s*"(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"(?<rest>.*?)\);""", RegexOptions.Singleline)]
+    [GeneratedRegex("""\.Create(?<type>Counter|Gauge|Histogram|Summary)\(\s*(?:"(?<text>[a-zA-Z_:][a-zA-Z0-9_:]*)"|(?<constant>[A-Z][A-Za-z0-9_]*\.[A-Z][A-Za-z0-9_]*))(?<rest>.*?)\);""", RegexOptions.Singleline)]
     private static partial Regex CreateCall();
+
+    [GeneratedRegex("""
+        "(?<text>[^"]*)"|(?<constant>\b[A-Z][A-Za-z0-9_]*\.[A-Z][A-Za-z0-9_]*\b)
+        """)]
+    private static partial Regex StringOrConstant();
+
+    [GeneratedRegex(@"\bstatic\s+(?:partial\s+)?class\s+([A-Za-z_][A-Za-z0-9_]*)")]
+    private static partial Regex StaticClass();
+
+    [GeneratedRegex(@"\bconst\s+string\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*""([^""]*)""\s*;")]
+    private static partial Regex StringConstant();
 
     [GeneratedRegex(@"LabelNames\s*=\s*(?:\[|new\s*(?:string)?\s*\[\]\s*\{)([^\]}]*)")]
     private static partial Regex LabelNamesList();
-
-    [GeneratedRegex("\"([^\"]*)\"")]
-    private static partial Regex QuotedString();
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})?\s")]
     private static partial Regex SampleLine();

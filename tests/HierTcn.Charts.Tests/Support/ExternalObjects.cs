@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace HierTcn.Charts.Tests.Support;
 
 /// <summary>Objects the chart refers to without rendering them, because the values name them as existing in the
-/// cluster: the artifacts claim, the rclone Secret, pull secrets, the TLS and token Secrets, a ServiceAccount the chart does not create.</summary>
+/// cluster: the artifacts claim, the rclone Secret, pull secrets, the TLS, token and caller authority Secrets, a ServiceAccount the chart does not create.</summary>
 public sealed record ExternalObjects(
     IReadOnlySet<string> PersistentVolumeClaims,
     IReadOnlySet<string> Secrets,
@@ -38,8 +38,13 @@ public sealed record ExternalObjects(
                     secrets.Add(name);
             }
         }
-        if (values["auth"]?["enabled"]?.GetValue<bool>() == true && Text(values["auth"]?["tokensSecret"]) is { Length: > 0 } tokens)
-            secrets.Add(tokens);
+        if (values["auth"]?["enabled"]?.GetValue<bool>() == true)
+        {
+            if (Text(values["auth"]?["tokensSecret"]) is { Length: > 0 } tokens)
+                secrets.Add(tokens);
+            if (Text(values["auth"]?["clientCertificates"]?["caSecret"]) is { Length: > 0 } callersCa)
+                secrets.Add(callersCa);
+        }
         if (values["serviceAccount"]?["create"]?.GetValue<bool>() == false)
             accounts.Add(Text(values["serviceAccount"]?["name"]) is { Length: > 0 } account ? account : "default");
         return new ExternalObjects(claims, secrets, new HashSet<string>(), accounts);

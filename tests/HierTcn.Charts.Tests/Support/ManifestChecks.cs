@@ -10,7 +10,9 @@ namespace HierTcn.Charts.Tests.Support;
 /// workloads whose selectors match their pods; Services, NetworkPolicies, ServiceMonitors, autoscalers and
 /// disruption budgets that select or target something rendered, by ports that exist on the containers; probes on
 /// container ports; every ConfigMap, Secret, claim and ServiceAccount a pod uses rendered or named in the values;
-/// the state store addresses the inference pods get matching the StatefulSet's stable names, shard count and port;
+/// the state store addresses the inference pods get matching the StatefulSet's stable names, shard count and port,
+/// each shard told its index and the shard count;
+/// every file and directory a server setting names inside a volume the container mounts, holding that file;
 /// every container non-root with a read-only root filesystem. Each problem names the object and what is wrong.
 /// </summary>
 public static partial class ManifestChecks
@@ -77,6 +79,7 @@ public static partial class ManifestChecks
         foreach (var monitor in objects.Where(o => o.Kind == "ServiceMonitor"))
             CheckServiceMonitor(monitor, typed, problems);
         CheckShardAddresses(workloads, typed, releaseNamespace, problems);
+        CheckConfiguredPaths(workloads, typed, problems);
         return problems;
     }
 
@@ -174,6 +177,7 @@ public static partial class ManifestChecks
     {
         var spec = w.Template.Spec;
         var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var ownershipChecked = new HashSet<string>(StringComparer.Ordinal);
         var secrets = typed.Where(o => o.Model is V1Secret).Select(o => o.Name).ToHashSet();
         var claims = typed.Where(o => o.Model is V1PersistentVolumeClaim).Select(o => o.Name).ToHashSet();
         var accounts = typed.Where(o => o.Model is V1ServiceAccount).Select(o => o.Name).ToHashSet();
@@ -384,24 +388,12 @@ public static partial class ManifestChecks
     private static void CheckShardAddresses(List<Workload> workloads, List<RenderedObject> typed, string ns, List<string> problems)
     {
         var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        var ownershipChecked = new HashSet<string>(StringComparer.Ordinal);
         foreach (var w in workloads)
         {
             foreach (var c in w.Template.Spec.Containers)
             {
-                var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var from in c.EnvFrom ?? [])
-                {
-                    if (from.ConfigMapRef?.Name is { } name && configMaps.TryGetValue(name, out var map))
-                    {
-                        foreach (var (key, value) in map.Data ?? new Dictionary<string, string>())
-                            settings[(from.Prefix ?? "") + key] = value;
-                    }
-                }
-                foreach (var env in c.Env ?? [])
-                {
-                    if (env.Value is not null)
-                        settings[env.Name] = env.Value;
-                }
+                var settings = Settings(c, configMaps);
                 var shards = settings.Where(kv => ShardKey().IsMatch(kv.Key))
                     .Select(kv => (Index: int.Parse(ShardKey().Match(kv.Key).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Address: kv.Value))
                     .OrderBy(s => s.Index).ToList();
@@ -423,6 +415,8 @@ public static partial class ManifestChecks
                 int start = spec.Ordinals?.Start ?? 0;
                 if (shards.Count != replicas)
                     problems.Add($"{where}: {shards.Count} shard addresses for StatefulSet {setName} of {replicas} replicas");
+                if (ownershipChecked.Add(setName))
+                    CheckShardOwnership(set, replicas, start, problems);
                 // The shard API is gRPC: the container port named grpc.
                 var ports = set.Template.Spec.Containers.SelectMany(x => x.Ports ?? []).Where(p => p.Name == "grpc").Select(p => p.ContainerPort).ToHashSet();
                 foreach (var (index, address) in shards)
@@ -435,6 +429,95 @@ public static partial class ManifestChecks
                         problems.Add($"{where}: shard {index} address '{address}' is not on the grpc container port of {setName} ({string.Join(", ", ports)})");
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Every file or directory a server setting names (a key ending in File or Directory whose value is an absolute
+    /// path) must be inside one of the container's volume mounts; a file inside a Secret or ConfigMap volume that
+    /// lists `items` must be one of their paths, and one inside a rendered ConfigMap volume without items must be one
+    /// of its keys. Otherwise the server would not find the certificate, token list or experiment file it is told of.
+    /// </summary>
+    private static void CheckConfiguredPaths(List<Workload> workloads, List<RenderedObject> typed, List<string> problems)
+    {
+        var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        foreach (var w in workloads)
+        {
+            var volumes = (w.Template.Spec.Volumes ?? []).ToDictionary(v => v.Name);
+            foreach (var c in w.Template.Spec.Containers)
+            {
+                foreach (var (key, path) in Settings(c, configMaps))
+                {
+                    bool isFile = key.EndsWith("File", StringComparison.Ordinal);
+                    if (!(isFile || key.EndsWith("Directory", StringComparison.Ordinal)) || !path.StartsWith('/'))
+                        continue;
+                    var mount = (c.VolumeMounts ?? [])
+                        .Where(m => path == m.MountPath || path.StartsWith(m.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal))
+                        .MaxBy(m => m.MountPath.Length);
+                    string where = $"{w.Object}: container {c.Name}: {key} names '{path}'";
+                    if (mount is null)
+                    {
+                        problems.Add($"{where}, which is in none of the container's volume mounts");
+                        continue;
+                    }
+                    if (!isFile || !string.IsNullOrEmpty(mount.SubPath) || !volumes.TryGetValue(mount.Name, out var volume))
+                        continue;
+                    string inside = path[(mount.MountPath.TrimEnd('/').Length + 1)..];
+                    var items = volume.Secret?.Items ?? volume.ConfigMap?.Items;
+                    if (items is { Count: > 0 })
+                    {
+                        if (!items.Any(i => i.Path == inside))
+                            problems.Add($"{where}, but volume {volume.Name} holds only {string.Join(", ", items.Select(i => i.Path))}");
+                    }
+                    else if (volume.ConfigMap?.Name is { } mapName && configMaps.TryGetValue(mapName, out var map) && map.Data?.ContainsKey(inside) != true)
+                    {
+                        problems.Add($"{where}, but ConfigMap {mapName} (volume {volume.Name}) has no key '{inside}'");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>A container's environment as the process sees it: its ConfigMaps' entries (with their prefix), then
+    /// its literal env values.</summary>
+    private static Dictionary<string, string> Settings(V1Container c, Dictionary<string, V1ConfigMap> configMaps)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var from in c.EnvFrom ?? [])
+        {
+            if (from.ConfigMapRef?.Name is { } name && configMaps.TryGetValue(name, out var map))
+            {
+                foreach (var (key, value) in map.Data ?? new Dictionary<string, string>())
+                    settings[(from.Prefix ?? "") + key] = value;
+            }
+        }
+        foreach (var env in c.Env ?? [])
+        {
+            if (env.Value is not null)
+                settings[env.Name] = env.Value;
+        }
+        return settings;
+    }
+
+    /// <summary>
+    /// Each shard refuses the keys of other shards when it knows its place: the container serving gRPC gets
+    /// StateStoreServer:ShardCount equal to the replicas the clients address, and its index as the ordinal of its
+    /// pod's name (StateStoreServer:PodName from the downward API's metadata.name), so ordinals must start at 0.
+    /// </summary>
+    private static void CheckShardOwnership(Workload set, int replicas, int start, List<string> problems)
+    {
+        foreach (var c in set.Template.Spec.Containers.Where(x => x.Ports?.Any(p => p.Name == "grpc") == true))
+        {
+            string where = $"{set.Object}: container {c.Name}";
+            var env = (c.Env ?? []).GroupBy(e => e.Name).ToDictionary(g => g.Key, g => g.Last());
+            string? count = env.GetValueOrDefault("StateStoreServer__ShardCount")?.Value;
+            if (count != replicas.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                problems.Add($"{where}: StateStoreServer__ShardCount is '{count}', not the {replicas} replicas the clients address");
+            var pod = env.GetValueOrDefault("StateStoreServer__PodName");
+            if (pod?.ValueFrom?.FieldRef?.FieldPath != "metadata.name")
+                problems.Add($"{where}: StateStoreServer__PodName does not come from the pod's metadata.name, so the shard does not know its index");
+            if (start != 0)
+                problems.Add($"{where}: ordinals start at {start}, but a shard's index is its pod's ordinal");
         }
     }
 

@@ -133,6 +133,47 @@ public sealed class EvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_WarmItemWithoutTrainingEvent_ReportedApartAsNewItems()
+    {
+        // Item 4 first appears after T1: no training event. Test events: item 4 twice (rank 5 under score -i), items 1
+        // and 2 once each (ranks 2 and 3).
+        using var data = _sets.Warm(5,
+        [
+            new TestUser(1, DataSplit.Train, (0, 10), (1, 20), (4, 250), (1, 260)),
+            new TestUser(2, DataSplit.Train, (2, 30), (3, 40), (4, 210), (2, 220)),
+        ], t1: 100, t2: 200);
+        var report = Evaluator.Evaluate(data, new FixedModel((_, i) => -i), DataSplit.Test);
+        Assert.Equal(4, report.Metrics.Event.N);
+        Assert.NotNull(report.NewItems);
+        Assert.NotNull(report.KnownItems);
+        Assert.Equal(2, report.NewItems.Event.N);
+        Assert.Equal(1 / 5.0, report.NewItems.Event.Mrr, 12);
+        Assert.Equal(0, report.NewItems.Event.Recall1);
+        Assert.Equal(2, report.KnownItems.Event.N);
+        Assert.Equal((1 / 2.0 + 1 / 3.0) / 2, report.KnownItems.Event.Mrr, 12);
+        Assert.Equal(1, report.KnownItems.Event.Recall5);
+        Assert.Equal(2, report.NewItems.User.N);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal(2, json.RootElement.GetProperty("new_items").GetProperty("event").GetProperty("n").GetInt64());
+        Assert.Contains("new_items/event", report.FormatTable());
+    }
+
+    [Fact]
+    public void Evaluate_EveryTrueItemHasTrainingEvent_NoItemNoveltyGroups()
+    {
+        using var data = _sets.Warm(3,
+        [
+            new TestUser(1, DataSplit.Train, (0, 10), (1, 20), (2, 30), (1, 250)),
+            new TestUser(2, DataSplit.Train, (2, 30), (0, 210)),
+        ], t1: 100, t2: 200);
+        var report = Evaluator.Evaluate(data, new FixedModel((_, i) => -i), DataSplit.Test);
+        Assert.Equal(2, report.Metrics.Event.N);
+        Assert.Null(report.NewItems);
+        Assert.Null(report.KnownItems);
+        Assert.DoesNotContain("new_items", report.ToJson());
+    }
+
+    [Fact]
     public void Queries_ColdSplit_SkipsEachUsersFirstEvent()
     {
         using var data = ThreeUsers();

@@ -155,6 +155,8 @@ public class LocalFleet : IAsyncLifetime
             "--StateStore:MaxStateBytes=16384",
             "--StateStore:CheckpointInterval=00:00:02",
             "--StateStoreServer:MetricsPort=0",
+            $"--StateStoreServer:ShardIndex={index}",
+            $"--StateStoreServer:ShardCount={_shardPorts.Length}",
             "--Logging:LogLevel:Default=Warning",
             .. SecurityArguments("state-store", null),
         ];

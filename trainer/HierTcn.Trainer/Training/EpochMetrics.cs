@@ -7,6 +7,8 @@ public sealed record EpochMetrics
 {
     [JsonPropertyName("epoch")] public int Epoch { get; init; }
     /// <summary>Mean training loss per predicted event.</summary>
+    /// <summary>The Adam learning rate of the epoch (see <see cref="TrainingOptions.LearningRateDecay"/>).</summary>
+    [JsonPropertyName("learning_rate")] public double LearningRate { get; init; }
     [JsonPropertyName("train_loss")] public double TrainLoss { get; init; }
     [JsonPropertyName("train_events")] public long TrainEvents { get; init; }
     [JsonPropertyName("batches")] public int Batches { get; init; }

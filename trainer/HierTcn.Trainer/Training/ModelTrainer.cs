@@ -104,7 +104,12 @@ public sealed class ModelTrainer
         {
             cancellation.ThrowIfCancellationRequested();
             TorchRuntime.Seed((long)_options.Seed * 1000 + epoch);
-            var metrics = TrainEpoch(model, optimizer, sampler, data, sessions, epoch, device, progress, cancellation);
+            double lr = _options.LearningRateAfter(epochs);
+            foreach (var group in optimizer.ParamGroups)
+            {
+                group.LearningRate = lr;
+            }
+            var metrics = TrainEpoch(model, optimizer, sampler, data, sessions, epoch, device, progress, cancellation) with { LearningRate = lr };
             if (!_options.SkipValidation)
             {
                 progress?.Invoke(new TrainingProgress(epoch, "validate", 0, 1, metrics.TrainLoss, metrics.EventsPerSecond));
@@ -130,7 +135,7 @@ public sealed class ModelTrainer
             TrainingPlot.Write(epochs, ModelKinds.Name(model.Kind), run.TrainingPlotPath);
             Log.Epoch(_log, epoch, metrics.TrainLoss, metrics.EventsPerSecond, metrics.ValidationRecall10 ?? double.NaN, best);
             progress?.Invoke(new TrainingProgress(epoch, "info", 0, 0, metrics.TrainLoss, metrics.EventsPerSecond,
-                $"epoch {epoch}: loss {metrics.TrainLoss:F4}, {metrics.TrainSeconds:F1} s, {metrics.EventsPerSecond:N0} events/s, validation Recall@10 {metrics.ValidationRecall10:F4} MRR {metrics.ValidationMrr:F4}{(best ? " (best)" : "")}"));
+                $"epoch {epoch}: lr {lr:G3}, loss {metrics.TrainLoss:F4}, {metrics.TrainSeconds:F1} s, {metrics.EventsPerSecond:N0} events/s, validation Recall@10 {metrics.ValidationRecall10:F4} MRR {metrics.ValidationMrr:F4}{(best ? " (best)" : "")}"));
         }
 
         double trainSeconds = epochs.Sum(e => e.TrainSeconds + e.ValidationSeconds);
@@ -199,6 +204,7 @@ public sealed class ModelTrainer
         ["batch_size"] = config.Training.BatchSize,
         ["batching"] = config.Training.Batching,
         ["learning_rate"] = config.Training.LearningRate,
+        ["lr_decay"] = config.Training.LearningRateDecay,
         ["max_train_users"] = config.Training.MaxTrainUsers,
         ["parameters"] = config.Parameters,
         ["threads"] = config.Training.Threads,

@@ -31,6 +31,10 @@ class Recommendations:
     snapshot_version: str
     unknown_user: bool
     request_id: str
+    # True when the service could not read the user's state and ranked from the start state (unknown_user too).
+    degraded: bool = False
+    # The candidate ids the item snapshot lacks (skipped, each once, in request order).
+    unknown_candidates: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ internal sealed class UserSimulator
                         StartInterest(topic);
                     }
                 }
-                Show(topic, ref rng);
+                Show(topic, t, ref rng);
                 int click = Click(ref rng);
                 Write(w, user, click, t);
                 // Short-term interest moves toward what was just clicked.
@@ -124,13 +124,18 @@ internal sealed class UserSimulator
         ItemSpace.Normalize(_short);
     }
 
-    /// <summary>The shown items: 60% from the current topic, 20% from favourite topics, the rest from anywhere;
-    /// distinct, in random order.</summary>
-    private void Show(int topic, ref Xoshiro256 rng)
+    /// <summary>The shown items, among those published by <paramref name="timeMs"/>: 60% from the current topic (each
+    /// slot one of the topic's fresh items with chance <see cref="SyntheticOptions.FreshShare"/> when it has one), 20%
+    /// from favourite topics, the rest from anywhere; distinct, in random order.</summary>
+    private void Show(int topic, long timeMs, ref Xoshiro256 rng)
     {
         int n = _shown.Length;
         int fromTopic = (int)Math.Round(0.6 * n);
         int fromFavourites = (int)Math.Round(0.2 * n);
+        int bound = _space.PublishedBy(timeMs);
+        // Fresh: new items published within the fresh window (none without new items, and then no draw is made).
+        int freshFrom = Math.Max(_space.StartItems, _space.PublishedBy(timeMs - _space.FreshMs));
+        bool fresh = _space.InTopicBelow(topic, bound) > _space.InTopicBelow(topic, freshFrom);
         for (int i = 0; i < n; i++)
         {
             int item;
@@ -138,10 +143,12 @@ internal sealed class UserSimulator
             do
             {
                 // After a few repeats (a small topic already shown in full) any item will do.
-                item = ++tries > 8 ? rng.NextInt(_o.Items)
-                    : i < fromTopic ? _space.RandomItemOfTopic(topic, ref rng)
-                    : i < fromTopic + fromFavourites ? _space.RandomItemOfTopic(_favourite[rng.NextInt(Favourites)], ref rng)
-                    : rng.NextInt(_o.Items);
+                item = ++tries > 8 ? rng.NextInt(bound)
+                    : i < fromTopic ? (fresh && rng.NextDouble() < _o.FreshShare
+                        ? _space.RandomItemOfTopic(topic, freshFrom, bound, ref rng)
+                        : _space.RandomItemOfTopic(topic, bound, ref rng))
+                    : i < fromTopic + fromFavourites ? _space.RandomItemOfTopic(_favourite[rng.NextInt(Favourites)], bound, ref rng)
+                    : rng.NextInt(bound);
             }
             while (Array.IndexOf(_shown, item, 0, i) >= 0);
             _shown[i] = item;

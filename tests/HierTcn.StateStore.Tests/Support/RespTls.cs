@@ -1,0 +1,5 @@
+namespace HierTcn.StateStore.Tests.Support;
+
+/// <summary>TLS files for a test cluster: every node serves <see cref="CertificateFile"/>, requires client
+/// certificates from <see cref="CaFile"/>'s authority, and speaks TLS on its cluster bus.</summary>
+public sealed record RespTls(string CaFile, string CertificateFile, string KeyFile);
