@@ -27,6 +27,8 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
             _ => new Dictionary<string, string?> { ["Recommender:IncrementalEmbedding"] = "false" },
         };
         await using var server = await TestServer.StartAsync(model, settings);
+        // prometheus-net's registry is process-wide, so earlier tests' runs are in it too: compare counts before and after.
+        var (stepsBefore, windowsBefore) = await RunCountsAsync(server.MetricsPort);
         var data = model.Data;
         float worst = 0;
         int compared = 0, newSessions = 0;
@@ -69,18 +71,47 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
             }
         }
         // The path under test is the one that ran: the metrics time every graph run by role.
-        using (var http = new HttpClient())
-        {
-            string metrics = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
-            bool stepped = metrics.Contains("hiertcn_inference_onnx_run_seconds_count{model_version=\"v1\",role=\"embed_step\"}", StringComparison.Ordinal);
-            bool fullWindow = metrics.Contains("hiertcn_inference_onnx_run_seconds_count{model_version=\"v1\",role=\"embed\"}", StringComparison.Ordinal);
-            Assert.Equal(embedding != "full-window", stepped);
-            Assert.Equal(embedding == "full-window", fullWindow);
-        }
+        var (stepsAfter, windowsAfter) = await RunCountsAsync(server.MetricsPort);
+        Assert.Equal(embedding != "full-window", stepsAfter > stepsBefore);
+        Assert.Equal(embedding == "full-window", windowsAfter > windowsBefore);
         output.WriteLine($"{embedding}: served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
             + $"{ServedModelFixture.ItemCount} items each; max abs diff {worst:E3}");
         Assert.True(newSessions > 0 && compared > newSessions);
         Assert.True(worst <= Tolerance, $"max abs diff {worst} > {Tolerance}");
+    }
+
+    /// <summary>How many times the step graph (role embed_step) and the full-window graph (role embed) of model v1
+    /// have run in this process, from the server's metrics (0 when a series is absent).</summary>
+    private static async Task<(double Steps, double Windows)> RunCountsAsync(int metricsPort)
+    {
+        using var http = new HttpClient();
+        string metrics;
+        // The metrics listener starts beside the server and may answer a moment after it: retry a refused connection.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                break;
+            }
+            catch (HttpRequestException) when (attempt < 50)
+            {
+                await Task.Delay(100);
+            }
+        }
+        return (Count(metrics, "embed_step"), Count(metrics, "embed"));
+
+        static double Count(string metrics, string role)
+        {
+            string series = $"hiertcn_inference_onnx_run_seconds_count{{model_version=\"v1\",role=\"{role}\"}} ";
+            int at = metrics.IndexOf(series, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return 0;
+            }
+            int from = at + series.Length, to = metrics.IndexOf('\n', from);
+            return double.Parse(metrics.AsSpan(from, (to < 0 ? metrics.Length : to) - from), System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     [Fact]
