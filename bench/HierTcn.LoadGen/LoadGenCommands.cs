@@ -28,7 +28,7 @@ namespace HierTcn.LoadGen;
 /// <c>--tls CA</c> connects over TLS (an https:// URL), trusting the authority in the PEM file CA; <c>--token-file F</c>
 /// sends the bearer token in F with every call (a server with authorization on needs a token with read and write).
 /// <code>
-/// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20]
+/// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20] [--incremental true|false] [--step-cache-mb 512]
 /// ab-memory [--users 1000000] [--list 20]                           memory of the online A/B lists (AbMemory.cs)
 /// </code>
 /// </summary>
@@ -250,6 +250,10 @@ internal static class LoadGenCommands
             SnapshotsDirectory = Req(o, "snapshots"),
             Models = [new ModelArmOptions { Version = Req(o, "version") }],
             Batching = new() { MaxBatchSize = batch },
+            // Incremental TCN (on by default): with the cache the repeated batches only score (the embedding is known);
+            // --step-cache-mb 0 primes every request from its window (a miss); --incremental false runs tcn_step.
+            IncrementalEmbedding = !o.TryGetValue("incremental", out var incremental) || bool.Parse(incremental),
+            StepCacheMegabytes = Int(o, "step-cache-mb", 512),
         };
         var model = ServedModel.Load(options.BundlesDirectory, options.Models[0].Version, options.SnapshotsDirectory, options, null, NullLogger.Instance);
         var snapshot = model.AcquireSnapshot();
@@ -265,6 +269,8 @@ internal static class LoadGenCommands
             long[] items = [.. Enumerable.Range(first, end - 1 - first).Select(e => data.ItemIds[data.EventItems[e]])];
             return new EmbedJob
             {
+                UserId = data.UserIds[u],
+                SessionCount = items.Length,
                 Hidden = model.UserStart.ToArray(),
                 SessionItems = items,
                 Snapshot = snapshot,

@@ -94,6 +94,7 @@ public static class StepGraphs
                     (_, GraphRoles.Score) => ScoreTopK(spec),
                     (_, GraphRoles.Project) => ItemProjection(w, dims, spec),
                     (ModelTypes.HierTcn, GraphRoles.Embed) => TcnStep(w, dims, spec),
+                    (ModelTypes.HierTcn, GraphRoles.EmbedStep) => TcnRowStep(w, dims, spec),
                     (ModelTypes.HierGru, GraphRoles.Embed) => LowGruStep(w, dims, spec),
                     (ModelTypes.HierTcn or ModelTypes.HierGru, GraphRoles.Update) => GruStep(w, dims, spec),
                     (ModelTypes.Hrnn, GraphRoles.Embed) => HrnnSessionStep(w, dims, spec),
@@ -128,6 +129,20 @@ public static class StepGraphs
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
         return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state; user embedding at each row's last valid position.");
+    }
+
+    /// <summary>HierTCN embed, one row at a time: the row [item, top layer of state] through the TCN with each causal
+    /// convolution reading its buffer of the last (K-1) x dilation inputs (zeros at a session's start, as the full
+    /// graph's left padding), output head on the row; the buffers advanced by the row.</summary>
+    internal static byte[] TcnRowStep(ModelWeights w, ModelDims dims, GraphSpec spec)
+    {
+        var g = Begin("tcn_row_step", spec);
+        string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
+        string x = g.Op("Concat", [Tensors.Item, top], OnnxGraph.Int("axis", 1));
+        var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), Tensors.Buffers, TcnShape.FromWeights(w));
+        g.Output(Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), spec.Outputs[0]);
+        g.Output(next, spec.Outputs[1]);
+        return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
 
     /// <summary>HierGRU embed: the low GRU stack (zero start) over [items, top layer of state], head on its last state.</summary>

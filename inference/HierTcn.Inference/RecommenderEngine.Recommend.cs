@@ -46,13 +46,11 @@ public sealed partial class RecommenderEngine
             try
             {
                 int[]? candidates = null;
+                List<long>? unknown = null;
                 if (query.CandidateItemIds.Count > 0)
                 {
-                    candidates = ResolveCandidates(snapshot, query.CandidateItemIds, out string? unknown);
-                    if (unknown is not null)
-                    {
-                        return RecommendOutcome.Fail(ServeStatus.InvalidArgument, unknown, version);
-                    }
+                    // An id the snapshot lacks (a brand-new item from upstream retrieval) is skipped and reported.
+                    candidates = ResolveCandidates(snapshot, query.CandidateItemIds, out unknown);
                 }
                 HashSet<int>? excluded = null;
                 if (query.ExcludeItemIds.Count > 0)
@@ -67,7 +65,7 @@ public sealed partial class RecommenderEngine
                     }
                 }
                 long now = query.TimestampMs == 0 ? Now() : query.TimestampMs;
-                var job = BuildJob(model, read.State, now, snapshot, candidates, excluded, k, score: true);
+                var job = BuildJob(model, query.UserId, read.State, now, snapshot, candidates, excluded, k, score: true);
                 var (status, result, message) = await RunAsync(model, job, deadlineUtc, cancellationToken).ConfigureAwait(false);
                 if (status != ServeStatus.Ok)
                 {
@@ -80,7 +78,7 @@ public sealed partial class RecommenderEngine
                     return RecommendOutcome.Fail(ServeStatus.Internal, $"model {version} produced a non-finite user embedding", version);
                 }
                 RememberShown(version, query.UserId, now, result.Items);
-                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version) { Degraded = degraded };
+                return new RecommendOutcome(ServeStatus.Ok, null, result.Items, version, read.State is null, snapshot.Version, unknown) { Degraded = degraded };
             }
             finally
             {
@@ -116,7 +114,7 @@ public sealed partial class RecommenderEngine
             var snapshot = model.AcquireSnapshot();
             try
             {
-                var job = BuildJob(model, read.State, timestampMs == 0 ? Now() : timestampMs, snapshot, null, null, 1, score: false);
+                var job = BuildJob(model, userId, read.State, timestampMs == 0 ? Now() : timestampMs, snapshot, null, null, 1, score: false);
                 var (status, result, message) = await RunAsync(model, job, deadlineUtc, cancellationToken).ConfigureAwait(false);
                 if (status != ServeStatus.Ok)
                 {
@@ -162,45 +160,47 @@ public sealed partial class RecommenderEngine
         return null;
     }
 
-    private static int[] ResolveCandidates(SnapshotHandle snapshot, IReadOnlyList<long> ids, out string? unknownError)
+    private static int[] ResolveCandidates(SnapshotHandle snapshot, IReadOnlyList<long> ids, out List<long>? unknown)
     {
         var rows = new List<int>(ids.Count);
         var seen = new HashSet<int>();
-        List<long>? unknown = null;
+        HashSet<long>? unknownSeen = null;
+        unknown = null;
         foreach (long id in ids)
         {
             if (!snapshot.Snapshot.TryGetRow(id, out int row))
             {
-                (unknown ??= []).Add(id);
+                if ((unknownSeen ??= []).Add(id))
+                {
+                    (unknown ??= []).Add(id);
+                }
             }
             else if (seen.Add(row))
             {
                 rows.Add(row);
             }
         }
-        unknownError = unknown is null
-            ? null
-            : $"candidate_item_ids: {unknown.Count} item id(s) not in the catalogue (snapshot {snapshot.Version}): "
-              + string.Join(", ", unknown.Take(20)) + (unknown.Count > 20 ? ", ..." : "");
         return [.. rows];
     }
 
     /// <summary>The batch row for a user's state at time <paramref name="nowMs"/>.</summary>
-    private static EmbedJob BuildJob(ServedModel model, UserState? state, long nowMs, SnapshotHandle snapshot, int[]? candidates,
+    private static EmbedJob BuildJob(ServedModel model, long userId, UserState? state, long nowMs, SnapshotHandle snapshot, int[]? candidates,
         HashSet<int>? excluded, int k, bool score)
     {
         if (state is null)
         {
-            return new EmbedJob { Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob { UserId = userId, Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
         }
         if (state.SessionCount > 0 && model.Rule.StartsNewSession(state.LastEventMs, nowMs))
         {
             var mean = new float[model.Dim];
             state.SessionMean(mean);
-            return new EmbedJob { Hidden = state.HiddenState, CloseMean = mean, SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob { UserId = userId, Hidden = state.HiddenState, CloseMean = mean, SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
         }
         return new EmbedJob
         {
+            UserId = userId,
+            SessionCount = state.SessionCount,
             Hidden = state.HiddenState,
             SessionItems = state.SessionItems,
             IncludeStart = state.SessionItems.Length == state.SessionCount,

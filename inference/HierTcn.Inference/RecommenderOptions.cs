@@ -69,6 +69,16 @@ public sealed class RecommenderOptions
     /// exactly their receptive field. Default 256.</summary>
     public int MaxSessionItems { get; set; } = 256;
 
+    /// <summary>Embed with the bundle's incremental TCN graph (role embed_step, <c>tcn_row_step.onnx</c>): one TCN row
+    /// per new event instead of the whole session window per request. Bundles without that graph, and false, run the
+    /// full-window graph. Default true.</summary>
+    public bool IncrementalEmbedding { get; set; } = true;
+
+    /// <summary>Memory for the in-pod cache of each version's per-user TCN buffers and last embedding (inference/README.md,
+    /// "Incremental TCN"), in MiB per model version; 0 turns the cache off (every request primes its buffers from the
+    /// session window). Default 512 (about 8,300 users at the paper's sizes, 64,608 bytes each).</summary>
+    public int StepCacheMegabytes { get; set; } = 512;
+
     /// <summary>Compare-and-swap attempts when another writer changed a user's state concurrently. Default 8.</summary>
     public int MaxStateWriteAttempts { get; set; } = 8;
 
@@ -117,6 +127,8 @@ public sealed class RecommenderOptions
             errors.Add($"MinTimestampMs ({MinTimestampMs}) and MaxFutureSkewMs ({MaxFutureSkewMs}) cannot be negative");
         if (MaxSessionItems < 1)
             errors.Add($"MaxSessionItems is {MaxSessionItems}; at least 1");
+        if (StepCacheMegabytes < 0)
+            errors.Add($"StepCacheMegabytes is {StepCacheMegabytes}; 0 (off) or positive");
         if (MaxStateWriteAttempts < 1)
             errors.Add($"MaxStateWriteAttempts is {MaxStateWriteAttempts}; at least 1");
         if (SnapshotPollInterval < TimeSpan.Zero)

@@ -38,6 +38,32 @@ public sealed class BundleTests : IDisposable
     }
 
     [Fact]
+    public void Load_HierTcnBundleWithoutStepGraph_LoadsWithoutIt()
+    {
+        // A bundle written before the incremental TCN graph: no embed_step role, no tcn_row_step.onnx.
+        var bundle = Export();
+        string file = bundle.Manifest.Graphs[GraphRoles.EmbedStep].File;
+        File.Delete(bundle.GraphPath(GraphRoles.EmbedStep));
+        EditManifest(bundle.Directory, m =>
+        {
+            m["graphs"]!.AsObject().Remove(GraphRoles.EmbedStep);
+            m["files"]!.AsObject().Remove(file);
+        });
+        var old = ModelBundle.Load(bundle.Directory);
+        Assert.False(old.HasGraph(GraphRoles.EmbedStep));
+        Assert.True(old.HasGraph(GraphRoles.Embed));
+    }
+
+    [Fact]
+    public void Load_StepGraphWithWrongBufferSize_Refused()
+    {
+        var bundle = Export();
+        EditManifest(bundle.Directory, m => m["graphs"]![GraphRoles.EmbedStep]!["inputs"]![2]!["shape"]![1] = 7);
+        var e = Assert.Throws<InvalidDataException>(() => ModelBundle.Load(bundle.Directory));
+        Assert.Contains("\"embed_step\" graph tcn_row_step.onnx inputs do not match", e.Message);
+    }
+
+    [Fact]
     public void Export_SameVersionTwice_Refused()
     {
         Export();

@@ -41,16 +41,24 @@ public sealed class BadInputTests(ServedModelFixture model) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Recommend_UnknownCandidateIds_InvalidArgumentNamingThem()
+    public async Task Recommend_UnknownCandidateIds_SkippedAndReported()
     {
-        var e = await Fails(StatusCode.InvalidArgument, () => _server.Client.RecommendAsync(new RecommendRequest
+        var r = await _server.Client.RecommendAsync(new RecommendRequest
         {
             UserId = 1,
-            CandidateItemIds = { Item(0), 424242, Item(1), -5 },
-        }).ResponseAsync);
-        Assert.Contains("424242", e.Status.Detail);
-        Assert.Contains("-5", e.Status.Detail);
-        Assert.Contains("2 item id(s) not in the catalogue", e.Status.Detail);
+            K = 10,
+            CandidateItemIds = { Item(0), 424242, Item(1), -5, 424242 },
+        });
+        Assert.Equal(new[] { 424242L, -5L }, r.UnknownCandidateItemIds);
+        Assert.Equal(new[] { Item(0), Item(1) }.Order(), r.Items.Select(i => i.ItemId).Order());
+    }
+
+    [Fact]
+    public async Task Recommend_OnlyUnknownCandidateIds_EmptyListAndReported()
+    {
+        var r = await _server.Client.RecommendAsync(new RecommendRequest { UserId = 1, CandidateItemIds = { 424242 } });
+        Assert.Empty(r.Items);
+        Assert.Equal(new[] { 424242L }, r.UnknownCandidateItemIds);
     }
 
     [Fact]

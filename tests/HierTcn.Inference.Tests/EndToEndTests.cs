@@ -12,10 +12,23 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
 {
     private const float Tolerance = 1e-4f;
 
-    [Fact]
-    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores()
+    /// <summary>"steps": the incremental TCN with its in-pod cache (one row per event); "steps-uncached": every request
+    /// primes the buffers from zeros over its window; "full-window": the tcn_step graph on the whole window.</summary>
+    [Theory]
+    [InlineData("steps")]
+    [InlineData("steps-uncached")]
+    [InlineData("full-window")]
+    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores(string embedding)
     {
-        await using var server = await TestServer.StartAsync(model);
+        var settings = embedding switch
+        {
+            "steps" => new Dictionary<string, string?>(),
+            "steps-uncached" => new Dictionary<string, string?> { ["Recommender:StepCacheMegabytes"] = "0" },
+            _ => new Dictionary<string, string?> { ["Recommender:IncrementalEmbedding"] = "false" },
+        };
+        await using var server = await TestServer.StartAsync(model, settings);
+        // prometheus-net's registry is process-wide, so earlier tests' runs are in it too: compare counts before and after.
+        var (stepsBefore, windowsBefore) = await RunCountsAsync(server.MetricsPort);
         var data = model.Data;
         float worst = 0;
         int compared = 0, newSessions = 0;
@@ -57,10 +70,48 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                 newSessions += sessionStarts.Contains(e) ? 1 : 0;
             }
         }
-        output.WriteLine($"served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
+        // The path under test is the one that ran: the metrics time every graph run by role.
+        var (stepsAfter, windowsAfter) = await RunCountsAsync(server.MetricsPort);
+        Assert.Equal(embedding != "full-window", stepsAfter > stepsBefore);
+        Assert.Equal(embedding == "full-window", windowsAfter > windowsBefore);
+        output.WriteLine($"{embedding}: served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
             + $"{ServedModelFixture.ItemCount} items each; max abs diff {worst:E3}");
         Assert.True(newSessions > 0 && compared > newSessions);
         Assert.True(worst <= Tolerance, $"max abs diff {worst} > {Tolerance}");
+    }
+
+    /// <summary>How many times the step graph (role embed_step) and the full-window graph (role embed) of model v1
+    /// have run in this process, from the server's metrics (0 when a series is absent).</summary>
+    private static async Task<(double Steps, double Windows)> RunCountsAsync(int metricsPort)
+    {
+        using var http = new HttpClient();
+        string metrics;
+        // The metrics listener starts beside the server and may answer a moment after it: retry a refused connection.
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                metrics = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                break;
+            }
+            catch (HttpRequestException) when (attempt < 50)
+            {
+                await Task.Delay(100);
+            }
+        }
+        return (Count(metrics, "embed_step"), Count(metrics, "embed"));
+
+        static double Count(string metrics, string role)
+        {
+            string series = $"hiertcn_inference_onnx_run_seconds_count{{model_version=\"v1\",role=\"{role}\"}} ";
+            int at = metrics.IndexOf(series, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return 0;
+            }
+            int from = at + series.Length, to = metrics.IndexOf('\n', from);
+            return double.Parse(metrics.AsSpan(from, (to < 0 ? metrics.Length : to) - from), System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class OperationsTests(ServedModelFixture model, ITestOutputHelper 
             "hiertcn_inference_call_duration_seconds_bucket{method=\"Recommend\",model_version=\"v1\"",
             "hiertcn_inference_calls_total{method=\"Recommend\",code=\"InvalidArgument\"}",
             "hiertcn_inference_batch_size_bucket{model_version=\"v1\"",
-            "hiertcn_inference_onnx_run_seconds_bucket{model_version=\"v1\",role=\"embed\"",
+            "hiertcn_inference_onnx_run_seconds_bucket{model_version=\"v1\",role=\"embed_step\"",
             "hiertcn_inference_state_store_seconds_bucket{operation=\"cas\"",
             "hiertcn_inference_queue_depth{model_version=\"v1\"}",
             "hiertcn_inference_model_info{model_version=\"v1\",provider=\"CPUExecutionProvider\",snapshot_version=\"items-1\"} 1",

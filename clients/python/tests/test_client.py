@@ -26,8 +26,11 @@ class ScriptedRecommender(pb_grpc.RecommenderServicer):
 
     def Recommend(self, request, context):
         items = [pb.ScoredItem(item_id=request.user_id * 10 + n, score=1.0 / (n + 1)) for n in range(request.k)]
+        # Scripted: negative candidate ids stand for ids the snapshot lacks.
+        unknown = [c for c in request.candidate_item_ids if c < 0]
         return self._answer("Recommend", request, context,
-                            pb.RecommendResponse(items=items, model_version="v1", request_id=request.request_id))
+                            pb.RecommendResponse(items=items, model_version="v1", request_id=request.request_id,
+                                                 unknown_candidate_item_ids=unknown))
 
     def ObserveEvents(self, request, context):
         return self._answer("ObserveEvents", request, context, pb.ObserveEventsResponse(applied=len(request.events)))
@@ -58,6 +61,11 @@ class RecommenderClientTests(unittest.TestCase):
         self.assertEqual(["Recommend"] * 3, self.names())
         self.assertEqual((70, 71, 72), tuple(i.item_id for i in result.items))
         self.assertEqual(("v1", "r1"), (result.model_version, result.request_id))
+
+    def test_recommend_unknownCandidates_reportedInOrder(self):
+        result = self.client.recommend(7, k=2, candidates=[5, -3, 6, -1])
+        self.assertEqual((-3, -1), result.unknown_candidates)
+        self.assertEqual((), self.client.recommend(7, k=2, candidates=[5, 6]).unknown_candidates)
 
     def test_recommend_unavailableOnEveryAttempt_raisesAfterAttempts(self):
         self.servicer.failures["Recommend"] = [grpc.StatusCode.UNAVAILABLE] * 5

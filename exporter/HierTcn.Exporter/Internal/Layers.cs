@@ -102,6 +102,55 @@ internal static class Layers
         return x;
     }
 
+    /// <summary>One row of <see cref="Tcn"/>: x [B, C_in, 1] and the flat buffers [B, S]
+    /// (<see cref="HierTcn.Formats.Bundles.BundleSignatures.TcnBufferSize"/>'s layout: per block, conv1's then conv2's last (K-1) x dilation
+    /// inputs, each [C, (K-1) x dilation] channel-major, oldest first) -> the top block's output [B, C] and the
+    /// advanced buffers [B, S]. Each convolution runs on its buffer followed by the new input, (K-1) x dilation + 1
+    /// columns, which gives exactly one output column: the full graph's value at that row.</summary>
+    public static (string Output, string NextBuffers) TcnRow(OnnxGraph g, ModelWeights w, string x, string buffers, TcnShape shape)
+    {
+        int cin = shape.InputChannels;
+        long offset = 0;
+        var next = new List<string>();
+        for (int i = 0; i < shape.Blocks; i++)
+        {
+            string p = $"tcn.blocks.{i}";
+            long dilation = 1L << i;
+            string y = g.Op("Relu", [BufferedConv(g, w, p + ".conv1", x, buffers, ref offset, next, shape.Channels, cin, shape.Kernel, dilation)]);
+            y = g.Op("Relu", [BufferedConv(g, w, p + ".conv2", y, buffers, ref offset, next, shape.Channels, shape.Channels, shape.Kernel, dilation)]);
+            string residual = w.Contains(p + ".downsample.weight")
+                ? CausalConv(g, w, p + ".downsample", x, shape.Channels, cin, 1, 1)
+                : cin == shape.Channels ? x : throw new InvalidDataException($"{p}.downsample.weight is missing: block input has {cin} channels, output {shape.Channels}");
+            x = g.Op("Relu", [g.Op("Add", [y, residual])]);
+            cin = shape.Channels;
+        }
+        string output = g.Op("Squeeze", [x, g.Int64s("axes", 2)]);
+        string nextBuffers = next.Count == 1 ? next[0] : g.Op("Concat", [.. next], OnnxGraph.Int("axis", 1));
+        return (output, nextBuffers);
+    }
+
+    // A causal convolution's output at the new column: its (K-1) x dilation buffered inputs (sliced from the flat
+    // buffers at offset), then x [B, C_in, 1]; the window without its oldest column is the next buffer.
+    private static string BufferedConv(OnnxGraph g, ModelWeights w, string prefix, string x, string buffers, ref long offset, List<string> next,
+        int cout, int cin, int kernel, long dilation)
+    {
+        long history = (kernel - 1) * dilation;
+        string weight = g.Initializer(prefix + ".weight", w.Get(prefix + ".weight", cout, cin, kernel).Data, cout, cin, kernel);
+        string bias = g.Initializer(prefix + ".bias", w.Get(prefix + ".bias", cout).Data, cout);
+        if (history == 0)
+        {
+            return g.Op("Conv", [x, weight, bias], OnnxGraph.Ints("kernel_shape", kernel));
+        }
+        long size = history * cin;
+        string flat = g.Op("Slice", [buffers, g.Int64s("starts", offset), g.Int64s("ends", offset + size), g.Int64s("axes", 1)]);
+        offset += size;
+        string past = g.Op("Reshape", [flat, g.Int64s("shape", 0, cin, history)]);
+        string window = g.Op("Concat", [past, x], OnnxGraph.Int("axis", 2));
+        string advanced = g.Op("Slice", [window, g.Int64s("starts", 1), g.Int64s("ends", history + 1), g.Int64s("axes", 2)]);
+        next.Add(g.Op("Reshape", [advanced, g.Int64s("shape", 0, size)]));
+        return g.Op("Conv", [window, weight, bias], OnnxGraph.Ints("kernel_shape", kernel), OnnxGraph.Ints("dilations", dilation));
+    }
+
     /// <summary>seq [B, C, T] at each row's last valid step (lengths - 1) -> [B, C].</summary>
     public static string LastValid(OnnxGraph g, string seq, string lengths, int channels)
     {

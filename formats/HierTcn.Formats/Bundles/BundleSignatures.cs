@@ -6,7 +6,9 @@ namespace HierTcn.Formats.Bundles;
 /// cannot drift. B and T are the dynamic batch and time dimensions; d, L, H come from <see cref="ModelDims"/>.
 /// <list type="table">
 /// <item><term>hiertcn</term><description>embed <c>tcn_step</c>: items [B,T,d], lengths [B] int64, state [B,L,H] -> user_embedding [B,d];
-/// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] -> next_state [B,L,H]</description></item>
+/// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] -> next_state [B,L,H]; embed_step (optional)
+/// <c>tcn_row_step</c>: item [B,d], state [B,L,H], buffers [B,S] -> user_embedding [B,d], next_buffers [B,S], S =
+/// <see cref="TcnBufferSize"/></description></item>
 /// <item><term>hiergru</term><description>embed <c>low_gru_step</c> (as tcn_step); update <c>gru_step</c></description></item>
 /// <item><term>hrnn</term><description>embed <c>session_gru_step</c> (as tcn_step); update <c>user_gru_step</c>:
 /// items, lengths, state -> next_state, where items are the closed session's rows [start, x_1 .. x_{n-1}] and
@@ -52,6 +54,31 @@ public static class BundleSignatures
         public const string Indices = "indices";
         public const string Features = "features";
         public const string ItemVectors = "item_vectors";
+        public const string Buffers = "buffers";
+        public const string NextBuffers = "next_buffers";
+    }
+
+    /// <summary>True for a role a bundle may lack (<see cref="GraphRoles.EmbedStep"/>): checked when present.</summary>
+    public static bool IsOptional(string role) => role == GraphRoles.EmbedStep;
+
+    /// <summary>Floats of TCN buffers one user carries between calls of the <see cref="GraphRoles.EmbedStep"/> graph:
+    /// for block i (dilation 2^i) the last (K-1) 2^i inputs of conv1 (C_in_i channels; C_in_0 = d + H, else C) and of
+    /// conv2 (C channels), channel-major per convolution, blocks in order. 15,872 at the default sizes (63,488 bytes).</summary>
+    /// <exception cref="ArgumentException"><paramref name="dims"/> has no TCN.</exception>
+    public static int TcnBufferSize(ModelDims dims)
+    {
+        if (dims.Channels is not int c || dims.Kernel is not int k || dims.Blocks is not int blocks)
+        {
+            throw new ArgumentException("TCN buffers need dims with channels, kernel and blocks", nameof(dims));
+        }
+        long size = 0;
+        for (int i = 0; i < blocks; i++)
+        {
+            long history = (long)(k - 1) << i;
+            int input = i == 0 ? dims.ItemDim + dims.Hidden : c;
+            size += history * (input + c);
+        }
+        return checked((int)size);
     }
 
     /// <summary>The graphs (by role) a bundle of <paramref name="modelType"/> must have.</summary>
@@ -106,7 +133,14 @@ public static class BundleSignatures
         switch (modelType)
         {
             case ModelTypes.HierTcn:
-                return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = SessionEmbed("tcn_step.onnx"), [GraphRoles.Update] = highUpdate };
+                var buffers = TensorDim.Fixed(TcnBufferSize(dims));
+                return new Dictionary<string, GraphSpec>
+                {
+                    [GraphRoles.Embed] = SessionEmbed("tcn_step.onnx"),
+                    [GraphRoles.Update] = highUpdate,
+                    [GraphRoles.EmbedStep] = new("tcn_row_step.onnx", [F(Tensors.Item, b, d), state, F(Tensors.Buffers, b, buffers)],
+                        [userEmbedding, F(Tensors.NextBuffers, b, buffers)]),
+                };
             case ModelTypes.HierGru:
                 return new Dictionary<string, GraphSpec> { [GraphRoles.Embed] = SessionEmbed("low_gru_step.onnx"), [GraphRoles.Update] = highUpdate };
             case ModelTypes.Hrnn:

@@ -16,4 +16,10 @@ public static class GraphRoles
     /// <summary>Item features to item vectors (feature models only, <see cref="ModelDims.FeatureDim"/> set): the
     /// daily snapshot job embeds every item of the day's feature file with it, new items included.</summary>
     public const string Project = "project";
+
+    /// <summary>The incremental form of <see cref="Embed"/> (hiertcn): one new input row and the TCN's per-convolution
+    /// buffers of its last (K-1) x dilation inputs in, the user embedding and the advanced buffers out, so each event
+    /// costs the same whatever the session length. Optional (<see cref="BundleSignatures.IsOptional"/>): bundles
+    /// written before it have only <see cref="Embed"/>, which the service then runs on the whole window.</summary>
+    public const string EmbedStep = "embed_step";
 }

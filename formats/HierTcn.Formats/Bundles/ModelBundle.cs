@@ -159,6 +159,10 @@ public sealed class ModelBundle
         {
             if (!m.Graphs.TryGetValue(role, out var have))
             {
+                if (BundleSignatures.IsOptional(role))
+                {
+                    continue;
+                }
                 throw new InvalidDataException($"{path}: a {m.ModelType} bundle needs a \"{role}\" graph ({want.File}); the manifest has none");
             }
             CheckSignature(path, $"\"{role}\" graph {have.File}", "inputs", want.Inputs, have.Inputs);

@@ -38,6 +38,8 @@ internal sealed class RecommenderService(EngineHost host, EventLimits limits, Pr
         };
         foreach (var item in outcome.Items)
             response.Items.Add(new ScoredItem { ItemId = item.ItemId, Score = item.Score });
+        if (outcome.UnknownCandidateItemIds is { } unknown)
+            response.UnknownCandidateItemIds.Add(unknown);
         return response;
     }
 

@@ -6,8 +6,9 @@ namespace HierTcn.Inference.Batching;
 /// <summary>
 /// The online queue-based mini-batch generator (paper section 3.6.3): concurrent callers enqueue requests; workers
 /// take up to <see cref="MicroBatcherOptions.MaxBatchSize"/> of them, waiting at most
-/// <see cref="MicroBatcherOptions.MaxWaitMicroseconds"/> after the first, drop those whose deadline has passed or
-/// whose caller gave up, and hand the rest to the batch handler as one batch.
+/// <see cref="MicroBatcherOptions.MaxWaitMicroseconds"/> after the first (asleep until a request or the end of that
+/// window, never spinning), drop those whose deadline has passed or whose caller gave up, and hand the rest to the
+/// batch handler as one batch.
 /// The queue is bounded: a full queue is reported, never waited on. Thread-safe.
 /// </summary>
 /// <typeparam name="TIn">A request.</typeparam>
@@ -164,13 +165,9 @@ public sealed class MicroBatcher<TIn, TOut> : IAsyncDisposable
             {
                 return;
             }
+            // Sleep until the next request or the end of the window, never spin: the cores run the model. Timers tick in
+            // milliseconds, so a window under 1 ms can last up to about 1 ms when no request comes.
             var remainingTime = TimeSpan.FromTicks(remaining * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
-            if (remainingTime < TimeSpan.FromMilliseconds(1))
-            {
-                // Timers are too coarse below a millisecond: yield the core and look again.
-                Thread.Yield();
-                continue;
-            }
             using var cts = new CancellationTokenSource(remainingTime);
             try
             {

@@ -4,6 +4,13 @@ namespace HierTcn.Inference.Internal;
 /// against the snapshot the request holds.</summary>
 internal sealed class EmbedJob
 {
+    /// <summary>The user, for the in-pod TCN buffer cache.</summary>
+    public long UserId { get; init; }
+
+    /// <summary>Items the open session has had (the state's session count; 0 for a new user or after a close). With
+    /// <see cref="SessionItems"/> it tells the buffer cache which items are new since its entry.</summary>
+    public int SessionCount { get; init; }
+
     /// <summary>High-level state, L*H.</summary>
     public required float[] Hidden { get; init; }
 

@@ -58,7 +58,8 @@ class RecommenderClient:
         return Recommendations(items=tuple(ScoredItem(i.item_id, i.score) for i in response.items),
                                model_version=response.model_version, snapshot_version=response.snapshot_version,
                                unknown_user=response.unknown_user, request_id=response.request_id,
-                               degraded=response.degraded)
+                               degraded=response.degraded,
+                               unknown_candidates=tuple(response.unknown_candidate_item_ids))
 
     def observe(self, events: Iterable[Event], *, timeout_s: Optional[float] = None) -> ObserveResult:
         """Applies events (at most 10,000 a call). Each needs its own event_id: that is what makes a resend safe."""

@@ -33,6 +33,8 @@ class Recommendations:
     request_id: str
     # True when the service could not read the user's state and ranked from the start state (unknown_user too).
     degraded: bool = False
+    # The candidate ids the item snapshot lacks (skipped, each once, in request order).
+    unknown_candidates: Tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
