@@ -81,7 +81,7 @@ internal sealed partial class ServedModel : RefCounted
         if (embedStep is not null)
         {
             BufferSize = BundleSignatures.TcnBufferSize(dims);
-            long entry = TcnStepCache.EntryBytes(BufferSize, Dim, StateSize);
+            long entry = TcnStepCache.EntryBytes(BufferSize, Dim, StateSize, SessionCapacity);
             long slots = Math.Min((long)options.StepCacheMegabytes * 1024 * 1024 / entry, Array.MaxLength);
             _stepCache = slots > 0 ? new TcnStepCache((int)slots, BufferSize, Dim) : null;
         }
