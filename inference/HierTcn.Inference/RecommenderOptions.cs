@@ -61,12 +61,13 @@ public sealed class RecommenderOptions
     public long MinTimestampMs { get; set; } = 946_684_800_000;
 
     /// <summary>Events and requests stamped more than this many ms after the server's clock are refused. Default
-    /// 60,000 (a minute of clock skew): an accepted event stamped ahead makes the user's real events up to its time
-    /// late (dropped), so the tolerance stays small.</summary>
+    /// 60,000 (a minute of clock skew). Real events that arrive after an accepted event stamped ahead are inserted
+    /// before it in the open session, not dropped.</summary>
     public long MaxFutureSkewMs { get; set; } = 60_000;
 
     /// <summary>Open-session items kept per user for GRU-based models (which have no receptive field); TCN models keep
-    /// exactly their receptive field. Default 256.</summary>
+    /// exactly their receptive field. Also the least number of open-session event ids kept per user (exactly once
+    /// across the open session, whatever the order). Default 256.</summary>
     public int MaxSessionItems { get; set; } = 256;
 
     /// <summary>Embed with the bundle's incremental TCN graph (role embed_step, <c>tcn_row_step.onnx</c>): one TCN row
