@@ -77,7 +77,7 @@ public sealed class RecommenderOptions
 
     /// <summary>Memory for the in-pod cache of each version's per-user TCN buffers and last embedding (inference/README.md,
     /// "Incremental TCN"), in MiB per model version; 0 turns the cache off (every request primes its buffers from the
-    /// session window). Default 512 (about 8,300 users at the paper's sizes, 64,608 bytes each).</summary>
+    /// session window). Default 512 (about 8,200 users at the paper's sizes, 65,592 bytes each).</summary>
     public int StepCacheMegabytes { get; set; } = 512;
 
     /// <summary>Compare-and-swap attempts when another writer changed a user's state concurrently. Default 8.</summary>
