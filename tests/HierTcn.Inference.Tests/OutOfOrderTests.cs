@@ -98,4 +98,24 @@ public sealed class OutOfOrderTests(ServedModelFixture model)
         var moved = (await store.GetAsync(new StateKey("v2", 41))).State!;
         Assert.Equal([items[0], items[1], items[1], items[2]], moved.SessionItems);
     }
+
+    [Fact]
+    public async Task ObserveAsync_AfterAnEventStampedAheadWithinTheTolerance_RealEventsAreInsertedNotLate()
+    {
+        // Issue 13: one event stamped ahead made every real event of the user late until its time.
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock, "v1");
+        long[] items = [.. new[] { 1, 2, 3 }.Select(i => model.Data.ItemIds[i])];
+        Assert.Equal(1, (await engine.ObserveAsync([new ObservedEvent(51, items[2], T0 + 50_000, "ahead")])).Applied);
+        clock.Now += TimeSpan.FromSeconds(2);
+
+        var real = await engine.ObserveAsync([new ObservedEvent(51, items[0], T0 + 1000, "r1")]);
+        Assert.Equal((1, 0), (real.Applied, real.Late));
+        Assert.Equal(1, (await engine.ObserveAsync([new ObservedEvent(51, items[1], T0 + 2000, "r2")])).Applied);
+
+        var state = (await store.GetAsync(new StateKey("v1", 51))).State!;
+        Assert.Equal(items, state.SessionItems);
+        Assert.Equal([T0 + 1000, T0 + 2000, T0 + 50_000], state.SessionItemTimes);
+    }
 }
