@@ -1,3 +1,4 @@
+using HierTcn.Formats.State;
 using HierTcn.Inference.Internal;
 using HierTcn.StateStore;
 
@@ -11,8 +12,8 @@ public sealed partial class RecommenderEngine
     /// <summary>
     /// Seeds <paramref name="targetVersion"/>'s states from <paramref name="sourceVersion"/>'s stored ones, for users
     /// moving to a new version: the target starts from its learned user start, then replays the source's stored
-    /// open session (its items, embedded with the target's snapshot), last event time and remembered event ids (so
-    /// retries stay exactly-once across the move). Closed sessions live only inside the source's hidden state, which
+    /// open session (its items at their times, embedded with the target's snapshot), last event time, remembered
+    /// event ids and late bound (so retries stay exactly-once, and the same events are late, across the move). Closed sessions live only inside the source's hidden state, which
     /// another model cannot read. Users who already have a target state are left alone.
     /// <para>A version not loaded is <see cref="ServeStatus.InvalidArgument"/>. A damaged source state is skipped and
     /// the call ends <see cref="ServeStatus.Unavailable"/> naming it; any other store failure stops the call at that
@@ -59,16 +60,19 @@ public sealed partial class RecommenderEngine
                     break;
                 }
                 var s = source.State!;
+                s.FillMissingItemTimes();
                 var target = NewState(model, user);
-                foreach (long item in s.SessionItems)
+                for (int i = 0; i < s.SessionItems.Length; i++)
                 {
+                    long item = s.SessionItems[i];
                     if (snapshot.Snapshot.TryGetRow(item, out int row))
                     {
-                        target.AppendSessionItem(item, snapshot.Snapshot.Row(row), model.SessionCapacity);
+                        target.InsertSessionItem(item, s.SessionItemTimes[i], snapshot.Snapshot.Row(row), model.SessionCapacity);
                     }
                 }
                 target.LastEventMs = s.LastEventMs;
                 target.RecentEventIds = [.. s.RecentEventIds];
+                CopySessionEvents(s, target, model.SessionEventCapacity);
                 var write = await SwapStateAsync(target, 0, cancellationToken).ConfigureAwait(false);
                 if (write.IsOk)
                 {
@@ -109,6 +113,20 @@ public sealed partial class RecommenderEngine
         return new BackfillOutcome(ServeStatus.Unavailable,
             $"{string.Join("; ", problems)}; done: {copied} copied, {missing} without a source state, {present} already present; "
             + "the call is safe to retry", copied, missing, present);
+    }
+
+    /// <summary>Carries the source's exactly-once memory of its open session into the target: its event ids (the newest
+    /// that fit the target's bound; forgetting older ones moves the late bound past them) and the late bound. The
+    /// target's session holds only the source's listed items (older ones live only in the source's sum), so it starts
+    /// at the earliest of them.</summary>
+    private static void CopySessionEvents(UserState source, UserState target, int eventIdCapacity)
+    {
+        target.LateBeforeMs = source.LateBeforeMs;
+        int n = Math.Min(source.SessionEventIds.Length, source.SessionEventTimes.Length);
+        for (int i = 0; i < n; i++)
+        {
+            target.RecordSessionEvent(source.SessionEventIds[i], source.SessionEventTimes[i], eventIdCapacity);
+        }
     }
 
     private static string NotLoaded(string field, string version, Registry registry) =>

@@ -9,7 +9,8 @@ public sealed partial class RecommenderEngine
 {
     /// <summary>
     /// Applies events to their users' states (<see cref="SessionLogic"/>): exactly once by event id, in time order
-    /// per user, late ones dropped. Malformed events (empty or long event id, timestamp out of range, unknown forced
+    /// per user (an event of the open session that arrives after newer ones is inserted at its time), late ones
+    /// (of a closed session) counted and not applied. Malformed events (empty or long event id, timestamp out of range, unknown forced
     /// version) fail the whole call with <see cref="ServeStatus.InvalidArgument"/> naming the first one, before
     /// anything is applied. Users are written with compare-and-swap, so concurrent writers (other threads, other
     /// processes sharing the store) never lose an event; a call answered <see cref="ServeStatus.Unavailable"/> can
@@ -113,8 +114,8 @@ public sealed partial class RecommenderEngine
                 var state = read.State ?? NewState(model, userId);
                 ulong expected = read.State?.Version ?? 0;
                 appliedEvents?.Clear();
-                var counts = SessionLogic.Apply(state, events, snapshot.Snapshot, model.Rule, model.SessionCapacity, model.CloseSession,
-                    appliedEvents);
+                var counts = SessionLogic.Apply(state, events, snapshot.Snapshot, model.Rule, model.SessionCapacity, model.SessionEventCapacity,
+                    model.CloseSession, appliedEvents);
                 if (counts.Applied == 0)
                 {
                     return (counts, null);

@@ -61,12 +61,13 @@ public sealed class RecommenderOptions
     public long MinTimestampMs { get; set; } = 946_684_800_000;
 
     /// <summary>Events and requests stamped more than this many ms after the server's clock are refused. Default
-    /// 60,000 (a minute of clock skew): an accepted event stamped ahead makes the user's real events up to its time
-    /// late (dropped), so the tolerance stays small.</summary>
+    /// 60,000 (a minute of clock skew). Real events that arrive after an accepted event stamped ahead are inserted
+    /// before it in the open session, not dropped.</summary>
     public long MaxFutureSkewMs { get; set; } = 60_000;
 
     /// <summary>Open-session items kept per user for GRU-based models (which have no receptive field); TCN models keep
-    /// exactly their receptive field. Default 256.</summary>
+    /// exactly their receptive field. Also the least number of open-session event ids kept per user (exactly once
+    /// across the open session, whatever the order). Default 256.</summary>
     public int MaxSessionItems { get; set; } = 256;
 
     /// <summary>Embed with the bundle's incremental TCN graph (role embed_step, <c>tcn_row_step.onnx</c>): one TCN row
@@ -76,7 +77,7 @@ public sealed class RecommenderOptions
 
     /// <summary>Memory for the in-pod cache of each version's per-user TCN buffers and last embedding (inference/README.md,
     /// "Incremental TCN"), in MiB per model version; 0 turns the cache off (every request primes its buffers from the
-    /// session window). Default 512 (about 8,300 users at the paper's sizes, 64,608 bytes each).</summary>
+    /// session window). Default 512 (about 8,200 users at the paper's sizes, 65,592 bytes each).</summary>
     public int StepCacheMegabytes { get; set; } = 512;
 
     /// <summary>Compare-and-swap attempts when another writer changed a user's state concurrently. Default 8.</summary>

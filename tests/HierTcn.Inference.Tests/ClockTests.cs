@@ -53,7 +53,7 @@ public sealed class ClockTests(ServedModelFixture model)
     [Fact]
     public async Task ObserveAsync_TwoMinutesAheadByDefault_RefusedAndNothingApplied()
     {
-        // The default tolerance is small: one event stamped minutes ahead would make the user's real events late.
+        // The default tolerance is small: one event stamped minutes ahead would shift the user's session boundaries.
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
         await using var store = new ScriptedStateStore();
         await using var engine = ScriptedEngine.Start(model, store, clock);

@@ -3,8 +3,9 @@ using static HierTcn.Inference.Tests.Calls;
 
 namespace HierTcn.Inference.Tests;
 
-/// <summary>Session rules through the real server: exactly-once by event id, late events dropped, time order within
-/// a call, the gap closing a session, EndSession, and a request time beyond the gap.</summary>
+/// <summary>Session rules through the real server: exactly-once by event id, events of the open session in time order
+/// whatever the arrival order, late events counted, the gap closing a session, EndSession, and a request time beyond
+/// the gap.</summary>
 [Collection(ServedModelCollection.Name)]
 public sealed class SessionTests(ServedModelFixture model) : IAsyncLifetime
 {
@@ -56,16 +57,33 @@ public sealed class SessionTests(ServedModelFixture model) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ObserveEvents_OlderThanLastEvent_CountedLateAndDropped()
+    public async Task ObserveEvents_OlderThanTheOpenSession_CountedLateAndNotApplied()
     {
         var c = _server.Client;
-        await c.ObserveEventsAsync(Batch(Ev(4, Item(1), T0, "a"), Ev(4, Item(2), T0 + 60_000, "b")));
-        var before = await c.EmbeddingAsync(4, T0 + 61_000);
+        long later = T0 + 2 * 3_600_000;
+        await c.ObserveEventsAsync(Batch(Ev(4, Item(1), T0, "a"), Ev(4, Item(2), later, "b")));
+        var before = await c.EmbeddingAsync(4, later + 1000);
+        // Within the gap of the closed session's last event: that session is folded into the high-level state.
         var late = await c.ObserveEventsAsync(Batch(Ev(4, Item(3), T0 + 30_000, "c")));
         Assert.Equal((0, 1), (late.Applied, late.Late));
-        Assert.Equal(before, await c.EmbeddingAsync(4, T0 + 61_000));
+        Assert.Equal(before, await c.EmbeddingAsync(4, later + 1000));
         // Same millisecond as the last event is not late.
-        Assert.Equal(1, (await c.ObserveEventsAsync(Batch(Ev(4, Item(3), T0 + 60_000, "d")))).Applied);
+        Assert.Equal(1, (await c.ObserveEventsAsync(Batch(Ev(4, Item(3), later, "d")))).Applied);
+    }
+
+    [Fact]
+    public async Task ObserveEvents_OutOfOrderAcrossCalls_InsertedInTimeOrder()
+    {
+        // Two pods deliver one session's events in another order than their times: none is lost, and the state is
+        // the one the events give in time order.
+        var c = _server.Client;
+        await c.ObserveEventsAsync(Batch(Ev(12, Item(1), T0, "a"), Ev(12, Item(3), T0 + 2000, "c")));
+        var inserted = await c.ObserveEventsAsync(Batch(Ev(12, Item(2), T0 + 1000, "b")));
+        Assert.Equal((1, 0), (inserted.Applied, inserted.Late));
+        await c.ObserveEventsAsync(Batch(Ev(13, Item(1), T0, "a"), Ev(13, Item(2), T0 + 1000, "b"), Ev(13, Item(3), T0 + 2000, "c")));
+        Assert.Equal(await c.EmbeddingAsync(13, T0 + 3000), await c.EmbeddingAsync(12, T0 + 3000));
+        var resent = await c.ObserveEventsAsync(Batch(Ev(12, Item(2), T0 + 1000, "b"), Ev(12, Item(1), T0, "a")));
+        Assert.Equal((0, 2), (resent.Applied, resent.Duplicates));
     }
 
     [Fact]

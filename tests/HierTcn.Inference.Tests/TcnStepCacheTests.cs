@@ -53,6 +53,43 @@ public sealed class TcnStepCacheTests : IDisposable
         Assert.Equal(new float[3], buffers);
     }
 
+    [Fact]
+    public void TryResume_ItemInsertedInTheMiddle_Misses()
+    {
+        // Session x, z, z, then y arrives stamped between x and z: the state lists x, y, z, z. Its item before the one
+        // added is the entry's last item (z), yet stepping z from the entry would embed x, z, z, z.
+        var cache = new TcnStepCache(16, 3, 2);
+        cache.Store(Job(7, [10, 12, 12], 3), [1f, 2f], [5f, 6f, 7f], [8f, 9f]);
+        var buffers = new float[3];
+        var embedding = new float[2];
+
+        Assert.False(cache.TryResume(Job(7, [10, 11, 12, 12], 4), [1f, 2f], buffers, embedding, out _));
+        Assert.False(cache.TryResume(Job(7, [11, 10, 12, 12], 4), [1f, 2f], buffers, embedding, out _)); // inserted first
+        Assert.False(cache.TryResume(Job(7, [10, 12, 11, 12, 13], 5), [1f, 2f], buffers, embedding, out _)); // and one appended
+        // Inserting z right before z lists exactly what appending z would: the steps are the same.
+        Assert.True(cache.TryResume(Job(7, [10, 12, 12, 12], 4), [1f, 2f], buffers, embedding, out var added));
+        Assert.Equal(new long[] { 12 }, added.ToArray());
+    }
+
+    [Fact]
+    public void TryResume_BoundedList_ResumesOnlyWhenTheListSlidByTheNewItems()
+    {
+        // A list bound of 3: the entry listed 11, 12, 13 of a 5-item session.
+        var cache = new TcnStepCache(16, 3, 2);
+        cache.Store(Job(7, [11, 12, 13], 5), [1f, 2f], [5f, 6f, 7f], [8f, 9f]);
+        var buffers = new float[3];
+        var embedding = new float[2];
+
+        Assert.True(cache.TryResume(Job(7, [12, 13, 10], 6), [1f, 2f], buffers, embedding, out var added));
+        Assert.Equal(new long[] { 10 }, added.ToArray());
+        Assert.True(cache.TryResume(Job(7, [13, 10, 11], 7), [1f, 2f], buffers, embedding, out added));
+        Assert.Equal(new long[] { 10, 11 }, added.ToArray());
+        // An item older than the listed ones joined the session: the list did not slide.
+        Assert.False(cache.TryResume(Job(7, [11, 12, 13], 6), [1f, 2f], buffers, embedding, out _));
+        // An item inserted inside the list pushed the oldest out.
+        Assert.False(cache.TryResume(Job(7, [12, 10, 13], 6), [1f, 2f], buffers, embedding, out _));
+    }
+
     private EmbedJob Job(long user, long[] items, int count, SnapshotHandle? snapshot = null) => new()
     {
         UserId = user,

@@ -10,7 +10,7 @@ namespace HierTcn.Formats.State;
 /// contract carries. All numbers little-endian:
 /// <code>
 /// offset 0   magic "HTUS"
-///        4   uint16 format version (1)
+///        4   uint16 format version (2)
 ///        6   uint16 flags (0)
 ///        8   uint64 version                  (patched in place by the store, see SetVersion)
 ///       16   int64  user id
@@ -21,15 +21,27 @@ namespace HierTcn.Formats.State;
 ///            int32 + float32[]  session embedding sum (d)
 ///            int32 + int64[]    open session item ids, oldest first
 ///            int32 + int64[]    recently applied event ids, oldest first
+///            int64  open session start time, ms            (format 2 on)
+///            int64  late-before time, ms                   (format 2 on)
+///            int32 + int64[]    open session item times, one per item
+///            int32 + int64[]    open session event ids, in time order
+///            int32 + int64[]    open session event times, one per id
 ///            uint32 CRC-32C of every byte before it
 /// </code>
-/// A reader refuses any other magic, a newer format version, lengths beyond the limits below, trailing bytes and a
-/// checksum mismatch, with a message that names the field.
+/// A reader refuses any other magic, a format version it does not know, lengths beyond the limits below, trailing
+/// bytes and a checksum mismatch, with a message that names the field. A format 1 record (without the fields marked
+/// "format 2 on") is read as it was meant: its session items at its last event time, which also starts the session,
+/// no open-session event ids, and nothing older than its last event applicable (<see cref="UserState.LateBeforeMs"/>);
+/// it is written back in format 2. A state whose item times are unknown (<see cref="UserState.SessionItemTimes"/>
+/// empty) is written with its items at its last event time.
 /// </summary>
 public static class UserStateSerializer
 {
     /// <summary>The format version written.</summary>
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
+
+    /// <summary>The oldest format version read.</summary>
+    public const ushort OldestFormatVersion = 1;
 
     /// <summary>Largest hidden state accepted (floats).</summary>
     public const int MaxHiddenSize = 1 << 20;
@@ -54,6 +66,10 @@ public static class UserStateSerializer
             + 4 + 4 * state.SessionSum.Length
             + 4 + 8 * state.SessionItems.Length
             + 4 + 8 * state.RecentEventIds.Length
+            + 8 + 8
+            + 4 + 8 * state.SessionItems.Length
+            + 4 + 8 * state.SessionEventIds.Length
+            + 4 + 8 * state.SessionEventIds.Length
             + 4;
     }
 
@@ -81,6 +97,11 @@ public static class UserStateSerializer
         CheckLength(state.SessionSum.Length, MaxListLength, "session sum");
         CheckLength(state.SessionItems.Length, MaxListLength, "session items");
         CheckLength(state.RecentEventIds.Length, MaxListLength, "recent event ids");
+        CheckLength(state.SessionEventIds.Length, MaxListLength, "session event ids");
+        if (state.SessionItemTimes.Length != 0 && state.SessionItemTimes.Length != state.SessionItems.Length)
+            throw new ArgumentException($"session item times has {state.SessionItemTimes.Length} values for {state.SessionItems.Length} session items", nameof(state));
+        if (state.SessionEventTimes.Length != state.SessionEventIds.Length)
+            throw new ArgumentException($"session event times has {state.SessionEventTimes.Length} values for {state.SessionEventIds.Length} session event ids", nameof(state));
         if (state.SessionCount < 0)
             throw new ArgumentException($"session count is {state.SessionCount}, it cannot be negative", nameof(state));
 
@@ -97,6 +118,21 @@ public static class UserStateSerializer
         pos = WriteArray<float>(destination, pos, state.SessionSum);
         pos = WriteArray<long>(destination, pos, state.SessionItems);
         pos = WriteArray<long>(destination, pos, state.RecentEventIds);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[pos..], state.SessionStartMs);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[(pos + 8)..], state.LateBeforeMs);
+        pos += 16;
+        if (state.SessionItemTimes.Length == state.SessionItems.Length)
+        {
+            pos = WriteArray<long>(destination, pos, state.SessionItemTimes);
+        }
+        else
+        {
+            var times = new long[state.SessionItems.Length];
+            Array.Fill(times, state.LastEventMs);
+            pos = WriteArray<long>(destination, pos, times);
+        }
+        pos = WriteArray<long>(destination, pos, state.SessionEventIds);
+        pos = WriteArray<long>(destination, pos, state.SessionEventTimes);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[pos..], Crc32C.Compute(destination[..pos]));
     }
 
@@ -115,8 +151,8 @@ public static class UserStateSerializer
         if (!bytes[..4].SequenceEqual(Magic))
             return Fail("user state does not start with the magic \"HTUS\"", out error);
         ushort format = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
-        if (format != FormatVersion)
-            return Fail($"user state has format version {format}, this build reads version {FormatVersion}", out error);
+        if (format is < OldestFormatVersion or > FormatVersion)
+            return Fail($"user state has format version {format}, this build reads versions {OldestFormatVersion} to {FormatVersion}", out error);
         uint storedCrc = BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]);
         uint crc = Crc32C.Compute(bytes[..^4]);
         if (storedCrc != crc)
@@ -147,29 +183,62 @@ public static class UserStateSerializer
             || !TryReadArray(body, ref pos, MaxListLength, "session_items", out long[]? items, out error)
             || !TryReadArray(body, ref pos, MaxListLength, "recent_event_ids", out long[]? events, out error))
             return false;
+        long lastEventMs = BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]);
+        long sessionStartMs, lateBeforeMs;
+        long[]? itemTimes, sessionIds, sessionTimes;
+        if (format == 1)
+        {
+            sessionStartMs = sessionCount > 0 ? lastEventMs : 0;
+            lateBeforeMs = lastEventMs;
+            itemTimes = new long[items.Length];
+            Array.Fill(itemTimes, lastEventMs);
+            sessionIds = [];
+            sessionTimes = [];
+        }
+        else
+        {
+            if (pos + 16 > body.Length)
+                return Fail("user state field session_start_ms runs past the end", out error);
+            sessionStartMs = BinaryPrimitives.ReadInt64LittleEndian(body[pos..]);
+            lateBeforeMs = BinaryPrimitives.ReadInt64LittleEndian(body[(pos + 8)..]);
+            pos += 16;
+            if (!TryReadArray(body, ref pos, MaxListLength, "session_item_times", out itemTimes, out error)
+                || !TryReadArray(body, ref pos, MaxListLength, "session_event_ids", out sessionIds, out error)
+                || !TryReadArray(body, ref pos, MaxListLength, "session_event_times", out sessionTimes, out error))
+                return false;
+            if (itemTimes.Length != items.Length)
+                return Fail($"user state field session_item_times has length {itemTimes.Length}, session_items has {items.Length}", out error);
+            if (sessionTimes.Length != sessionIds.Length)
+                return Fail($"user state field session_event_times has length {sessionTimes.Length}, session_event_ids has {sessionIds.Length}", out error);
+        }
         if (pos != body.Length)
             return Fail($"user state has {body.Length - pos} unexpected bytes before its checksum", out error);
 
         state = new UserState(modelVersion, BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]), 0, 0)
         {
             Version = BinaryPrimitives.ReadUInt64LittleEndian(bytes[VersionOffset..]),
-            LastEventMs = BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]),
+            LastEventMs = lastEventMs,
             SessionCount = sessionCount,
             HiddenState = hidden,
             SessionSum = sum,
             SessionItems = items,
+            SessionItemTimes = itemTimes,
+            SessionStartMs = sessionStartMs,
             RecentEventIds = events,
+            SessionEventIds = sessionIds,
+            SessionEventTimes = sessionTimes,
+            LateBeforeMs = lateBeforeMs,
         };
         error = null;
         return true;
     }
 
-    /// <summary>True when <paramref name="bytes"/> has the magic, this format version and a matching checksum
-    /// (a cheap integrity check; <see cref="TryDeserialize"/> also validates every field).</summary>
+    /// <summary>True when <paramref name="bytes"/> has the magic, a format version this build reads and a matching
+    /// checksum (a cheap integrity check; <see cref="TryDeserialize"/> also validates every field).</summary>
     public static bool IsIntact(ReadOnlySpan<byte> bytes)
         => bytes.Length >= FixedHeaderSize + 1 + 4 * 4 + 4
             && bytes[..4].SequenceEqual(Magic)
-            && BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) == FormatVersion
+            && BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) is >= OldestFormatVersion and <= FormatVersion
             && BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) == Crc32C.Compute(bytes[..^4]);
 
     /// <summary>Reads the store-assigned version without parsing the rest (the bytes must be a valid state).</summary>

@@ -71,6 +71,7 @@ internal sealed partial class ServedModel : RefCounted
         StateSize = dims.Layers * dims.Hidden;
         ReceptiveField = dims.ReceptiveField ?? int.MaxValue;
         SessionCapacity = dims.ReceptiveField ?? options.MaxSessionItems;
+        SessionEventCapacity = Math.Max(SessionCapacity, options.MaxSessionItems);
         Rule = new SessionRule(bundle.Manifest.SessionGapMs);
         _sessionStart = bundle.StartToken(BundleSignatures.SessionStart).ToArray();
         _userStart = bundle.StartToken(BundleSignatures.UserStart).ToArray();
@@ -81,7 +82,7 @@ internal sealed partial class ServedModel : RefCounted
         if (embedStep is not null)
         {
             BufferSize = BundleSignatures.TcnBufferSize(dims);
-            long entry = TcnStepCache.EntryBytes(BufferSize, Dim, StateSize);
+            long entry = TcnStepCache.EntryBytes(BufferSize, Dim, StateSize, SessionCapacity);
             long slots = Math.Min((long)options.StepCacheMegabytes * 1024 * 1024 / entry, Array.MaxLength);
             _stepCache = slots > 0 ? new TcnStepCache((int)slots, BufferSize, Dim) : null;
         }
@@ -107,6 +108,10 @@ internal sealed partial class ServedModel : RefCounted
 
     /// <summary>Open-session items kept in a user's state.</summary>
     public int SessionCapacity { get; }
+
+    /// <summary>Open-session event ids kept in a user's state (exactly once for the whole open session up to this
+    /// many events): the larger of <see cref="SessionCapacity"/> and <see cref="RecommenderOptions.MaxSessionItems"/>.</summary>
+    public int SessionEventCapacity { get; }
 
     public SessionRule Rule { get; }
 

@@ -3,10 +3,11 @@ namespace HierTcn.Inference.Internal;
 /// <summary>
 /// The in-pod cache of one model version's incremental TCN state per user: the buffers the step graph left after the
 /// user's last embedded row, that row's user embedding, and what they were computed from (the mapped snapshot, high-level
-/// state, session item count, last item). Direct-mapped by user id, fixed capacity: a colliding user overwrites the
-/// slot. An entry is used only when the request's state continues it (same snapshot, same high-level state, the
-/// session grown by items the state still lists); anything else is a miss, which the caller answers by priming the
-/// buffers from the session window. Thread-safe (a lock per slot).
+/// state, session item count and the listed session items). Direct-mapped by user id, fixed capacity: a colliding user
+/// overwrites the slot. An entry is used only when the request's state continues it (same snapshot, same high-level
+/// state, and the session only grown at its end: the request's listed items, less those added since, are the last of
+/// the entry's); anything else (an event inserted into the session out of order, a closed session) is a miss, which
+/// the caller answers by priming the buffers from the session window. Thread-safe (a lock per slot).
 /// </summary>
 internal sealed class TcnStepCache
 {
@@ -27,8 +28,10 @@ internal sealed class TcnStepCache
 
     public int Capacity => _slots.Length;
 
-    /// <summary>Bytes one cached user takes (buffers, embedding, high-level state copy, bookkeeping).</summary>
-    public static long EntryBytes(int bufferSize, int dim, int stateSize) => 4L * (bufferSize + dim + stateSize) + 96;
+    /// <summary>Bytes one cached user takes (buffers, embedding, high-level state copy, the listed session items of at
+    /// most <paramref name="windowItems"/>, bookkeeping).</summary>
+    public static long EntryBytes(int bufferSize, int dim, int stateSize, int windowItems)
+        => 4L * (bufferSize + dim + stateSize) + 8L * windowItems + 112;
 
     /// <summary>When the cached entry of <paramref name="job"/>'s user continues its state, copies the buffers into
     /// <paramref name="buffers"/> and the embedding into <paramref name="embedding"/> and returns true;
@@ -44,17 +47,15 @@ internal sealed class TcnStepCache
         }
         lock (entry)
         {
-            int added = job.SessionCount - entry.SessionCount;
-            var items = job.SessionItems;
-            if (entry.UserId != job.UserId || !ReferenceEquals(entry.Snapshot, job.Snapshot) || added < 0 || added > items.Length
-                || (entry.SessionCount > 0 && (items.Length - added < 1 || items[items.Length - added - 1] != entry.LastItem))
+            if (entry.UserId != job.UserId || !ReferenceEquals(entry.Snapshot, job.Snapshot) || !Continues(entry, job)
                 || !hidden.SequenceEqual(entry.Hidden))
             {
                 return false;
             }
             entry.Buffers.CopyTo(buffers);
             entry.Embedding.CopyTo(embedding);
-            newItems = new ArraySegment<long>(items, items.Length - added, added);
+            int added = job.SessionCount - entry.SessionCount;
+            newItems = new ArraySegment<long>(job.SessionItems, job.SessionItems.Length - added, added);
             return true;
         }
     }
@@ -69,11 +70,31 @@ internal sealed class TcnStepCache
             entry.UserId = job.UserId;
             entry.Snapshot = job.Snapshot;
             entry.SessionCount = job.SessionCount;
-            entry.LastItem = job.SessionItems.Length > 0 ? job.SessionItems[^1] : 0;
+            if (entry.Items.Length < job.SessionItems.Length)
+            {
+                entry.Items = new long[job.SessionItems.Length];
+            }
+            job.SessionItems.CopyTo(entry.Items, 0);
+            entry.ItemCount = job.SessionItems.Length;
             hidden.CopyTo(entry.Hidden);
             buffers.CopyTo(entry.Buffers);
             embedding.CopyTo(entry.Embedding);
         }
+    }
+
+    /// <summary>True when the job's session is the entry's grown only at its end: with <c>a</c> items added, the job's
+    /// listed items before the last <c>a</c> are the last of the entry's listed items. The rows stepped from the entry
+    /// then end with exactly the job's listed items, whatever the list bound dropped in between.</summary>
+    private static bool Continues(Entry entry, EmbedJob job)
+    {
+        var items = job.SessionItems;
+        int added = job.SessionCount - entry.SessionCount;
+        int kept = items.Length - added;
+        if (added < 0 || kept < 0 || kept > entry.ItemCount)
+        {
+            return false;
+        }
+        return items.AsSpan(0, kept).SequenceEqual(entry.Items.AsSpan(entry.ItemCount - kept, kept));
     }
 
     private int Slot(long userId) => (int)((((ulong)userId * 0x9E3779B97F4A7C15UL) >> 32) % (ulong)_slots.Length);
@@ -83,7 +104,8 @@ internal sealed class TcnStepCache
         public long UserId;
         public SnapshotHandle? Snapshot;
         public int SessionCount;
-        public long LastItem;
+        public long[] Items = [];
+        public int ItemCount;
         public readonly float[] Hidden = new float[stateSize];
         public readonly float[] Buffers = new float[bufferSize];
         public readonly float[] Embedding = new float[dim];

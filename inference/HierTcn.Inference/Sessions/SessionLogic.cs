@@ -8,17 +8,24 @@ namespace HierTcn.Inference.Sessions;
 /// How events change a user's state (inference/README.md, "Sessions and late events"). For each event, in time
 /// order (a stable sort by timestamp within the call):
 /// <list type="number">
-/// <item>an event id among the user's remembered applied ids is a duplicate: skipped;</item>
-/// <item>an event older than the user's last applied event is late: dropped and counted (applying it would rewrite a
-/// past the model has already folded into its state; an event at the same millisecond is not late);</item>
+/// <item>an event id among the user's remembered ids (every event of the open session, up to the event id capacity,
+/// and the recent ones) is a duplicate: skipped, whatever its timestamp;</item>
+/// <item>an event that cannot be applied is late: counted and not applied. That is one stamped before
+/// <see cref="UserState.LateBeforeMs"/> (it belongs to a session already folded into the high-level state, or is
+/// older than the oldest open-session event whose id is still remembered), one more than the session gap before the
+/// open session's start (it would be a session of its own, in the past), and one older than the last event when no
+/// session is open;</item>
 /// <item>an item not in the snapshot is skipped and counted;</item>
-/// <item>if the gap to the user's last event exceeds the session gap, the open session is closed first: the update
-/// graph on its stored MEAN gives the new high-level state, and the session is emptied;</item>
-/// <item>the item joins the open session (its embedding is added to the session sum), the event time becomes the
-/// user's last event time and the event id is remembered (every id of the newest millisecond is kept, so a resend at
-/// that millisecond is a duplicate however many events shared it).</item>
+/// <item>if the event is newer than the last one by more than the session gap, the open session is closed first: the
+/// update graph on its stored MEAN gives the new high-level state, the session is emptied, and every event within the
+/// gap of the closed session's last event becomes late;</item>
+/// <item>the item joins the open session at its time position (equal times in arrival order; its embedding is added
+/// to the order-independent session sum), its id is remembered with its time, and the last event time is the
+/// newest.</item>
 /// </list>
-/// Pure given the update function, so it is tested without ONNX Runtime.
+/// So events of the open session that arrive out of order are applied as if they had come in time order, and
+/// nothing accepted is dropped without being counted. Pure given the update function, so it is tested without ONNX
+/// Runtime.
 /// </summary>
 public static class SessionLogic
 {
@@ -26,11 +33,15 @@ public static class SessionLogic
     public readonly record struct Counts(int Applied, int Duplicates, int Late, int UnknownItems, int SessionsClosed);
 
     /// <summary>Applies <paramref name="events"/> (one user's, any order) to <paramref name="state"/>.
-    /// <paramref name="closeSession"/> maps (state, session mean) to the next high-level state; the events applied
-    /// are added to <paramref name="applied"/>, in the order applied, when it is given.</summary>
+    /// <paramref name="sessionCapacity"/> bounds the listed session items (the TCN window),
+    /// <paramref name="eventIdCapacity"/> the remembered open-session event ids. <paramref name="closeSession"/> maps (state, session mean) to the next
+    /// high-level state; the events applied are added to <paramref name="applied"/>, in the order applied, when it is
+    /// given.</summary>
     public static Counts Apply(UserState state, IEnumerable<ObservedEvent> events, ItemSnapshot snapshot, SessionRule rule,
-        int sessionCapacity, Func<float[], float[], float[]> closeSession, ICollection<ObservedEvent>? applied = null)
+        int sessionCapacity, int eventIdCapacity, Func<float[], float[], float[]> closeSession, ICollection<ObservedEvent>? applied = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(eventIdCapacity, 1);
+        state.FillMissingItemTimes();
         int count = 0, duplicates = 0, late = 0, unknown = 0, closed = 0;
         foreach (var e in events.OrderBy(e => e.TimestampMs))
         {
@@ -40,7 +51,7 @@ public static class SessionLogic
                 duplicates++;
                 continue;
             }
-            if (state.LastEventMs != 0 && e.TimestampMs < state.LastEventMs)
+            if (IsLate(state, e.TimestampMs, rule))
             {
                 late++;
                 continue;
@@ -52,10 +63,12 @@ public static class SessionLogic
             }
             if (state.SessionCount > 0 && rule.StartsNewSession(state.LastEventMs, e.TimestampMs))
             {
-                Close(state, closeSession);
+                // Everything up to the gap after the closed session's last event would have joined it.
+                CloseAt(state, closeSession, state.LastEventMs + rule.GapMs + 1);
                 closed++;
             }
-            state.AppendSessionItem(e.ItemId, snapshot.Row(row), sessionCapacity);
+            state.InsertSessionItem(e.ItemId, e.TimestampMs, snapshot.Row(row), sessionCapacity);
+            state.RecordSessionEvent(id, e.TimestampMs, eventIdCapacity);
             state.RecordAppliedEventAt(id, e.TimestampMs);
             applied?.Add(e);
             count++;
@@ -63,17 +76,39 @@ public static class SessionLogic
         return new Counts(count, duplicates, late, unknown, closed);
     }
 
-    /// <summary>Closes the open session now (EndSession); false when none is open.</summary>
+    /// <summary>True when an event at <paramref name="timestampMs"/> can no longer be applied to
+    /// <paramref name="state"/> (rule 2).</summary>
+    public static bool IsLate(UserState state, long timestampMs, SessionRule rule)
+    {
+        if (timestampMs < state.LateBeforeMs)
+        {
+            return true;
+        }
+        if (timestampMs >= state.LastEventMs)
+        {
+            return false;
+        }
+        return state.SessionCount == 0 || rule.StartsNewSession(timestampMs, state.SessionStartMs);
+    }
+
+    /// <summary>Closes the open session now (EndSession); false when none is open. Later events must be newer than
+    /// the closed session's last event: one at its millisecond could be a resend of an event of it.</summary>
     public static bool Close(UserState state, Func<float[], float[], float[]> closeSession)
     {
         if (state.SessionCount == 0)
         {
             return false;
         }
+        CloseAt(state, closeSession, state.LastEventMs + 1);
+        return true;
+    }
+
+    private static void CloseAt(UserState state, Func<float[], float[], float[]> closeSession, long lateBeforeMs)
+    {
         var mean = new float[state.SessionSum.Length];
         state.SessionMean(mean);
         state.HiddenState = closeSession(state.HiddenState, mean);
         state.ResetSession();
-        return true;
+        state.LateBeforeMs = Math.Max(state.LateBeforeMs, lateBeforeMs);
     }
 }
