@@ -3,13 +3,15 @@ namespace HierTcn.Inference.Server;
 /// <summary>Server settings (section "RecommenderServer"). The engine's settings are the "Recommender" section
 /// (<see cref="RecommenderOptions"/>); the embedded store's the "StateStore" section
 /// (<see cref="HierTcn.StateStore.StateStoreOptions"/>); the remote shards' the "StateStoreClient" section
-/// (<see cref="HierTcn.StateStore.Client.RemoteStateStoreOptions"/>).</summary>
+/// (<see cref="HierTcn.StateStore.Client.RemoteStateStoreOptions"/>); a RESP cluster's the "StateStoreClient:Resp"
+/// section (<see cref="HierTcn.StateStore.Client.RespStateStoreOptions"/>).</summary>
 public sealed class RecommenderServerOptions
 {
     public const string Section = "RecommenderServer";
 
-    /// <summary>"Embedded" (default: the FASTER engine in-process, data in StateStore:DataDirectory) or "Remote"
-    /// (gRPC shards listed in StateStoreClient:Shards).</summary>
+    /// <summary>"Embedded" (default: the FASTER engine in-process, data in StateStore:DataDirectory), "Remote"
+    /// (gRPC shards listed in StateStoreClient:Shards) or "Resp" (a Redis Cluster or Garnet cluster whose nodes are
+    /// listed in StateStoreClient:Resp:Endpoints).</summary>
     public string StateStoreMode { get; set; } = "Embedded";
 
     /// <summary>Port of the Prometheus /metrics endpoint (HTTP/1.1 cleartext; the gRPC port speaks HTTP/2 only).
@@ -54,8 +56,8 @@ public sealed class RecommenderServerOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (StateStoreMode is not ("Embedded" or "Remote"))
-            errors.Add($"{Section}:StateStoreMode is '{StateStoreMode}'; use Embedded or Remote");
+        if (StateStoreMode is not ("Embedded" or "Remote" or "Resp"))
+            errors.Add($"{Section}:StateStoreMode is '{StateStoreMode}'; use Embedded, Remote or Resp");
         if (MetricsPort is < 0 or > 65535)
             errors.Add($"{Section}:MetricsPort is {MetricsPort}; allowed 0..65535");
         if (string.IsNullOrWhiteSpace(MetricsHostname))

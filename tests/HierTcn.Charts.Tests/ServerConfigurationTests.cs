@@ -20,6 +20,7 @@ public sealed class ServerConfigurationTests
         ["Recommender"] = typeof(RecommenderOptions),
         ["RecommenderServer"] = typeof(RecommenderServerOptions),
         ["StateStoreClient"] = typeof(RemoteStateStoreOptions),
+        ["StateStoreClient__Resp"] = typeof(RespStateStoreOptions),
         ["Tls"] = typeof(ServerTlsOptions),
         ["Auth"] = typeof(AuthOptions),
         ["RateLimits"] = typeof(RateLimitOptions),
@@ -53,7 +54,7 @@ public sealed class ServerConfigurationTests
         var keys = KeysIn("inference-configmap.yaml");
         foreach (string required in new[] { "RecommenderServer__ExperimentFile", "RecommenderServer__ExperimentFilePollInterval",
                      "Recommender__BundlesDirectory", "Recommender__SnapshotsDirectory", "RecommenderServer__StateStoreMode",
-                     "StateStoreClient__Shards__0", KestrelEndpoint })
+                     "StateStoreClient__Shards__0", "StateStoreClient__Resp__Endpoints__0", "StateStoreClient__Resp__WaitForReplicas", KestrelEndpoint })
             Assert.Contains(keys, k => k.Name == required);
         var problems = keys.Where(k => k.Name is not (KestrelEndpoint or KestrelHealthEndpoint))
             .Select(k => (k, problem: ConfigurationKeys.Problem(k.Name, Sections)))
@@ -77,6 +78,7 @@ public sealed class ServerConfigurationTests
     [InlineData("StateStore__DataDirectry", "StateStoreOptions has no property 'DataDirectry'")]
     [InlineData("StateStore__DataDirectory__0", "'StateStore__DataDirectory' is not a list, so index 0 binds to nothing")]
     [InlineData("Stat__DataDirectory", "section 'Stat' is not one the servers read")]
+    [InlineData("StateStoreClient__Resp__Shards__0", "RespStateStoreOptions has no property 'Shards'")]
     public void Problem_MisspelledKey_Explained(string key, string expected)
     {
         Assert.Equal(expected, ConfigurationKeys.Problem(key, Sections));

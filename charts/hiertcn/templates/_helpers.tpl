@@ -53,6 +53,20 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* The RESP cluster of stateStore.engine garnet or redis: StatefulSet and headless Service <fullname>-<engine>. */}}
+{{- define "hiertcn.respName" -}}{{ include "hiertcn.fullname" . }}-{{ .Values.stateStore.engine }}{{- end -}}
+
+{{/* Nodes of the RESP cluster: every primary and its replicas, one StatefulSet ordinal each. */}}
+{{- define "hiertcn.respNodes" -}}
+{{- mul (int .Values.stateStore.resp.primaries) (add1 (int .Values.stateStore.resp.replicasPerPrimary)) -}}
+{{- end -}}
+
+{{/* Stable DNS name of RESP node i: include "hiertcn.respHost" (dict "ctx" $ "i" 0). */}}
+{{- define "hiertcn.respHost" -}}
+{{- $name := include "hiertcn.respName" .ctx -}}
+{{- printf "%s-%d.%s.%s.svc.cluster.local" $name (int .i) $name .ctx.Release.Namespace -}}
+{{- end -}}
+
 {{/* Seconds as a .NET TimeSpan literal (d.hh:mm:ss); a bare number would be read as days. */}}
 {{/* Where the inference pods read the A/B experiment (the -experiment ConfigMap's key, mounted). */}}
 {{- define "hiertcn.experimentFile" -}}
@@ -86,6 +100,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- if and (eq .Values.artifacts.mode "sync") (not .Values.artifacts.sync.remote) -}}
 {{- fail "artifacts.sync.remote is empty: give the rclone remote path that holds bundles/ and snapshots/ (for example s3:my-bucket/hiertcn)" -}}
+{{- end -}}
+{{- $resp := .Values.stateStore.resp -}}
+{{- if and (eq .Values.stateStore.engine "garnet") .Values.tls.enabled -}}
+{{- fail "stateStore.engine=garnet with tls.enabled: this chart does not run Garnet over TLS (untested here); use stateStore.engine=redis or turn TLS off" -}}
+{{- end -}}
+{{- if and (eq .Values.stateStore.engine "garnet") $resp.passwordSecret -}}
+{{- fail "stateStore.resp.passwordSecret with stateStore.engine=garnet: this chart does not run Garnet with AUTH (untested here); use stateStore.engine=redis or leave it empty" -}}
+{{- end -}}
+{{- if gt (int $resp.waitForReplicas) (int $resp.replicasPerPrimary) -}}
+{{- fail (printf "stateStore.resp.waitForReplicas (%d) is above stateStore.resp.replicasPerPrimary (%d): every write would wait for replicas that do not exist" (int $resp.waitForReplicas) (int $resp.replicasPerPrimary)) -}}
 {{- end -}}
 {{- if gt (int .Values.inference.autoscaling.minReplicas) (int .Values.inference.autoscaling.maxReplicas) -}}
 {{- fail "inference.autoscaling.minReplicas is larger than inference.autoscaling.maxReplicas" -}}

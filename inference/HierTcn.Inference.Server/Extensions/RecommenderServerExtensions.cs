@@ -21,7 +21,7 @@ public static class RecommenderServerExtensions
         [.. new[] { "ObserveEvents", "ObserveEventStream", "EndSession", "Backfill" }.Select(m => "/hiertcn.inference.v1.Recommender/" + m)];
 
     /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", "StateStore" or
-    /// "StateStoreClient" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine
+    /// "StateStoreClient" or "StateStoreClient:Resp" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine
     /// host, gRPC with the message size cap (the Recommender's methods bound so that undecodable request bytes answer
     /// INVALID_ARGUMENT), health checks, reflection when enabled and the metrics endpoint.
     /// Kestrel endpoints speak HTTP/2 only, over TLS when a certificate is configured.</summary>
@@ -40,6 +40,11 @@ public static class RecommenderServerExtensions
         {
             services.AddOptions<RemoteStateStoreOptions>().BindConfiguration("StateStoreClient").ValidateOnStart();
             services.AddSingleton<IValidateOptions<RemoteStateStoreOptions>>(new ListValidator<RemoteStateStoreOptions>("StateStoreClient", o => o.Validate()));
+        }
+        else if (server.StateStoreMode == "Resp")
+        {
+            services.AddOptions<RespStateStoreOptions>().BindConfiguration("StateStoreClient:Resp").ValidateOnStart();
+            services.AddSingleton<IValidateOptions<RespStateStoreOptions>>(new ListValidator<RespStateStoreOptions>("StateStoreClient:Resp", o => o.Validate()));
         }
         else
         {

@@ -33,6 +33,12 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         {
             _store = new RemoteStateStore(services.GetRequiredService<IOptions<RemoteStateStoreOptions>>().Value);
         }
+        else if (server.Value.StateStoreMode == "Resp")
+        {
+            // Opens even while the cluster is down or still forming: calls answer Unavailable until it serves.
+            _store = await RespStateStore.ConnectAsync(services.GetRequiredService<IOptions<RespStateStoreOptions>>().Value, loggerFactory,
+                cancellationToken).ConfigureAwait(false);
+        }
         else
         {
             // Each checkpoint is recovered by a child process first (Program.cs answers its verb), so a damaged

@@ -31,14 +31,19 @@ public static partial class ConfigurationKeys
         return keys;
     }
 
-    /// <summary>Null when <paramref name="key"/> binds to a scalar property under its section's options type;
-    /// otherwise why not.</summary>
+    /// <summary>Null when <paramref name="key"/> binds to a scalar property under its section's options type (the
+    /// longest section name in <paramref name="sections"/> that the key starts with); otherwise why not.</summary>
     public static string? Problem(string key, IReadOnlyDictionary<string, Type> sections)
     {
         var segments = key.Split("__");
-        if (!sections.TryGetValue(segments[0], out var type))
+        // The longest section that prefixes the key ("StateStoreClient__Resp" before "StateStoreClient").
+        int first = segments.Length - 1;
+        Type? type = null;
+        while (first > 0 && !sections.TryGetValue(string.Join("__", segments[..first]), out type))
+            first--;
+        if (type is null)
             return $"section '{segments[0]}' is not one the servers read";
-        for (int i = 1; i < segments.Length; i++)
+        for (int i = first; i < segments.Length; i++)
         {
             string segment = segments[i];
             if (int.TryParse(segment, out _))

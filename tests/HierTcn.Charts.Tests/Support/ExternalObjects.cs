@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace HierTcn.Charts.Tests.Support;
 
 /// <summary>Objects the chart refers to without rendering them, because the values name them as existing in the
-/// cluster: the artifacts claim, the rclone Secret, pull secrets, the TLS, token and caller authority Secrets, a ServiceAccount the chart does not create.</summary>
+/// cluster: the artifacts claim, the rclone Secret, pull secrets, the TLS, token, caller authority and RESP password Secrets, a ServiceAccount the chart does not create.</summary>
 public sealed record ExternalObjects(
     IReadOnlySet<string> PersistentVolumeClaims,
     IReadOnlySet<string> Secrets,
@@ -45,6 +45,9 @@ public sealed record ExternalObjects(
             if (Text(values["auth"]?["clientCertificates"]?["caSecret"]) is { Length: > 0 } callersCa)
                 secrets.Add(callersCa);
         }
+        // The RESP cluster's password Secret is the operator's too.
+        if (Text(values["stateStore"]?["engine"]) is "garnet" or "redis" && Text(values["stateStore"]?["resp"]?["passwordSecret"]) is { Length: > 0 } password)
+            secrets.Add(password);
         if (values["serviceAccount"]?["create"]?.GetValue<bool>() == false)
             accounts.Add(Text(values["serviceAccount"]?["name"]) is { Length: > 0 } account ? account : "default");
         return new ExternalObjects(claims, secrets, new HashSet<string>(), accounts);

@@ -11,7 +11,8 @@ namespace HierTcn.Charts.Tests.Support;
 /// disruption budgets that select or target something rendered, by ports that exist on the containers; probes on
 /// container ports; every ConfigMap, Secret, claim and ServiceAccount a pod uses rendered or named in the values;
 /// the state store addresses the inference pods get matching the StatefulSet's stable names, shard count and port,
-/// each shard told its index and the shard count;
+/// each shard told its index and the shard count; or, with a RESP cluster, its endpoints matching every node's
+/// stable name and RESP port;
 /// every file and directory a server setting names inside a volume the container mounts, holding that file;
 /// every container non-root with a read-only root filesystem. Each problem names the object and what is wrong.
 /// </summary>
@@ -79,6 +80,7 @@ public static partial class ManifestChecks
         foreach (var monitor in objects.Where(o => o.Kind == "ServiceMonitor"))
             CheckServiceMonitor(monitor, typed, problems);
         CheckShardAddresses(workloads, typed, releaseNamespace, problems);
+        CheckRespEndpoints(workloads, typed, releaseNamespace, problems);
         CheckConfiguredPaths(workloads, typed, problems);
         return problems;
     }
@@ -433,6 +435,59 @@ public static partial class ManifestChecks
     }
 
     /// <summary>
+    /// With a RESP cluster as the state tier, the inference pods start from StateStoreClient:Resp:Endpoints:i. They
+    /// must select that mode, and list every node of one rendered StatefulSet, node i at index i, each as
+    /// <c>&lt;statefulset&gt;-&lt;i&gt;.&lt;service&gt;.&lt;ns&gt;.svc.cluster.local:&lt;port&gt;</c> on the container port named
+    /// resp (the stable name the node announces).
+    /// </summary>
+    private static void CheckRespEndpoints(List<Workload> workloads, List<RenderedObject> typed, string ns, List<string> problems)
+    {
+        var configMaps = typed.Where(o => o.Model is V1ConfigMap).DistinctBy(o => o.Name).ToDictionary(o => o.Name, o => o.As<V1ConfigMap>());
+        foreach (var w in workloads)
+        {
+            foreach (var c in w.Template.Spec.Containers)
+            {
+                var settings = Settings(c, configMaps);
+                var endpoints = settings.Where(kv => RespEndpointKey().IsMatch(kv.Key))
+                    .Select(kv => (Index: int.Parse(RespEndpointKey().Match(kv.Key).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Address: kv.Value))
+                    .OrderBy(e => e.Index).ToList();
+                if (endpoints.Count == 0)
+                    continue;
+                string where = $"{w.Object}: container {c.Name}";
+                if (settings.GetValueOrDefault("RecommenderServer__StateStoreMode") != "Resp")
+                    problems.Add($"{where}: lists RESP endpoints but RecommenderServer__StateStoreMode is '{settings.GetValueOrDefault("RecommenderServer__StateStoreMode")}', not Resp");
+                if (settings.Keys.Any(k => ShardKey().IsMatch(k)))
+                    problems.Add($"{where}: lists both RESP endpoints and FASTER shards");
+                if (!endpoints.Select(e => e.Index).SequenceEqual(Enumerable.Range(0, endpoints.Count)))
+                    problems.Add($"{where}: RESP endpoint indexes {string.Join(",", endpoints.Select(e => e.Index))} are not 0..{endpoints.Count - 1}");
+                var first = RespEndpoint().Match(endpoints[0].Address);
+                string setName = first.Success ? first.Groups["set"].Value : "";
+                var set = workloads.FirstOrDefault(x => x.Object.Model is V1StatefulSet && x.Object.Name == setName);
+                if (set is null)
+                {
+                    problems.Add($"{where}: RESP endpoint 0 '{endpoints[0].Address}' is not <statefulset>-0.<service>.{ns}.svc.cluster.local:<port> of a rendered StatefulSet");
+                    continue;
+                }
+                var spec = set.Object.As<V1StatefulSet>().Spec;
+                int replicas = spec.Replicas ?? 1;
+                int start = spec.Ordinals?.Start ?? 0;
+                if (endpoints.Count != replicas)
+                    problems.Add($"{where}: {endpoints.Count} RESP endpoints for StatefulSet {setName} of {replicas} nodes");
+                var ports = set.Template.Spec.Containers.SelectMany(x => x.Ports ?? []).Where(p => p.Name == "resp").Select(p => p.ContainerPort).ToHashSet();
+                foreach (var (index, address) in endpoints)
+                {
+                    var m = RespEndpoint().Match(address);
+                    string expected = $"{setName}-{start + index}.{spec.ServiceName}.{ns}.svc.cluster.local";
+                    if (!m.Success || m.Groups["host"].Value != expected)
+                        problems.Add($"{where}: RESP endpoint {index} '{address}' is not on host {expected}");
+                    else if (!ports.Contains(int.Parse(m.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture)))
+                        problems.Add($"{where}: RESP endpoint {index} '{address}' is not on the resp container port of {setName} ({string.Join(", ", ports)})");
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Every file or directory a server setting names (a key ending in File or Directory whose value is an absolute
     /// path) must be inside one of the container's volume mounts; a file inside a Secret or ConfigMap volume that
     /// lists `items` must be one of their paths, and one inside a rendered ConfigMap volume without items must be one
@@ -590,4 +645,10 @@ public static partial class ManifestChecks
 
     [GeneratedRegex(@"^https?://(?<host>(?<set>[a-z0-9-]+)-[0-9]+\.[^:/]+):(?<port>[0-9]+)/?$")]
     private static partial Regex ShardAddress();
+
+    [GeneratedRegex(@"^StateStoreClient__Resp__Endpoints__([0-9]+)$")]
+    private static partial Regex RespEndpointKey();
+
+    [GeneratedRegex(@"^(?<host>(?<set>[a-z0-9-]+)-[0-9]+\.[^:/]+):(?<port>[0-9]+)$")]
+    private static partial Regex RespEndpoint();
 }
