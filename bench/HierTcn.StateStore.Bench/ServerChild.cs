@@ -7,6 +7,7 @@ namespace HierTcn.StateStore.Bench;
 public sealed class ServerChild : IDisposable
 {
     private readonly Process _process;
+    private bool _disposed;
 
     private ServerChild(Process process) => _process = process;
 
@@ -62,6 +63,9 @@ public sealed class ServerChild : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         Kill();
         _process.Dispose();
     }

@@ -31,51 +31,58 @@ public static class StoreBenchmark
         var embedded = new EmbeddedStateStore(engine);
         await LoadAsync("embedded", embedded, settings);
         var server = ServerChild.Start(settings.Port, serverOptions);
-        var remote = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{settings.Port}"], CallTimeout = TimeSpan.FromSeconds(60) });
-        await server.WaitReadyAsync(remote);
-        await LoadAsync("grpc", remote, settings);
+        // A failure anywhere below must not leave the server child running (holding the port and the CPU).
+        try
+        {
+            var remote = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{settings.Port}"], CallTimeout = TimeSpan.FromSeconds(60) });
+            await server.WaitReadyAsync(remote);
+            await LoadAsync("grpc", remote, settings);
 
-        var sides = new List<(string Name, IStateStore Store)> { ("embedded", embedded), ("grpc", remote) };
-        foreach (var (name, options) in settings.RespSides())
-        {
-            var store = await RespStateStore.ConnectAsync(options);
-            await LoadAsync(name, store, settings);
-            sides.Add((name, store));
-        }
-        var results = new Dictionary<string, PhaseResult>();
-        for (int round = 1; round <= settings.Rounds; round++)
-        {
-            foreach (var phase in new[] { "Get", "Put" })
+            var sides = new List<(string Name, IStateStore Store)> { ("embedded", embedded), ("grpc", remote) };
+            foreach (var (name, options) in settings.RespSides())
             {
-                foreach (var (name, store) in sides)
+                var store = await RespStateStore.ConnectAsync(options);
+                await LoadAsync(name, store, settings);
+                sides.Add((name, store));
+            }
+            var results = new Dictionary<string, PhaseResult>();
+            for (int round = 1; round <= settings.Rounds; round++)
+            {
+                foreach (var phase in new[] { "Get", "Put" })
                 {
-                    var key = $"{name} {phase}";
-                    if (!results.TryGetValue(key, out var result))
-                        results[key] = result = new PhaseResult(settings.Concurrency);
-                    await RunPhaseAsync(phase, store, settings, result, round);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {key}: {result.LastRate:N0} ops/s"));
+                    foreach (var (name, store) in sides)
+                    {
+                        var key = $"{name} {phase}";
+                        if (!results.TryGetValue(key, out var result))
+                            results[key] = result = new PhaseResult(settings.Concurrency);
+                        await RunPhaseAsync(phase, store, settings, result, round);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {key}: {result.LastRate:N0} ops/s"));
+                    }
                 }
             }
-        }
-        Console.WriteLine();
-        foreach (var (key, result) in results)
-        {
-            var (count, p50, p99) = result.Latencies.Summary();
+            Console.WriteLine();
+            foreach (var (key, result) in results)
+            {
+                var (count, p50, p99) = result.Latencies.Summary();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{key}: {result.Rate:N0} ops/s pooled over {settings.Rounds} rounds (per round {string.Join(", ", result.Rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}), p50 {p50 / 1000:F3} ms, p99 {p99 / 1000:F3} ms, {count:N0} ops"));
+            }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{key}: {result.Rate:N0} ops/s pooled over {settings.Rounds} rounds (per round {string.Join(", ", result.Rates.Select(r => r.ToString("N0", CultureInfo.InvariantCulture)))}), p50 {p50 / 1000:F3} ms, p99 {p99 / 1000:F3} ms, {count:N0} ops"));
-        }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ratio grpc/embedded: Get {results["grpc Get"].Rate / results["embedded Get"].Rate:F3}, Put {results["grpc Put"].Rate / results["embedded Put"].Rate:F3}"));
-        Console.WriteLine($"memory: embedded process working set {Environment.WorkingSet >> 20} MiB (managed heap {GC.GetTotalMemory(false) >> 20} MiB); server RSS {server.RssMiB()} MiB");
-        Console.WriteLine($"disk: embedded {DiskMiB(embeddedOptions.DataDirectory)} MiB, server {DiskMiB(serverOptions.DataDirectory)} MiB");
+                $"ratio grpc/embedded: Get {results["grpc Get"].Rate / results["embedded Get"].Rate:F3}, Put {results["grpc Put"].Rate / results["embedded Put"].Rate:F3}"));
+            Console.WriteLine($"memory: embedded process working set {Environment.WorkingSet >> 20} MiB (managed heap {GC.GetTotalMemory(false) >> 20} MiB); server RSS {server.RssMiB()} MiB");
+            Console.WriteLine($"disk: embedded {DiskMiB(embeddedOptions.DataDirectory)} MiB, server {DiskMiB(serverOptions.DataDirectory)} MiB");
 
-        // The last phase was a Put on each side: both stop now with WAL written since their last checkpoint.
-        await engine.AbandonAsync();
-        server.Kill();
-        server.Dispose();
-        await remote.DisposeAsync();
-        foreach (var (_, store) in sides.Skip(2))
-            await store.DisposeAsync();
+            // The last phase was a Put on each side: both stop now with WAL written since their last checkpoint.
+            await engine.AbandonAsync();
+            server.Kill();
+            await remote.DisposeAsync();
+            foreach (var (_, store) in sides.Skip(2))
+                await store.DisposeAsync();
+        }
+        finally
+        {
+            server.Dispose();
+        }
         var reopenStart = Stopwatch.GetTimestamp();
         await using (var reopened = await StateStoreEngine.OpenAsync(embeddedOptions))
         {

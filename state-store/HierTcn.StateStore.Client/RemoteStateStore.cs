@@ -1,3 +1,4 @@
+using System.Globalization;
 using Grpc.Core;
 using Grpc.Net.Client;
 using HierTcn.Formats.State;
@@ -11,7 +12,8 @@ namespace HierTcn.StateStore.Client;
 /// <see cref="IStateStore"/> over gRPC: each key goes to the shard <see cref="ShardHash.ShardOf"/> picks from
 /// <see cref="RemoteStateStoreOptions.Shards"/>; batches are split by shard and sent in parallel. A shard that
 /// cannot be reached (or misses the deadline) yields <see cref="StoreStatus.Unavailable"/> for its keys; so does a
-/// shard that refuses a key as not its own, with an error saying that the shard list is wrong.
+/// shard that refuses a key as not its own, with an error saying that the shard list is wrong. The error of such a
+/// result is never empty: it names the gRPC status code and the shard, then the reason.
 /// </summary>
 public sealed class RemoteStateStore : IStateStore
 {
@@ -58,7 +60,7 @@ public sealed class RemoteStateStore : IStateStore
         }
         catch (RpcException ex)
         {
-            return ReadFailure(ex);
+            return ReadFailure(ex, ShardOf(key));
         }
     }
 
@@ -80,7 +82,7 @@ public sealed class RemoteStateStore : IStateStore
             catch (RpcException ex)
             {
                 foreach (int i in group.Indices)
-                    results[i] = ReadFailure(ex);
+                    results[i] = ReadFailure(ex, group.Shard);
             }
         })).ConfigureAwait(false);
         return results;
@@ -97,7 +99,7 @@ public sealed class RemoteStateStore : IStateStore
         }
         catch (RpcException ex)
         {
-            return WriteFailure(ex);
+            return WriteFailure(ex, ShardOf(state));
         }
     }
 
@@ -119,7 +121,7 @@ public sealed class RemoteStateStore : IStateStore
             catch (RpcException ex)
             {
                 foreach (int i in group.Indices)
-                    results[i] = WriteFailure(ex);
+                    results[i] = WriteFailure(ex, group.Shard);
             }
         })).ConfigureAwait(false);
         return results;
@@ -137,7 +139,7 @@ public sealed class RemoteStateStore : IStateStore
         }
         catch (RpcException ex)
         {
-            return WriteFailure(ex);
+            return WriteFailure(ex, ShardOf(state));
         }
     }
 
@@ -151,7 +153,7 @@ public sealed class RemoteStateStore : IStateStore
         }
         catch (RpcException ex)
         {
-            return WriteFailure(ex);
+            return WriteFailure(ex, ShardOf(key));
         }
     }
 
@@ -164,9 +166,13 @@ public sealed class RemoteStateStore : IStateStore
         return ValueTask.CompletedTask;
     }
 
-    private Protocol.StateStore.StateStoreClient ClientFor(StateKey key) => _clients[ShardHash.ShardOf(key, _clients.Length)];
+    private Protocol.StateStore.StateStoreClient ClientFor(StateKey key) => _clients[ShardOf(key)];
 
-    private Protocol.StateStore.StateStoreClient ClientFor(UserState state) => ClientFor(new StateKey(state.ModelVersion, state.UserId));
+    private Protocol.StateStore.StateStoreClient ClientFor(UserState state) => _clients[ShardOf(state)];
+
+    private int ShardOf(StateKey key) => ShardHash.ShardOf(key, _clients.Length);
+
+    private int ShardOf(UserState state) => ShardOf(new StateKey(state.ModelVersion, state.UserId));
 
     private CallOptions Options(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow + _options.CallTimeout, cancellationToken: cancellationToken);
 
@@ -190,14 +196,26 @@ public sealed class RemoteStateStore : IStateStore
         return result;
     }
 
-    private static ReadResult ReadFailure(RpcException ex) => new(MapRpcStatus(ex), null, ErrorOf(ex));
+    private ReadResult ReadFailure(RpcException ex, int shard) => new(MapRpcStatus(ex), null, ErrorOf(ex, shard));
 
-    private static WriteResult WriteFailure(RpcException ex) => new(MapRpcStatus(ex), 0, ErrorOf(ex));
+    private WriteResult WriteFailure(RpcException ex, int shard) => new(MapRpcStatus(ex), 0, ErrorOf(ex, shard));
 
-    /// <summary>FAILED_PRECONDITION is a shard refusing a key that is not its own: the configured shard list is wrong.</summary>
-    private static string ErrorOf(RpcException ex) => ex.StatusCode == StatusCode.FailedPrecondition
-        ? "the state store shard list (RemoteStateStoreOptions.Shards) does not match the shards: " + ex.Status.Detail
-        : ex.Status.Detail;
+    /// <summary>Why a call failed: the gRPC status code and the shard, then the reason. The client reports a missed
+    /// deadline with an empty detail, so that one is spelled out here; FAILED_PRECONDITION is a shard refusing a key
+    /// that is not its own: the configured shard list is wrong.</summary>
+    private string ErrorOf(RpcException ex, int shard)
+    {
+        string reason = ex.StatusCode switch
+        {
+            StatusCode.DeadlineExceeded => string.Create(CultureInfo.InvariantCulture,
+                $"no answer within RemoteStateStoreOptions.CallTimeout ({_options.CallTimeout.TotalSeconds:0.###} s); the shard is overloaded, stalled or unreachable{Suffix(ex.Status.Detail)}"),
+            StatusCode.FailedPrecondition => "the state store shard list (RemoteStateStoreOptions.Shards) does not match the shards" + Suffix(ex.Status.Detail),
+            _ => ex.Status.Detail.Length > 0 ? ex.Status.Detail : "no detail given",
+        };
+        return $"gRPC status {ex.StatusCode} from shard {shard} ({_options.Shards[shard]}): {reason}";
+    }
+
+    private static string Suffix(string detail) => detail.Length > 0 ? ": " + detail : "";
 
     private static StoreStatus MapRpcStatus(RpcException ex) => ex.StatusCode switch
     {

@@ -12,6 +12,9 @@ public sealed partial class StateStoreEngine
     private long _diskBytes;
     private volatile string? _quotaRefusal;
 
+    /// <summary>How long a checkpoint waits for the writes in progress at a time (see <see cref="CheckpointAsync"/>).</summary>
+    private static readonly TimeSpan GateWait = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Takes a checkpoint of the store now, then drops the WAL and checkpoints it makes unnecessary
     /// (the two newest checkpoints and the WAL since the older of them are kept). Returns false when the checkpoint
     /// failed (logged); the WAL is then kept whole.</summary>
@@ -24,7 +27,13 @@ public sealed partial class StateStoreEngine
             long walAddress;
             Guid token;
             var cookie = new byte[CookieSize];
-            _checkpointGate.EnterWriteLock();
+            // While the checkpoint waits for the gate, new writes wait behind it. A write inside the gate can be
+            // waiting in FASTER for a page flush that only another thread's next FASTER call issues (epoch
+            // actions run there); if every other write waited behind a checkpoint that waits for it, nothing would
+            // issue the flush and all writes would hang. So the gate is asked for a short while at a time, and the
+            // writes run in between.
+            while (!_checkpointGate.TryEnterWriteLock(GateWait))
+                await Task.Delay(GateWait, cancellationToken).ConfigureAwait(false);
             try
             {
                 // No write is between its WAL entry and its store update now: the three values describe one point.

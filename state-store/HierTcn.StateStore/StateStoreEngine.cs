@@ -25,6 +25,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     private readonly SemaphoreSlim[] _locks;
     private readonly ReaderWriterLockSlim _checkpointGate = new(LockRecursionPolicy.NoRecursion);
     private readonly SemaphoreSlim _checkpointMutex = new(1, 1);
+    private readonly SemaphoreSlim _applySlots = new(Math.Max(2, Environment.ProcessorCount), Math.Max(2, Environment.ProcessorCount));
     private readonly int _generation = Random.Shared.Next(1, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
     private FasterStore _store = null!;
@@ -271,25 +272,37 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     {
         var entry = WalRecord.Encode(stateBytes is null ? WalRecord.Delete : WalRecord.Put, writtenAtMs, version, keyBytes, stateBytes);
         long address;
-        // Enqueue and apply happen together under the gate, so a checkpoint's WAL position splits writes cleanly:
-        // everything logged before it is in the checkpoint, everything after it is replayed.
-        _checkpointGate.EnterReadLock();
+        // FASTER's upsert blocks its thread while the store log waits for a page flush, and the flush and the
+        // checkpoint's file writes complete on thread-pool threads: with every pool thread blocked in an upsert,
+        // nothing completes them and every write hangs. So few writes are inside FASTER at once; the others wait
+        // here without holding a thread.
+        await _applySlots.WaitAsync().ConfigureAwait(false);
         try
         {
-            address = _wal.Enqueue(entry);
-            if (stateBytes is null)
-                _store.Delete(keyBytes);
-            else
-                _store.Upsert(keyBytes, StoredValue.Encode(keyBytes, address, _generation, writtenAtMs, stateBytes));
-        }
-        catch (Exception ex) when (ex is FASTER.core.FasterException or IOException or InvalidOperationException)
-        {
-            _wal.SetFault($"write-ahead log append failed: {ex.Message}");
-            return NoteFault();
+            // Enqueue and apply happen together under the gate, so a checkpoint's WAL position splits writes
+            // cleanly: everything logged before it is in the checkpoint, everything after it is replayed.
+            _checkpointGate.EnterReadLock();
+            try
+            {
+                address = _wal.Enqueue(entry);
+                if (stateBytes is null)
+                    _store.Delete(keyBytes);
+                else
+                    _store.Upsert(keyBytes, StoredValue.Encode(keyBytes, address, _generation, writtenAtMs, stateBytes));
+            }
+            catch (Exception ex) when (ex is FASTER.core.FasterException or IOException or InvalidOperationException)
+            {
+                _wal.SetFault($"write-ahead log append failed: {ex.Message}");
+                return NoteFault();
+            }
+            finally
+            {
+                _checkpointGate.ExitReadLock();
+            }
         }
         finally
         {
-            _checkpointGate.ExitReadLock();
+            _applySlots.Release();
         }
         return await _wal.WaitDurableAsync(address).ConfigureAwait(false) is null ? null : NoteFault();
     }
@@ -343,6 +356,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
         _store.Dispose();
         _checkpointGate.Dispose();
         _checkpointMutex.Dispose();
+        _applySlots.Dispose();
         _stop.Dispose();
         foreach (var stripe in _locks)
             stripe.Dispose();

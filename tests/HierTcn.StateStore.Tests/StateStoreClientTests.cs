@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Tests.Support;
 
@@ -38,7 +40,36 @@ public sealed class StateStoreClientTests : IDisposable
         Assert.Equal(StoreStatus.Unavailable, read.Status);
         var write = await store.PutAsync(TestStates.Make(1, 1));
         Assert.Equal(StoreStatus.Unavailable, write.Status);
-        Assert.False(string.IsNullOrEmpty(write.Error));
+        Assert.StartsWith($"gRPC status Unavailable from shard 0 (http://127.0.0.1:{port}): ", read.Error);
+        Assert.StartsWith($"gRPC status Unavailable from shard 0 (http://127.0.0.1:{port}): ", write.Error);
+    }
+
+    [Fact]
+    public async Task RemoteStateStore_ShardSilent_UnavailableNamesTheMissedDeadline()
+    {
+        // Accepts connections (the kernel's backlog) and never answers: every call misses its deadline, which the
+        // gRPC client reports with an empty detail.
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            string address = $"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+            await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [address], CallTimeout = TimeSpan.FromMilliseconds(500) });
+            string expected = $"gRPC status DeadlineExceeded from shard 0 ({address}): no answer within RemoteStateStoreOptions.CallTimeout (0.5 s)";
+            var read = await store.GetAsync(new StateKey("m", 1));
+            Assert.Equal(StoreStatus.Unavailable, read.Status);
+            Assert.StartsWith(expected, read.Error);
+            var batch = await store.PutManyAsync([TestStates.Make(1, 1), TestStates.Make(2, 1)]);
+            Assert.All(batch, r =>
+            {
+                Assert.Equal(StoreStatus.Unavailable, r.Status);
+                Assert.StartsWith(expected, r.Error);
+            });
+        }
+        finally
+        {
+            silent.Stop();
+        }
     }
 
     [Fact]
