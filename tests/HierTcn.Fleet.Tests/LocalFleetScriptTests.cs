@@ -99,8 +99,17 @@ public sealed class LocalFleetScriptTests(LocalFleet fleet) : IDisposable
                 events.Events.Add(new Event { UserId = user, ItemId = fleet.Model.ItemIds[n * 3], TimestampMs = t + n * 1000, EventId = $"script:{n}" });
             var observed = await Calls.RetryAsync(() => a.ObserveEventsAsync(events, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
             Assert.Equal(4, observed.Applied + observed.Duplicates);
-            var reply = await Calls.RetryAsync(() => b.RecommendAsync(new RecommendRequest { UserId = user, K = 5, TimestampMs = t + 60_000 },
-                deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+            // A degraded answer (the store read missed its share of the deadline on a loaded machine) ranks from the
+            // start state by design; ask again until the store answers, then B must see A's write.
+            RecommendResponse reply;
+            int degraded = 0;
+            do
+            {
+                reply = await Calls.RetryAsync(() => b.RecommendAsync(new RecommendRequest { UserId = user, K = 5, TimestampMs = t + 60_000 },
+                    deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+            }
+            while (reply.Degraded && ++degraded < 20);
+            Assert.False(reply.Degraded, "every Recommend on B was degraded: the store did not answer");
             Assert.False(reply.UnknownUser, "inference B does not see what A wrote: the script's processes do not share the store");
             Assert.Equal(5, reply.Items.Count);
             if (tls)
