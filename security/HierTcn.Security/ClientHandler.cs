@@ -80,19 +80,7 @@ public sealed class ClientHandler : DelegatingHandler
     }
 
     private bool CheckServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        // The name check stays the platform's; the chain is checked against the configured authorities only.
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            return false;
-        using var leaf = new X509Certificate2(certificate);
-        var intermediates = new X509Certificate2Collection();
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements.Skip(1))
-                intermediates.Add(element.Certificate);
-        }
-        return _trust!.Current.Check(leaf, asClient: false, intermediates) is null;
-    }
+        => _trust!.Current.CheckServer(certificate, chain, errors);
 
     private static string TokenOf(byte[] contents)
     {

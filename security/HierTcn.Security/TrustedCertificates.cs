@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
@@ -34,5 +35,22 @@ public sealed class TrustedCertificates
         if (chain.Build(certificate))
             return null;
         return string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).DefaultIfEmpty("untrusted"));
+    }
+
+    /// <summary>A TLS client's check of the server's certificate (a remote-certificate validation callback): the
+    /// name check stays the platform's (a name mismatch or no certificate fails); the chain is checked against these
+    /// authorities only, with the intermediates the server sent.</summary>
+    public bool CheckServer(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+            return false;
+        using var leaf = new X509Certificate2(certificate);
+        var intermediates = new X509Certificate2Collection();
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements.Skip(1))
+                intermediates.Add(element.Certificate);
+        }
+        return Check(leaf, asClient: false, intermediates) is null;
     }
 }

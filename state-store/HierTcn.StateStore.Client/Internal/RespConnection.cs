@@ -36,7 +36,7 @@ internal static class RespConnection
         if (options.Tls && security.CaFile.Length > 0)
         {
             var trust = Load(security.CaFile, () => TrustedCertificates.Parse(File.ReadAllBytes(security.CaFile)));
-            config.CertificateValidation += (_, certificate, chain, errors) => CheckServer(trust, certificate, chain, errors);
+            config.CertificateValidation += (_, certificate, chain, errors) => trust.CheckServer(certificate, chain, errors);
         }
         if (options.Tls && security.CertificateFile.Length > 0)
         {
@@ -44,21 +44,6 @@ internal static class RespConnection
             config.CertificateSelection += (_, _, _, _, _) => certificate;
         }
         return config;
-    }
-
-    private static bool CheckServer(TrustedCertificates trust, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        // The name check stays the platform's; the chain is checked against the configured authorities only.
-        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-            return false;
-        using var leaf = new X509Certificate2(certificate);
-        var intermediates = new X509Certificate2Collection();
-        if (chain is not null)
-        {
-            foreach (var element in chain.ChainElements.Skip(1))
-                intermediates.Add(element.Certificate);
-        }
-        return trust.Check(leaf, asClient: false, intermediates) is null;
     }
 
     private static T Load<T>(string path, Func<T> load)
