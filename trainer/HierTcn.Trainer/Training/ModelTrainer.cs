@@ -78,7 +78,7 @@ public sealed class ModelTrainer
         progress?.Invoke(new TrainingProgress(0, "info", 0, 0, 0, 0,
             $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events; OpenMP wait {TorchRuntime.WaitPolicy} ({TorchRuntime.WaitPolicyReason})"));
 
-        using var optimizer = optim.Adam(model.parameters(), lr: _options.LearningRate);
+        using var optimizer = new FusedAdam(model.parameters(), _options.LearningRate);
         var epochs = new List<EpochMetrics>();
         var state = new RunDirectory.CheckpointState();
         var checkpoints = new Checkpoints(run, CheckpointStep);

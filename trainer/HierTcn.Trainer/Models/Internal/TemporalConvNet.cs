@@ -26,12 +26,12 @@ internal sealed class TemporalConvNet : nn.Module
     /// <summary>x [B, T, in] (time second, like the GRUs) -> [B, T, C].</summary>
     public Tensor Forward(Tensor x, Tensor validMask)
     {
-        Tensor h = x.transpose(1, 2);
+        Tensor h = x;
         Tensor mask = validMask.to(x.dtype).unsqueeze(1);
         foreach (TemporalBlock block in blocks)
         {
             h = block.Forward(h, mask);
         }
-        return h.transpose(1, 2);
+        return h;
     }
 }
