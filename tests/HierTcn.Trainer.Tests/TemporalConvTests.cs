@@ -1,4 +1,5 @@
 using HierTcn.Trainer.Models.Internal;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Tests;
@@ -62,5 +63,32 @@ public sealed class TemporalConvTests
             Tensor deepest = net.named_parameters().Single(p => p.name == "blocks.3.conv1.weight").parameter.grad!;
             Assert.Equal(0f, deepest.narrow(2, 0, 4).abs().sum().item<float>());
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(45)]
+    public void Forward_EqualsPaddedConvolutions(int steps)
+    {
+        // The block as the paper writes it (and as this code ran before the matrix-product form): left padding of
+        // (K-1)*dilation and a full-kernel Conv1d over [B, C, T], relu, again, plus the residual (1x1 conv when the
+        // widths differ), relu.
+        TorchRuntime.Seed(4);
+        using var net = new TemporalConvNet("tcn", 6, 5, 4, 3, batchNorm: false, dropout: 0);
+        var w = net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        Tensor x = randn(2, steps, 6);
+        Tensor h = x.transpose(1, 2);
+        for (int b = 0; b < 4; b++)
+        {
+            long pad = 2L << b;                                              // (K-1) * 2^b, K = 3
+            Tensor y = nn.functional.relu(nn.functional.conv1d(nn.functional.pad(h, [pad, 0]), w[$"blocks.{b}.conv1.weight"], w[$"blocks.{b}.conv1.bias"], dilation: 1L << b));
+            y = nn.functional.relu(nn.functional.conv1d(nn.functional.pad(y, [pad, 0]), w[$"blocks.{b}.conv2.weight"], w[$"blocks.{b}.conv2.bias"], dilation: 1L << b));
+            Tensor residual = b == 0 ? nn.functional.conv1d(h, w["blocks.0.downsample.weight"], w["blocks.0.downsample.bias"]) : h;
+            h = nn.functional.relu(y + residual);
+        }
+        Tensor expected = h.transpose(1, 2);
+        Tensor actual = net.Forward(x, ones(2, steps, dtype: ScalarType.Bool));
+        Assert.True(allclose(expected, actual, rtol: 1e-5, atol: 1e-6), $"differ by {(expected - actual).abs().max().item<float>()}");
     }
 }

@@ -33,6 +33,10 @@ public sealed class NeuralRankingModel : IRankingModel
     /// compare the two).</summary>
     internal bool WholeUsers { get; init; } = true;
 
+    /// <summary>Run flat models' users in order of length, so a chunk pads to users of about its own length rather
+    /// than to the longest of 64 users taken in query order (default; tests compare the two).</summary>
+    internal bool SortFlatByLength { get; init; } = true;
+
     public IReadOnlyDictionary<string, object?> HyperParameters { get; }
 
     public void Score(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries, Span<float> scores)
@@ -49,6 +53,11 @@ public sealed class NeuralRankingModel : IRankingModel
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var groups = Group(queries);
+            bool sorted = SortFlatByLength && _model is FlatModel;
+            if (sorted)
+            {
+                groups = [.. groups.OrderBy(g => g.LastEvent - data.UserEvents(g.User).Start)];
+            }
             var parts = new List<Tensor>();
             for (int g = 0; g < groups.Count; g += _userBatch)
             {
@@ -60,7 +69,21 @@ public sealed class NeuralRankingModel : IRankingModel
                     _ => RunHierarchical((HierarchicalModel)_model, data, chunk, queries),
                 });
             }
-            Tensor user = cat(parts, 0);                                   // [Q, d] in query order
+            Tensor user = cat(parts, 0);                                   // [Q, d] in group order
+            if (sorted)
+            {
+                // Row k of user belongs to the k-th query of the groups in their sorted order: put them back in query order.
+                var position = new long[queries.Length];
+                int k = 0;
+                foreach (var g in groups)
+                {
+                    for (int q = g.First; q < g.First + g.Count; q++)
+                    {
+                        position[q] = k++;
+                    }
+                }
+                user = user.index_select(0, tensor(position).to(user.device));
+            }
             Tensor s = _model.Scores(user).to(float32).cpu().contiguous();
             s.data<float>().CopyTo(scores);
         }
