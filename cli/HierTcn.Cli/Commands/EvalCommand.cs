@@ -2,6 +2,7 @@ using System.CommandLine;
 using HierTcn.Data;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Evaluation;
 using HierTcn.Trainer.Plots;
 using HierTcn.Trainer.Training;
 using Spectre.Console;
@@ -55,7 +56,7 @@ internal static class EvalCommand
             .Start(ctx =>
             {
                 var task = ctx.AddTask($"{model.Name}: ranking {splitName} events");
-                result = Evaluator.Evaluate(target, model, split, new EvaluationOptions
+                result = Evaluator.Evaluate(target, model, split, NeuralRankingModel.Batched(new EvaluationOptions
                 {
                     MaxDegreeOfParallelism = config.Training.Threads,
                     Seed = config.Training.Seed,
@@ -65,7 +66,7 @@ internal static class EvalCommand
                         task.MaxValue = Math.Max(total, 1);
                         task.Value = done;
                     },
-                });
+                }));
             });
         if (scoreData is not null)
         {

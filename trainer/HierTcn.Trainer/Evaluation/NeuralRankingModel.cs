@@ -29,6 +29,16 @@ public sealed class NeuralRankingModel : IRankingModel
 
     public string Name => ModelKinds.Name(_model.Kind);
 
+    /// <summary>
+    /// <paramref name="options"/> with the batches a neural model wants: up to 8,192 queries a <see cref="Score"/> call
+    /// (within a 256 MiB score buffer: 8,192 rows of an 8,192-item catalogue). Every call runs each of its users'
+    /// histories through the model in chunks of users of about the same length, so the harness's default of 512
+    /// queries (about 23 users on Globo) left a chunk of whatever lengths came together (bench/RESULTS.md, issue 16).
+    /// Metrics do not depend on it.
+    /// </summary>
+    public static EvaluationOptions Batched(EvaluationOptions options) =>
+        options with { BatchSize = Math.Max(options.BatchSize, 8192), MaxScoreBufferBytes = Math.Max(options.MaxScoreBufferBytes, 256L << 20) };
+
     /// <summary>Run HierTCN and HierGRU over whole users (default) rather than one session index at a time (tests
     /// compare the two).</summary>
     internal bool WholeUsers { get; init; } = true;
@@ -59,9 +69,11 @@ public sealed class NeuralRankingModel : IRankingModel
                 groups = [.. groups.OrderBy(g => g.LastEvent - data.UserEvents(g.User).Start)];
             }
             var parts = new List<Tensor>();
-            for (int g = 0; g < groups.Count; g += _userBatch)
+            for (int g = 0; g < groups.Count;)
             {
-                var chunk = groups.GetRange(g, Math.Min(_userBatch, groups.Count - g));
+                int take = sorted ? FlatChunk(data, groups, g) : Math.Min(_userBatch, groups.Count - g);
+                var chunk = groups.GetRange(g, take);
+                g += take;
                 parts.Add(_model switch
                 {
                     FlatModel flat => RunFlat(flat, data, chunk, queries),
@@ -91,6 +103,28 @@ public sealed class NeuralRankingModel : IRankingModel
         {
             _model.train(wasTraining);
         }
+    }
+
+    /// <summary>Positions a flat model's chunk may pad to (rows x the longest history): sorted by length, a chunk
+    /// takes up to the user batch of users until the next would pass it, so the longest users (up to 1,000 events)
+    /// run a few at a time. Measured on the Globo test split (bench/RESULTS.md, issue 16): 2,048 positions ran the
+    /// TCN 1.5x faster than 16,384 or 65,536 (its per-block inputs then stay in cache); the GRU did not mind.</summary>
+    private const long FlatChunkPositions = 2048;
+
+    private int FlatChunk(PreparedDataset data, List<UserQueries> groups, int start)
+    {
+        int take = 1;
+        while (start + take < groups.Count && take < _userBatch)
+        {
+            var next = groups[start + take];
+            long longest = next.LastEvent - data.UserEvents(next.User).Start + 1;   // sorted: the longest so far
+            if ((take + 1) * longest > FlatChunkPositions)
+            {
+                break;
+            }
+            take++;
+        }
+        return take;
     }
 
     private readonly record struct UserQueries(int User, int First, int Count, int LastEvent);

@@ -115,7 +115,7 @@ public sealed class ModelTrainer
                 progress?.Invoke(new TrainingProgress(epoch, "validate", 0, 1, metrics.TrainLoss, metrics.EventsPerSecond));
                 var clock = Stopwatch.StartNew();
                 var report = Evaluator.Evaluate(data, new NeuralRankingModel(model, hyper), DataSplit.Validation,
-                    new EvaluationOptions { MaxDegreeOfParallelism = _options.Threads, Seed = _options.Seed });
+                    NeuralRankingModel.Batched(new EvaluationOptions { MaxDegreeOfParallelism = _options.Threads, Seed = _options.Seed }));
                 metrics = metrics with
                 {
                     ValidationRecall10 = report.Metrics.Event.Recall10,
@@ -151,13 +151,13 @@ public sealed class ModelTrainer
         foreach (var split in new[] { DataSplit.Validation, DataSplit.Test })
         {
             progress?.Invoke(new TrainingProgress(state.Epoch, "evaluate", 0, 1, 0, 0));
-            var report = Evaluator.Evaluate(data, new NeuralRankingModel(model, hyper), split, new EvaluationOptions
+            var report = Evaluator.Evaluate(data, new NeuralRankingModel(model, hyper), split, NeuralRankingModel.Batched(new EvaluationOptions
             {
                 MaxDegreeOfParallelism = _options.Threads,
                 Seed = _options.Seed,
                 TrainWallTimeSeconds = trainSeconds,
                 KeepEventResults = split == DataSplit.Test,
-            });
+            }));
             string name = DatasetHeader.SplitName(split);
             report.WriteJson(run.ReportPath(name));
             if (report.Events is not null)
