@@ -94,7 +94,7 @@ public sealed class RemoteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(state);
         try
         {
-            var response = await ClientFor(state).PutAsync(new PutRequest { State = ProtocolMapping.ToBytes(state) }, Options(cancellationToken)).ConfigureAwait(false);
+            var response = await ClientFor(state).PutAsync(new PutRequest { State = ProtocolMapping.ToBytes(state, _options.WriteRecordFormat) }, Options(cancellationToken)).ConfigureAwait(false);
             return Applied(state, ProtocolMapping.ToWriteResult(response));
         }
         catch (RpcException ex)
@@ -111,7 +111,7 @@ public sealed class RemoteStateStore : IStateStore
         await Task.WhenAll(GroupByShard(states.Count, i => new StateKey(states[i].ModelVersion, states[i].UserId)).Select(async group =>
         {
             var request = new BatchPutRequest();
-            request.States.AddRange(group.Indices.Select(i => ProtocolMapping.ToBytes(states[i])));
+            request.States.AddRange(group.Indices.Select(i => ProtocolMapping.ToBytes(states[i], _options.WriteRecordFormat)));
             try
             {
                 var response = await _clients[group.Shard].BatchPutAsync(request, Options(cancellationToken)).ConfigureAwait(false);
@@ -133,7 +133,7 @@ public sealed class RemoteStateStore : IStateStore
         ArgumentNullException.ThrowIfNull(state);
         try
         {
-            var request = new CompareAndSwapRequest { State = ProtocolMapping.ToBytes(state), ExpectedVersion = expectedVersion };
+            var request = new CompareAndSwapRequest { State = ProtocolMapping.ToBytes(state, _options.WriteRecordFormat), ExpectedVersion = expectedVersion };
             var response = await ClientFor(state).CompareAndSwapAsync(request, Options(cancellationToken)).ConfigureAwait(false);
             return Applied(state, ProtocolMapping.ToWriteResult(response));
         }

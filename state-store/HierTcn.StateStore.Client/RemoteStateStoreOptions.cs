@@ -1,3 +1,4 @@
+using HierTcn.Formats.State;
 using HierTcn.Security;
 
 namespace HierTcn.StateStore.Client;
@@ -20,6 +21,11 @@ public sealed class RemoteStateStoreOptions
     /// "StateStoreClient:Security"); see <see cref="ClientSecurityOptions"/>. Default: none.</summary>
     public ClientSecurityOptions Security { get; set; } = new();
 
+    /// <summary>The user state record format sent with writes: 2 (default) or 1, which shards from before format 2
+    /// accept (they refuse format 2 with INVALID_ARGUMENT). What a shard stores and answers is its own
+    /// <see cref="StateStoreOptions.WriteRecordFormat"/>; this matters only while such shards still serve.</summary>
+    public int WriteRecordFormat { get; set; } = UserStateSerializer.FormatVersion;
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -37,6 +43,8 @@ public sealed class RemoteStateStoreOptions
             errors.Add($"CallTimeout is {CallTimeout}; it must be positive");
         if (MaxMessageBytes < 1 << 16)
             errors.Add($"MaxMessageBytes is {MaxMessageBytes}; at least 65536");
+        if (WriteRecordFormat < UserStateSerializer.OldestFormatVersion || WriteRecordFormat > UserStateSerializer.FormatVersion)
+            errors.Add($"WriteRecordFormat is {WriteRecordFormat}; allowed {UserStateSerializer.OldestFormatVersion} or {UserStateSerializer.FormatVersion}");
         errors.AddRange(Security.Validate("Security:"));
         if ((Security.CaFile.Length > 0 || Security.CertificateFile.Length > 0) && Shards.Any(s => s.StartsWith("http://", StringComparison.OrdinalIgnoreCase)))
             errors.Add("Security sets TLS files but a shard address is http://; use https:// addresses");

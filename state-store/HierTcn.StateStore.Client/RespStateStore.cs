@@ -224,10 +224,11 @@ public sealed class RespStateStore : IStateStore
             return new WriteResult(StoreStatus.InvalidArgument, 0, invalid);
         try
         {
-            int size = UserStateSerializer.GetSize(state);
+            ushort format = (ushort)_options.WriteRecordFormat;
+            int size = UserStateSerializer.GetSize(state, format);
             if (size > _options.MaxStateBytes)
                 return new WriteResult(StoreStatus.InvalidArgument, 0, $"state of {key} is {size} bytes, more than MaxStateBytes ({_options.MaxStateBytes})");
-            bytes = UserStateSerializer.Serialize(state);
+            bytes = UserStateSerializer.Serialize(state, format);
             return null;
         }
         catch (ArgumentException ex)

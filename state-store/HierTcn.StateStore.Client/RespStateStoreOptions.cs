@@ -1,3 +1,4 @@
+using HierTcn.Formats.State;
 using HierTcn.Security;
 
 namespace HierTcn.StateStore.Client;
@@ -50,6 +51,12 @@ public sealed class RespStateStoreOptions
     /// <summary>File whose first line is the password (AUTH). Empty (default): no AUTH.</summary>
     public string PasswordFile { get; set; } = "";
 
+    /// <summary>The user state record format written: 2 (default) or 1, which builds from before format 2 read (the
+    /// cluster keeps the bytes as written, and every pod reads them). Format 1 drops the open session's item times,
+    /// start, event ids and the late bound; set it while such builds still serve (state-store/README.md, "Rolling
+    /// upgrade of the record format").</summary>
+    public int WriteRecordFormat { get; set; } = UserStateSerializer.FormatVersion;
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -75,6 +82,8 @@ public sealed class RespStateStoreOptions
             errors.Add($"WaitForReplicas is {WaitForReplicas}; 0 or more");
         if (ReplicaWaitTimeout <= TimeSpan.Zero)
             errors.Add($"ReplicaWaitTimeout is {ReplicaWaitTimeout}; it must be positive");
+        if (WriteRecordFormat < UserStateSerializer.OldestFormatVersion || WriteRecordFormat > UserStateSerializer.FormatVersion)
+            errors.Add($"WriteRecordFormat is {WriteRecordFormat}; allowed {UserStateSerializer.OldestFormatVersion} or {UserStateSerializer.FormatVersion}");
         errors.AddRange(Security.Validate("Security:"));
         if (!Tls && (Security.CaFile.Length > 0 || Security.CertificateFile.Length > 0))
             errors.Add("Security sets TLS files but Tls is false");

@@ -206,10 +206,11 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
             int size;
             try
             {
-                size = UserStateSerializer.GetSize(state);
+                ushort format = (ushort)_options.WriteRecordFormat;
+                size = UserStateSerializer.GetSize(state, format);
                 if (size > _options.MaxStateBytes)
                     return new WriteResult(StoreStatus.InvalidArgument, 0, $"state of {key} is {size} bytes, more than MaxStateBytes ({_options.MaxStateBytes})");
-                stateBytes = UserStateSerializer.Serialize(state);
+                stateBytes = UserStateSerializer.Serialize(state, format);
             }
             catch (ArgumentException ex)
             {

@@ -1,3 +1,5 @@
+using HierTcn.Formats.State;
+
 namespace HierTcn.StateStore;
 
 /// <summary>Configuration of a <see cref="StateStoreEngine"/>. Every default is the one used when the property is
@@ -50,6 +52,12 @@ public sealed class StateStoreOptions
     /// <summary>Number of lock stripes serializing writers of the same key. Default 4096; a power of two.</summary>
     public int LockStripes { get; set; } = 4096;
 
+    /// <summary>The user state record format written (stored, and answered by the shard server): 2 (default,
+    /// <c>UserStateSerializer.FormatVersion</c>) or 1, which builds from before format 2 read. Format 1 drops the open
+    /// session's item times, start, event ids and the late bound (state-store/README.md, "Rolling upgrade of the record
+    /// format"); set it while such builds still serve, then go back to 2.</summary>
+    public int WriteRecordFormat { get; set; } = UserStateSerializer.FormatVersion;
+
     /// <summary>Returns every problem with these options; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -78,6 +86,8 @@ public sealed class StateStoreOptions
             errors.Add($"CompactionMinBytes is {CompactionMinBytes}; it cannot be negative");
         if (MaxDiskBytes < 0)
             errors.Add($"MaxDiskBytes is {MaxDiskBytes}; it cannot be negative (0 means no quota)");
+        if (WriteRecordFormat < UserStateSerializer.OldestFormatVersion || WriteRecordFormat > UserStateSerializer.FormatVersion)
+            errors.Add($"WriteRecordFormat is {WriteRecordFormat}; allowed {UserStateSerializer.OldestFormatVersion} or {UserStateSerializer.FormatVersion}");
         if (LockStripes < 1 || (LockStripes & (LockStripes - 1)) != 0)
             errors.Add($"LockStripes is {LockStripes}; it must be a power of two");
         return errors;

@@ -247,6 +247,24 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
     }
 
     [HelmFact]
+    public void HelmTemplate_RecordFormat_ReachesTheShardsAndTheInferencePods()
+    {
+        foreach (var (set, format) in new[] { ("defaults", "2"), ("record-format-1", "1") })
+        {
+            var (objects, problems) = ChartRenderer.RenderAndCheck(ValueSets.Named(set));
+            Assert.Empty(problems);
+            var shard = objects.Single(o => o.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec.Containers.Single(c => c.Name == "state-store");
+            Assert.Equal(format, shard.Env.Single(e => e.Name == "StateStore__WriteRecordFormat").Value);
+            var config = objects.Single(o => o.Kind == "ConfigMap" && o.Name == "recs-hiertcn-inference").As<V1ConfigMap>().Data;
+            Assert.Equal(format, config["StateStoreClient__WriteRecordFormat"]);
+        }
+        var (resp, respProblems) = ChartRenderer.RenderAndCheck(ValueSets.Named("redis-cluster"));
+        Assert.Empty(respProblems);
+        var respConfig = resp.Single(o => o.Kind == "ConfigMap" && o.Name == "recs-hiertcn-inference").As<V1ConfigMap>().Data;
+        Assert.Equal("2", respConfig["StateStoreClient__Resp__WriteRecordFormat"]);
+    }
+
+    [HelmFact]
     public void HelmTemplate_CpuExample_PrometheusRuleGroupsAreTheOnesPromtoolChecks()
     {
         // MonitoringRulesTests runs promtool on the groups as RuleFiles renders them; helm renders the same groups.

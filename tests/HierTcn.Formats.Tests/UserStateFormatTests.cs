@@ -1,4 +1,5 @@
 using HierTcn.Formats.State;
+using HierTcn.Tests.Shared;
 
 namespace HierTcn.Formats.Tests;
 
@@ -54,6 +55,69 @@ public sealed class UserStateFormatTests
         Assert.Equal((0, 0L, 1_732_700_000_000L), (state.SessionCount, state.SessionStartMs, state.LateBeforeMs));
         Assert.Empty(state.SessionItemTimes);
         Assert.Equal([5L], state.RecentEventIds);
+    }
+
+    [Fact]
+    public void Serialize_FormatOne_GivesTheBytesOfTheFormatOneSerializer()
+    {
+        foreach (string hex in new[] { FormatOneRecord, FormatOneEmpty })
+        {
+            var bytes = Convert.FromHexString(hex);
+            var state = UserStateSerializer.Deserialize(bytes);
+            Assert.Equal(bytes, UserStateSerializer.Serialize(state, format: 1));
+            Assert.Equal(bytes.Length, UserStateSerializer.GetSize(state, format: 1));
+        }
+    }
+
+    [Fact]
+    public void Serialize_FormatOne_ReadByTheFormatOneReaderWithoutWhatFormatTwoAdds()
+    {
+        // A session with an item inserted out of order, its event ids, and a late bound.
+        var state = new UserState("v1", 3, 2, 2) { Version = 4, HiddenState = [1f, -1f], LateBeforeMs = 90 };
+        state.InsertSessionItem(10, 100, [1f, 1f], capacity: 3);
+        state.InsertSessionItem(11, 300, [2f, 2f], capacity: 3);
+        state.InsertSessionItem(12, 200, [3f, 3f], capacity: 3);
+        foreach (var (id, time) in new[] { (7L, 100L), (8L, 300L), (9L, 200L) })
+        {
+            state.RecordSessionEvent(id, time, capacity: 8);
+            state.RecordAppliedEventAt(id, time);
+        }
+
+        var bytes = UserStateSerializer.Serialize(state, format: 1);
+
+        Assert.Equal(1, BitConverter.ToUInt16(bytes, 4));
+        var old = FormatOneDecoder.Deserialize(bytes);
+        Assert.Equal((state.ModelVersion, state.UserId, state.Version, state.LastEventMs, state.SessionCount),
+            (old.ModelVersion, old.UserId, old.Version, old.LastEventMs, old.SessionCount));
+        Assert.Equal(state.HiddenState, old.HiddenState);
+        Assert.Equal(state.SessionSum, old.SessionSum);
+        Assert.Equal([10L, 12, 11], old.SessionItems);
+        Assert.Equal([7L, 8, 9], old.RecentEventIds);
+        // This build reads it as any format 1 record: the times, the session's ids and the late bound are gone.
+        var back = UserStateSerializer.Deserialize(bytes);
+        Assert.Equal([300L, 300, 300], back.SessionItemTimes);
+        Assert.Equal((300L, 300L), (back.SessionStartMs, back.LateBeforeMs));
+        Assert.Empty(back.SessionEventIds);
+        Assert.True(back.HasAppliedEvent(9));
+    }
+
+    [Fact]
+    public void Serialize_Default_IsFormatTwoWhichTheFormatOneReaderRefuses()
+    {
+        var state = new UserState("v1", 3, 1, 1) { LastEventMs = 500, RecentEventIds = [1] };
+        var bytes = UserStateSerializer.Serialize(state);
+        Assert.Equal(2, BitConverter.ToUInt16(bytes, 4));
+        Assert.Equal(UserStateSerializer.FormatVersion, BitConverter.ToUInt16(bytes, 4));
+        Assert.False(FormatOneDecoder.TryDeserialize(bytes, out _, out var error));
+        Assert.Contains("format version 2", error);
+    }
+
+    [Fact]
+    public void Serialize_FormatThisBuildDoesNotWrite_Throws()
+    {
+        var state = new UserState("v1", 3, 1, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => UserStateSerializer.Serialize(state, format: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => UserStateSerializer.Serialize(state, format: 3));
     }
 
     [Fact]

@@ -34,10 +34,13 @@ namespace HierTcn.Formats.State;
 /// no open-session event ids, and nothing older than its last event applicable (<see cref="UserState.LateBeforeMs"/>);
 /// it is written back in format 2. A state whose item times are unknown (<see cref="UserState.SessionItemTimes"/>
 /// empty) is written with its items at its last event time.
+/// <para>Writing format 1 (for a rolling upgrade while builds that read only format 1 still serve) gives the bytes
+/// the format 1 serializer wrote: the fields marked "format 2 on" are dropped, so the record reads back
+/// as a format 1 record does.</para>
 /// </summary>
 public static class UserStateSerializer
 {
-    /// <summary>The format version written.</summary>
+    /// <summary>The newest format version, written unless another is asked for.</summary>
     public const ushort FormatVersion = 2;
 
     /// <summary>The oldest format version read.</summary>
@@ -56,38 +59,46 @@ public static class UserStateSerializer
     private const int FixedHeaderSize = 37;
     private static ReadOnlySpan<byte> Magic => "HTUS"u8;
 
-    /// <summary>Size in bytes of <paramref name="state"/>'s serialized form.</summary>
-    public static int GetSize(UserState state)
+    /// <summary>Size in bytes of <paramref name="state"/>'s serialized form in format <paramref name="format"/>
+    /// (default <see cref="FormatVersion"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is not one this build writes.</exception>
+    public static int GetSize(UserState state, ushort format = FormatVersion)
     {
         ArgumentNullException.ThrowIfNull(state);
+        CheckFormat(format);
         int modelBytes = Encoding.UTF8.GetByteCount(state.ModelVersion);
-        return FixedHeaderSize + modelBytes
+        int size = FixedHeaderSize + modelBytes
             + 4 + 4 * state.HiddenState.Length
             + 4 + 4 * state.SessionSum.Length
             + 4 + 8 * state.SessionItems.Length
             + 4 + 8 * state.RecentEventIds.Length
-            + 8 + 8
-            + 4 + 8 * state.SessionItems.Length
-            + 4 + 8 * state.SessionEventIds.Length
-            + 4 + 8 * state.SessionEventIds.Length
             + 4;
+        return format == 1
+            ? size
+            : size + 8 + 8
+                + 4 + 8 * state.SessionItems.Length
+                + 4 + 8 * state.SessionEventIds.Length
+                + 4 + 8 * state.SessionEventIds.Length;
     }
 
-    /// <summary>Serializes <paramref name="state"/> to a new array.</summary>
+    /// <summary>Serializes <paramref name="state"/> to a new array, in format <paramref name="format"/> (default
+    /// <see cref="FormatVersion"/>; 1 drops what format 2 adds).</summary>
     /// <exception cref="ArgumentException">A field is beyond the format's limits.</exception>
-    public static byte[] Serialize(UserState state)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is not one this build writes.</exception>
+    public static byte[] Serialize(UserState state, ushort format = FormatVersion)
     {
-        var bytes = new byte[GetSize(state)];
-        Write(state, bytes);
+        var bytes = new byte[GetSize(state, format)];
+        Write(state, bytes, format);
         return bytes;
     }
 
     /// <summary>Serializes <paramref name="state"/> into <paramref name="destination"/>, which must be exactly
-    /// <see cref="GetSize"/> bytes long.</summary>
+    /// <see cref="GetSize"/> bytes long for the same <paramref name="format"/>.</summary>
     /// <exception cref="ArgumentException">A field is beyond the format's limits or the destination size is wrong.</exception>
-    public static void Write(UserState state, Span<byte> destination)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is not one this build writes.</exception>
+    public static void Write(UserState state, Span<byte> destination, ushort format = FormatVersion)
     {
-        int size = GetSize(state);
+        int size = GetSize(state, format);
         if (destination.Length != size)
             throw new ArgumentException($"destination has {destination.Length} bytes, the state needs {size}", nameof(destination));
         int modelBytes = Encoding.UTF8.GetByteCount(state.ModelVersion);
@@ -106,7 +117,7 @@ public static class UserStateSerializer
             throw new ArgumentException($"session count is {state.SessionCount}, it cannot be negative", nameof(state));
 
         Magic.CopyTo(destination);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], FormatVersion);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], format);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], state.Version);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], state.UserId);
@@ -118,6 +129,11 @@ public static class UserStateSerializer
         pos = WriteArray<float>(destination, pos, state.SessionSum);
         pos = WriteArray<long>(destination, pos, state.SessionItems);
         pos = WriteArray<long>(destination, pos, state.RecentEventIds);
+        if (format == 1)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[pos..], Crc32C.Compute(destination[..pos]));
+            return;
+        }
         BinaryPrimitives.WriteInt64LittleEndian(destination[pos..], state.SessionStartMs);
         BinaryPrimitives.WriteInt64LittleEndian(destination[(pos + 8)..], state.LateBeforeMs);
         pos += 16;
@@ -251,6 +267,12 @@ public static class UserStateSerializer
             throw new ArgumentException($"user state is {bytes.Length} bytes, too short", nameof(bytes));
         BinaryPrimitives.WriteUInt64LittleEndian(bytes[VersionOffset..], version);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes[^4..], Crc32C.Compute(bytes[..^4]));
+    }
+
+    private static void CheckFormat(ushort format)
+    {
+        if (format is < OldestFormatVersion or > FormatVersion)
+            throw new ArgumentOutOfRangeException(nameof(format), format, $"user state format {format} cannot be written; this build writes {OldestFormatVersion} to {FormatVersion}");
     }
 
     private static void CheckLength(int length, int max, string field)

@@ -8,6 +8,7 @@ using HierTcn.Inference.V1;
 using HierTcn.Security.Server;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
+using HierTcn.StateStore.Monitoring;
 using Microsoft.Extensions.Options;
 using Prometheus;
 
@@ -22,7 +23,7 @@ public static class RecommenderServerExtensions
 
     /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", "StateStore" or
     /// "StateStoreClient" or "StateStoreClient:Resp" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine
-    /// host, gRPC with the message size cap (the Recommender's methods bound so that undecodable request bytes answer
+    /// host, the state store's own metrics in embedded mode, gRPC with the message size cap (the Recommender's methods bound so that undecodable request bytes answer
     /// INVALID_ARGUMENT), health checks, reflection when enabled and the metrics endpoint.
     /// Kestrel endpoints speak HTTP/2 only, over TLS when a certificate is configured.</summary>
     public static WebApplicationBuilder AddRecommenderServer(this WebApplicationBuilder builder)
@@ -50,6 +51,8 @@ public static class RecommenderServerExtensions
         {
             services.AddOptions<StateStoreOptions>().BindConfiguration("StateStore").ValidateOnStart();
             services.AddSingleton<IValidateOptions<StateStoreOptions>>(new ListValidator<StateStoreOptions>("StateStore", o => o.Validate()));
+            // The embedded store's metrics, defined where the shard's are, on this server's /metrics.
+            services.AddSingleton(_ => new StateStoreMetrics(Metrics.DefaultRegistry));
         }
         SuppressNonConformingDefaults();
         services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = server.MaxMessageBytes);

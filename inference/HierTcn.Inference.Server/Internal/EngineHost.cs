@@ -1,5 +1,6 @@
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
+using HierTcn.StateStore.Monitoring;
 using Microsoft.Extensions.Options;
 
 namespace HierTcn.Inference.Server.Internal;
@@ -7,12 +8,14 @@ namespace HierTcn.Inference.Server.Internal;
 /// <summary>Opens the state store and starts the engine (every model version loaded and checked) before the server
 /// accepts calls; applies changed model arms from configuration (hot swap); disposes both on shutdown. An
 /// <see cref="IStateStore"/> registered in the container is used instead of the configured one and left to the
-/// container to dispose.</summary>
+/// container to dispose. The embedded store is counted in the state store's own metrics (<see cref="StateStoreMetrics"/>),
+/// as a shard is.</summary>
 internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender, IOptions<RecommenderServerOptions> server,
     IServiceProvider services, ILoggerFactory loggerFactory, PrometheusMetrics metrics, ILogger<EngineHost> log) : IHostedService
 {
     private IStateStore? _store;
     private bool _ownsStore;
+    private StateStoreMetrics? _storeMetrics;
     private IDisposable? _watch;
     private string _arms = "";
 
@@ -44,7 +47,10 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
             // Each checkpoint is recovered by a child process first (Program.cs answers its verb), so a damaged
             // store log ends the child, not the service.
             var storeOptions = services.GetRequiredService<IOptions<StateStoreOptions>>().Value;
-            _store = await EmbeddedStateStore.OpenAsync(storeOptions, loggerFactory, ProbeFor(storeOptions), cancellationToken).ConfigureAwait(false);
+            var embedded = await EmbeddedStateStore.OpenAsync(storeOptions, loggerFactory, ProbeFor(storeOptions), cancellationToken).ConfigureAwait(false);
+            _storeMetrics = services.GetRequiredService<StateStoreMetrics>();
+            _storeMetrics.Attach(embedded.Engine);
+            _store = new MeteredStateStore(embedded, _storeMetrics);
         }
         Engine = RecommenderEngine.Start(options, _store, metrics, loggerFactory);
         _arms = Describe(options.Models);
@@ -89,6 +95,7 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         _watch?.Dispose();
         if (Engine is not null)
             await Engine.DisposeAsync().ConfigureAwait(false);
+        _storeMetrics?.Detach();
         if (_store is not null && _ownsStore)
             await _store.DisposeAsync().ConfigureAwait(false);
     }

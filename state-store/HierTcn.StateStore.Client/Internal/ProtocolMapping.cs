@@ -9,7 +9,7 @@ internal static class ProtocolMapping
 {
     public static Key ToKey(StateKey key) => new() { ModelVersion = key.ModelVersion, UserId = key.UserId };
 
-    public static ByteString ToBytes(UserState state) => UnsafeByteOperations.UnsafeWrap(UserStateSerializer.Serialize(state));
+    public static ByteString ToBytes(UserState state, int format) => UnsafeByteOperations.UnsafeWrap(UserStateSerializer.Serialize(state, (ushort)format));
 
     public static StoreStatus ToStatus(Status status) => status switch
     {

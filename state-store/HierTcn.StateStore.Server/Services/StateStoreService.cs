@@ -22,7 +22,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
         var engine = await EngineAsync().ConfigureAwait(false);
         var result = await engine.GetAsync(KeyOf(request.Key, "Get", "key"), context.CancellationToken).ConfigureAwait(false);
         metrics.Observe("Get", result.Status, start);
-        return ToResponse(result);
+        return ToResponse(result, engine.Options.WriteRecordFormat);
     }
 
     public override async Task<BatchGetResponse> BatchGet(BatchGetRequest request, ServerCallContext context)
@@ -34,7 +34,7 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
         for (int i = 0; i < request.Keys.Count; i++)
         {
             var result = await engine.GetAsync(KeyOf(request.Keys[i], "BatchGet", $"keys[{i}]"), context.CancellationToken).ConfigureAwait(false);
-            response.Results.Add(ToResponse(result));
+            response.Results.Add(ToResponse(result, engine.Options.WriteRecordFormat));
         }
         metrics.Observe("BatchGet", StoreStatus.Ok, start);
         return response;
@@ -234,12 +234,14 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
         return new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
     }
 
-    private static GetResponse ToResponse(ReadResult result)
+    /// <summary>The answer to a read; the state in the record format the engine writes, so that while it writes format
+    /// 1 (a rolling upgrade) builds that read only format 1 can read every state, also those stored in format 2.</summary>
+    private static GetResponse ToResponse(ReadResult result, int format)
     {
         var response = new GetResponse { Status = ToStatus(result.Status), Error = result.Error ?? "" };
         if (result.State is { } state)
         {
-            response.State = UnsafeByteOperations.UnsafeWrap(UserStateSerializer.Serialize(state));
+            response.State = UnsafeByteOperations.UnsafeWrap(UserStateSerializer.Serialize(state, (ushort)format));
             response.Version = state.Version;
         }
         return response;
