@@ -95,11 +95,33 @@ internal sealed class TestServer : IAsyncDisposable
             Directory.Delete(storeDir, recursive: true);
             throw;
         }
+        if (metricsPort > 0 && config.GetValueOrDefault("RecommenderServer:MetricsPort") == metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            await WaitForMetricsAsync(metricsPort);
         string address = app.Urls.First();
         // With a certificate configured every endpoint speaks TLS, whatever the scheme it was given.
         if (!string.IsNullOrEmpty(config.GetValueOrDefault("Tls:CertificateFile")))
             address = address.Replace("http://", "https://", StringComparison.Ordinal);
         return new TestServer(app, storeDir, address, metricsPort, client);
+    }
+
+    /// <summary>The metric server is a hosted service that starts listening on its own: a scrape right after start
+    /// could be refused on a loaded machine (seen in a full test run). Waits until it answers, at most 15 s.</summary>
+    private static async Task WaitForMetricsAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}/metrics");
+                return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     private static int FreePort()
