@@ -58,8 +58,10 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
             {
                 break;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or JsonException or InvalidDataException or OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever fails here (the network, the API, a token that cannot be read, a malformed answer) must
+                // not stop the host, which an exception leaving a BackgroundService does: retry, the file stands in.
                 applier.SetApiLive(false);
                 var wait = _delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)(_delay.TotalMilliseconds / 4) + 1));
                 ServerLog.ExperimentWatchInterrupted(log, wait, e.Message);
