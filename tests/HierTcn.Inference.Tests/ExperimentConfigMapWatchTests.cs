@@ -124,6 +124,14 @@ public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : ID
     }
 
     [Fact]
+    public void Validate_ConfigMapWithoutFile_Refused()
+    {
+        var errors = new Server.RecommenderServerOptions { ExperimentConfigMap = ConfigMapName }.Validate();
+        Assert.Contains(errors, e => e.Contains("ExperimentConfigMap is set but ExperimentFile is empty", StringComparison.Ordinal));
+        Assert.Empty(new Server.RecommenderServerOptions { ExperimentConfigMap = ConfigMapName, ExperimentFile = File }.Validate());
+    }
+
+    [Fact]
     public async Task ConfigMapWatch_ApiUnreachable_FileStillFollowed()
     {
         WriteFile(Half);
