@@ -40,6 +40,22 @@ public sealed class RecommenderServerOptions
     /// <summary>How often the experiment file is read for changes. Default 2 s.</summary>
     public TimeSpan ExperimentFilePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Name of the ConfigMap the experiment file is mounted from, in the pod's namespace: when set, and the
+    /// Kubernetes API is reachable with the pod's service account, the server watches the ConfigMap through the API
+    /// (its key named like <see cref="ExperimentFile"/>) and applies a change within moments of the API server having
+    /// it, where the mounted file changes only after the kubelet's sync (a minute or more); the file poll stands in
+    /// while the API watch is down. Needs get, list and watch on that ConfigMap (the chart's Role). Empty (default):
+    /// the file alone.</summary>
+    public string ExperimentConfigMap { get; set; } = "";
+
+    /// <summary>Base URL of the Kubernetes API for <see cref="ExperimentConfigMap"/>. Empty (default):
+    /// <c>https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT</c>, as in every pod.</summary>
+    public string KubernetesApiUrl { get; set; } = "";
+
+    /// <summary>Directory of the pod's service-account credentials (<c>token</c>, <c>namespace</c>, <c>ca.crt</c>) for
+    /// <see cref="ExperimentConfigMap"/>. Default /var/run/secrets/kubernetes.io/serviceaccount.</summary>
+    public string ServiceAccountDirectory { get; set; } = "/var/run/secrets/kubernetes.io/serviceaccount";
+
     /// <summary>Whether the gRPC reflection service is mapped (it lists every service and message to anyone who may
     /// read). Default false.</summary>
     public bool EnableReflection { get; set; }
@@ -74,6 +90,8 @@ public sealed class RecommenderServerOptions
             errors.Add($"{Section}:StreamChunk is {StreamChunk}; at least 1");
         if (ExperimentFilePollInterval <= TimeSpan.Zero)
             errors.Add($"{Section}:ExperimentFilePollInterval is {ExperimentFilePollInterval}; positive");
+        if (ExperimentConfigMap.Length > 0 && ExperimentFile.Length == 0)
+            errors.Add($"{Section}:ExperimentConfigMap is set but ExperimentFile is empty; the ConfigMap's key is the file's name and the file is the fallback");
         return errors;
     }
 }

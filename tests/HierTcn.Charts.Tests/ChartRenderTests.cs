@@ -191,7 +191,7 @@ public sealed class ChartRenderTests(ITestOutputHelper output)
         using var scratch = new TempDirectory();
         var (chart, set) = new ChartMutation("cpu-example", null, null, null, null, "").Apply(scratch.Path);
         var (objects, problems) = ChartRenderer.RenderAndCheck(set, chart);
-        Assert.Equal(18, objects.Count);
+        Assert.Equal(20, objects.Count);
         Assert.Empty(problems);
     }
 

@@ -69,7 +69,9 @@ public static class RecommenderServerExtensions
         services.AddSingleton<EventLimits>();
         services.AddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        services.AddSingleton<ExperimentApplier>();
         services.AddHostedService<ExperimentFileWatcher>();
+        services.AddHostedService<ExperimentConfigMapWatcher>();
         services.AddGrpcHealthChecks().AddCheck<EngineHealthCheck>("recommender");
         if (server.MetricsPort > 0)
             services.AddMetricServer(metrics => { metrics.Hostname = server.MetricsHostname; metrics.Port = (ushort)server.MetricsPort; });

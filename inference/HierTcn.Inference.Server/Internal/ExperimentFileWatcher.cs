@@ -5,15 +5,16 @@ namespace HierTcn.Inference.Server.Internal;
 /// <summary>
 /// Follows the experiment file after start: every <see cref="RecommenderServerOptions.ExperimentFilePollInterval"/>
 /// the file is read (polling, since a Kubernetes ConfigMap volume changes by swapping a symlink, which file-system
-/// events miss); new content is parsed, checked and applied with <see cref="RecommenderEngine.ApplyExperimentAsync"/>.
-/// A file that cannot be read, parsed or loaded is refused with a log line and
-/// <c>hiertcn_inference_experiment_file_rejections_total</c>, and the configuration in use keeps serving.
+/// events miss); content that changed since the previous read goes to <see cref="ExperimentApplier"/>, which applies
+/// it or refuses it (log line and metric) while the configuration in use keeps serving. With the ConfigMap watched
+/// through the Kubernetes API (<see cref="ExperimentConfigMapWatcher"/>) the file is the fallback: the applier ignores
+/// it while that watch is live, and only a file that changes afterwards is applied, so the file's lag behind the API
+/// never puts older arms back.
 /// </summary>
-internal sealed class ExperimentFileWatcher(EngineHost host, IOptions<RecommenderServerOptions> server, ILogger<ExperimentFileWatcher> log)
+internal sealed class ExperimentFileWatcher(EngineHost host, ExperimentApplier applier, IOptions<RecommenderServerOptions> server)
     : BackgroundService
 {
-    private string? _applied;
-    private string? _refused;
+    private string? _seen;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,48 +35,23 @@ internal sealed class ExperimentFileWatcher(EngineHost host, IOptions<Recommende
         }
     }
 
-    /// <summary>Reads the file once and applies it if it changed (the poll's step).</summary>
+    /// <summary>Reads the file once and hands it on if it changed since the previous read (the poll's step).</summary>
     internal async Task CheckAsync(string path, CancellationToken cancellationToken)
     {
-        string? text;
+        string text;
         try
         {
             text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Refuse(path, $"cannot read it: {e.Message}", e.Message);
+            _seen = null;
+            await applier.RefuseAsync("file " + path, $"cannot read it: {e.Message}", e.Message, fromApi: false, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (text == _applied || text == _refused)
+        if (text == _seen)
             return;
-        var experiment = ExperimentFile.Parse(text, out string? error);
-        if (experiment is null)
-        {
-            Refuse(path, error!, text);
-            return;
-        }
-        try
-        {
-            await host.Engine.ApplyExperimentAsync(experiment.Salt, experiment.Models, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            Refuse(path, e.Message, text);
-            return;
-        }
-        _applied = text;
-        _refused = null;
-        ServerLog.ExperimentApplied(log, path, string.Join(", ", experiment.Models.Select(m => $"{m.Version}={m.Weight}")), experiment.Salt);
-        PrometheusMetrics.ExperimentApplied(experiment.Salt, DateTimeOffset.UtcNow);
-    }
-
-    private void Refuse(string path, string reason, string seen)
-    {
-        if (seen == _refused)
-            return;
-        _refused = seen;
-        ServerLog.ExperimentRefused(log, path, reason);
-        PrometheusMetrics.ExperimentRefused();
+        _seen = text;
+        await applier.ApplyFromFileAsync(path, text, cancellationToken).ConfigureAwait(false);
     }
 }

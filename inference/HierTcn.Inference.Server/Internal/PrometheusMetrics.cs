@@ -118,6 +118,10 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         "When the experiment (A/B arms and salt) in use was applied from the experiment file (Unix seconds), labelled with its salt.",
         new GaugeConfiguration { LabelNames = ["salt"] });
 
+    private static readonly Gauge ExperimentApiWatch = Metrics.CreateGauge(
+        "hiertcn_inference_experiment_api_watch_up",
+        "1 while the experiment ConfigMap is followed through the Kubernetes API, 0 while the mounted file is (not configured, not reachable, or the ConfigMap missing).");
+
     private static readonly string[] CutoffText = [.. OnlineMetricNames.Cutoffs.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     private readonly Lock _gate = new();
@@ -196,6 +200,9 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
             ExperimentAppliedAt.RemoveLabelled(labels);
         ExperimentAppliedAt.WithLabels(salt).Set(at.ToUnixTimeMilliseconds() / 1000.0);
     }
+
+    /// <summary>Whether the experiment ConfigMap is followed through the Kubernetes API now.</summary>
+    public static void ExperimentApiWatchUp(bool up) => ExperimentApiWatch.Set(up ? 1 : 0);
 
     /// <summary>A change of the experiment file was refused.</summary>
     public static void ExperimentRefused() => ExperimentRejections.Inc();

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using HierTcn.Inference.V1;
+using static HierTcn.Inference.Tests.ScriptedEngine;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>The A/B experiment followed through the Kubernetes API (RecommenderServer:ExperimentConfigMap) against
+/// <see cref="FakeKubernetesApi"/>, a loopback server speaking the documented list and watch protocol (not a real API
+/// server): a MODIFIED event changes routing at once, with the mounted file unchanged and read only hourly; a bad
+/// object is refused like a bad file; a dropped watch resumes from its resourceVersion; a 410 Gone lists again; an
+/// unreachable API leaves the file in charge.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : IDisposable
+{
+    private const string ConfigMapName = "recs-hiertcn-inference-experiment";
+    private const string Half = """{"experimentSalt": "api-salt", "models": [{"version": "v1", "weight": 50}, {"version": "v2", "weight": 50}]}""";
+    private const string AllV1 = """{"experimentSalt": "api-salt", "models": [{"version": "v1", "weight": 1}, {"version": "v2", "weight": 0}]}""";
+    private const string AllV2 = """{"experimentSalt": "api-salt", "models": [{"version": "v1", "weight": 0}, {"version": "v2", "weight": 1}]}""";
+
+    private static readonly long[] Users = [.. Enumerable.Range(0, 200).Select(u => (long)u)];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("hiertcn-experiment-api-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string File => Path.Combine(_dir, "experiment.json");
+
+    private Dictionary<string, string?> Settings(string apiUrl, TimeSpan filePoll)
+    {
+        string account = Directory.CreateDirectory(Path.Combine(_dir, "serviceaccount")).FullName;
+        System.IO.File.WriteAllText(Path.Combine(account, "token"), FakeKubernetesApi.Token + "\n");
+        System.IO.File.WriteAllText(Path.Combine(account, "namespace"), FakeKubernetesApi.Namespace);
+        return new()
+        {
+            ["Recommender:Models:0:Version"] = null,
+            ["Recommender:Models:0:Weight"] = null,
+            ["RecommenderServer:ExperimentFile"] = File,
+            ["RecommenderServer:ExperimentFilePollInterval"] = filePoll.ToString(),
+            ["RecommenderServer:ExperimentConfigMap"] = ConfigMapName,
+            ["RecommenderServer:KubernetesApiUrl"] = apiUrl,
+            ["RecommenderServer:ServiceAccountDirectory"] = account,
+        };
+    }
+
+    private void WriteFile(string json)
+    {
+        string next = File + ".next";
+        System.IO.File.WriteAllText(next, json);
+        System.IO.File.Move(next, File, overwrite: true);
+    }
+
+    private static bool AllAssigned(TestServer server, string version) => Users.All(u => server.Engine.AssignedVersion(u) == version);
+
+    private static async Task<double> MetricAsync(TestServer server, string name)
+    {
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits for <paramref name="condition"/> at most <paramref name="limit"/> after <paramref name="since"/>.</summary>
+    private static async Task Within(Stopwatch since, TimeSpan limit, Func<bool> condition, string what)
+    {
+        while (!condition())
+        {
+            Assert.True(since.Elapsed < limit, $"not reached within {limit.TotalSeconds} s: {what}");
+            await Task.Delay(5);
+        }
+    }
+
+    [Fact]
+    public async Task ConfigMapWatch_ModifiedBadDroppedExpired_RoutingFollowsTheApi()
+    {
+        WriteFile(Half);
+        await using var api = await FakeKubernetesApi.StartAsync(ConfigMapName, "experiment.json", Half);
+        // The file is read once at start and then hourly: only the API can bring a change in this test.
+        await using var server = await TestServer.StartAsync(model, Settings(api.Url, TimeSpan.FromHours(1)));
+        await api.WaitForWatchesAsync(1);
+        Assert.Equal((false, (string?)null), api.Requests[0]);
+        Assert.Equal((true, "100"), api.Requests[1]);
+        Assert.Equal(1, await MetricAsync(server, "hiertcn_inference_experiment_api_watch_up"));
+
+        // A MODIFIED event moves every user within a second.
+        var clock = Stopwatch.StartNew();
+        api.Modify(AllV2);
+        await Within(clock, TimeSpan.FromSeconds(1), () => AllAssigned(server, "v2"), "all users on v2 after MODIFIED");
+        Assert.Equal("v2", (await server.Client.RecommendAsync(new RecommendRequest { UserId = 7, K = 1 })).ModelVersion);
+
+        // A bad object is refused, counted, and the arms in use keep serving.
+        foreach (string bad in new[]
+        {
+            """{"experimentSalt": "api-salt", "models": [{"version": "v1", "weight": -1}]}""",
+            """{"experimentSalt": "api-salt", "models": [{"version": "v1", "weight": 1}, {"version": "v9", "weight": 1}]}""",
+        })
+        {
+            double before = await MetricAsync(server, "hiertcn_inference_experiment_file_rejections_total");
+            api.Modify(bad);
+            await WaitUntil(() => MetricAsync(server, "hiertcn_inference_experiment_file_rejections_total").GetAwaiter().GetResult() > before,
+                "the bad ConfigMap counted as refused");
+            Assert.True(AllAssigned(server, "v2"), "the previous arms keep serving");
+            Assert.Equal(["v1", "v2"], server.Engine.Versions.Order());
+        }
+
+        // A dropped connection is resumed from the last resourceVersion seen, without listing again.
+        int lists = api.Requests.Count(r => !r.Watch);
+        string seen = api.Version;
+        api.DropWatch();
+        await api.WaitForWatchesAsync(2);
+        Assert.Equal((true, seen), api.Requests[^1]);
+        clock.Restart();
+        api.Modify(AllV1);
+        await Within(clock, TimeSpan.FromSeconds(1), () => AllAssigned(server, "v1"), "all users on v1 after the reconnect");
+        Assert.Equal(lists, api.Requests.Count(r => !r.Watch));
+
+        // A 410 Gone lists again, which finds a change no event announced, then watches from the list's version.
+        api.Modify(Half, silently: true);
+        api.ExpireWatch();
+        await api.WaitForWatchesAsync(3);
+        Assert.Equal(lists + 1, api.Requests.Count(r => !r.Watch));
+        Assert.Equal((true, api.Version), api.Requests[^1]);
+        await WaitUntil(() => Users.Count(u => server.Engine.AssignedVersion(u) == "v2") is > 60 and < 140, "the listed 50/50 split applied");
+        Assert.Equal(1, await MetricAsync(server, "hiertcn_inference_experiment_api_watch_up"));
+    }
+
+    [Fact]
+    public void Validate_ConfigMapWithoutFile_Refused()
+    {
+        var errors = new Server.RecommenderServerOptions { ExperimentConfigMap = ConfigMapName }.Validate();
+        Assert.Contains(errors, e => e.Contains("ExperimentConfigMap is set but ExperimentFile is empty", StringComparison.Ordinal));
+        Assert.Empty(new Server.RecommenderServerOptions { ExperimentConfigMap = ConfigMapName, ExperimentFile = File }.Validate());
+    }
+
+    [Fact]
+    public async Task ConfigMapWatch_ApiUnreachable_FileStillFollowed()
+    {
+        WriteFile(Half);
+        // Port 1 (tcpmux, unused on any test machine): every connection is refused and retried while the file is followed.
+        await using var server = await TestServer.StartAsync(model, Settings("http://127.0.0.1:1", TimeSpan.FromMilliseconds(50)));
+        WriteFile(AllV2);
+        await WaitUntil(() => AllAssigned(server, "v2"), "the file change applied while the API is unreachable");
+        Assert.Equal(0, await MetricAsync(server, "hiertcn_inference_experiment_api_watch_up"));
+    }
+}
