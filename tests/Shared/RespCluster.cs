@@ -162,7 +162,7 @@ public sealed class RespCluster : IAsyncDisposable
         await CliAsync(target, "cluster", "setslot", s, "importing", sourceId);
         await CliAsync(source, "cluster", "setslot", s, "migrating", targetId);
         int moved = 0;
-        await using (var admin = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { source }, AllowAdmin = true }))
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { source }, AllowAdmin = true, AsyncTimeout = 60_000 }))
         {
             var server = admin.GetServer(source);
             while (true)
@@ -170,7 +170,8 @@ public sealed class RespCluster : IAsyncDisposable
                 var keys = (RedisKey[])(await server.ExecuteAsync("CLUSTER", "GETKEYSINSLOT", slot, 100))!;
                 if (keys.Length == 0)
                     break;
-                var args = new List<object> { "127.0.0.1", PortOf(target), "", 0, 10_000, "KEYS" };
+                // A MIGRATE waits for the target; on a loaded machine that took Garnet over 5 s (the client's default).
+                var args = new List<object> { "127.0.0.1", PortOf(target), "", 0, 30_000, "KEYS" };
                 args.AddRange(keys.Cast<object>());
                 var reply = await server.ExecuteAsync("MIGRATE", args);
                 if (reply.IsNull || (string?)reply is not ("OK" or "NOKEY"))
