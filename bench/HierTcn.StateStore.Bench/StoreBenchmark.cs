@@ -11,8 +11,11 @@ namespace HierTcn.StateStore.Bench;
 /// Put gRPC, repeated), so that a burst of load from other processes hits both sides alike. Reports pooled ops/s
 /// and p50/p99 per side, the per-round rates, memory, disk and recovery time after a kill. <c>--resp</c> adds RESP
 /// clusters started beforehand as more sides (<c>NAME=HOST:PORT,...[@REPLICAS]</c>, several separated by ';';
-/// @REPLICAS sets <see cref="RespStateStoreOptions.WaitForReplicas"/>).
-/// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 5 --rounds 4 --data /tmp/ssbench</code>
+/// @REPLICAS sets <see cref="RespStateStoreOptions.WaitForReplicas"/>); <c>--engines</c> starts Garnet and Redis
+/// clusters itself on loopback (<see cref="RespClusters"/>: <c>all</c> or a comma-separated list of
+/// <c>redis</c>, <c>redis-replicas</c>, <c>redis-wait</c>, <c>garnet</c>, <c>garnet-replicas</c>;
+/// ports from <c>--resp-port</c>, 31000) and kills them at the end.
+/// <code>dotnet HierTcn.StateStore.Bench.dll --users 1000000 --concurrency 64 --seconds 5 --rounds 4 --data /tmp/ssbench --engines all</code>
 /// </summary>
 public static class StoreBenchmark
 {
@@ -31,7 +34,8 @@ public static class StoreBenchmark
         var embedded = new EmbeddedStateStore(engine);
         await LoadAsync("embedded", embedded, settings);
         var server = ServerChild.Start(settings.Port, serverOptions);
-        // A failure anywhere below must not leave the server child running (holding the port and the CPU).
+        RespClusters? clusters = null;
+        // A failure anywhere below must not leave the server child or a cluster node running (holding ports and CPU).
         try
         {
             var remote = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{settings.Port}"], CallTimeout = TimeSpan.FromSeconds(60) });
@@ -39,7 +43,14 @@ public static class StoreBenchmark
             await LoadAsync("grpc", remote, settings);
 
             var sides = new List<(string Name, IStateStore Store)> { ("embedded", embedded), ("grpc", remote) };
-            foreach (var (name, options) in settings.RespSides())
+            var respSides = settings.RespSides().ToList();
+            if (settings.Engines.Length > 0)
+            {
+                var engines = settings.Engines == "all" ? RespClusters.AllSides : settings.Engines.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                (clusters, var started) = RespClusters.Start(engines, settings.Data, settings.RespPort);
+                respSides.AddRange(started);
+            }
+            foreach (var (name, options) in respSides)
             {
                 var store = await RespStateStore.ConnectAsync(options);
                 await LoadAsync(name, store, settings);
@@ -82,6 +93,7 @@ public static class StoreBenchmark
         finally
         {
             server.Dispose();
+            clusters?.Dispose();
         }
         var reopenStart = Stopwatch.GetTimestamp();
         await using (var reopened = await StateStoreEngine.OpenAsync(embeddedOptions))
@@ -204,7 +216,8 @@ public static class StoreBenchmark
         }
     }
 
-    private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits, string Resp)
+    private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits, string Resp,
+        string Engines, int RespPort)
     {
         /// <summary>The <c>--resp</c> sides: NAME=HOST:PORT,...[@REPLICAS], separated by ';'.</summary>
         public IEnumerable<(string Name, RespStateStoreOptions Options)> RespSides()
@@ -239,7 +252,9 @@ public static class StoreBenchmark
                 Get("data", Path.Combine(Path.GetTempPath(), "hiertcn-ssbench")),
                 int.Parse(Get("port", "18555"), CultureInfo.InvariantCulture),
                 int.Parse(Get("memory-bits", "28"), CultureInfo.InvariantCulture),
-                Get("resp", ""));
+                Get("resp", ""),
+                Get("engines", ""),
+                int.Parse(Get("resp-port", "31000"), CultureInfo.InvariantCulture));
         }
     }
 }

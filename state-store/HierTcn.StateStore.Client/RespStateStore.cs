@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using HierTcn.Formats.State;
 using HierTcn.StateStore.Client.Internal;
@@ -58,7 +59,8 @@ public sealed class RespStateStore : IStateStore
             return new ReadResult(StoreStatus.InvalidArgument, null, invalid);
         try
         {
-            var fields = await _database.HashGetAsync(KeyOf(key), Fields).WaitAsync(_options.CallTimeout, cancellationToken).ConfigureAwait(false);
+            var redisKey = KeyOf(key);
+            var fields = await WithinDeadlineAsync(() => _database.HashGetAsync(redisKey, Fields), cancellationToken).ConfigureAwait(false);
             return ToReadResult(key, fields);
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
@@ -175,7 +177,7 @@ public sealed class RespStateStore : IStateStore
     {
         try
         {
-            var reply = await _database.ScriptEvaluateAsync(RespWriteScript.Source, [key], arguments).WaitAsync(_options.CallTimeout, cancellationToken).ConfigureAwait(false);
+            var reply = await WithinDeadlineAsync(() => _database.ScriptEvaluateAsync(RespWriteScript.Source, [key], arguments), cancellationToken).ConfigureAwait(false);
             var result = ToWriteResult(reply);
             if (result.IsOk && await WaitForReplicasAsync([key], cancellationToken).ConfigureAwait(false) is { } notReplicated)
                 return new WriteResult(StoreStatus.Unavailable, 0, notReplicated);
@@ -184,6 +186,31 @@ public sealed class RespStateStore : IStateStore
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
             return new WriteResult(StoreStatus.Unavailable, 0, ErrorOf(ex));
+        }
+    }
+
+    /// <summary>Runs <paramref name="call"/> until it answers or <see cref="RespStateStoreOptions.CallTimeout"/> has
+    /// passed. A command that no node executed because the node it belongs to has no connection yet (one just learned
+    /// from a MOVED or ASK redirection, when a slot moves to a new primary or a replica is promoted, or one
+    /// reconnecting) is sent again after a pause (10 ms, doubling up to 200 ms): a moving slot costs latency, not an
+    /// error. Nothing else is retried.</summary>
+    private async Task<T> WithinDeadlineAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int pauseMs = 10;
+        while (true)
+        {
+            var left = _options.CallTimeout - Stopwatch.GetElapsedTime(start);
+            try
+            {
+                return await call().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisConnectionException ex) when (ex.FailureType is ConnectionFailureType.UnableToConnect or ConnectionFailureType.UnableToResolvePhysicalConnection
+                && Stopwatch.GetElapsedTime(start) + TimeSpan.FromMilliseconds(pauseMs) < _options.CallTimeout)
+            {
+                await Task.Delay(pauseMs, cancellationToken).ConfigureAwait(false);
+                pauseMs = Math.Min(pauseMs * 2, 200);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text;
 using HierTcn.Formats.State;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Tests.Support;
+using HierTcn.Tests.Shared;
 using StackExchange.Redis;
 
 namespace HierTcn.StateStore.Tests;

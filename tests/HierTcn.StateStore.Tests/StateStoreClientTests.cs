@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Tests.Support;
+using HierTcn.Tests.Shared;
 
 namespace HierTcn.StateStore.Tests;
 

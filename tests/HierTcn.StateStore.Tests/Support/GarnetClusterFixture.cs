@@ -1,3 +1,5 @@
+using HierTcn.Tests.Shared;
+
 namespace HierTcn.StateStore.Tests.Support;
 
 /// <summary>A 3-primary Garnet cluster for one test class.</summary>

@@ -1,3 +1,5 @@
+using HierTcn.Tests.Shared;
+
 namespace HierTcn.StateStore.Tests.Support;
 
 /// <summary>Every test of the class (inherited ones included) needs <see cref="Engine"/>'s programs; where they are

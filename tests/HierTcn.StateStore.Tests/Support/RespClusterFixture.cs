@@ -1,3 +1,5 @@
+using HierTcn.Tests.Shared;
+
 namespace HierTcn.StateStore.Tests.Support;
 
 /// <summary>One 3-primary cluster of an engine, shared by the tests of a class (each test uses its own key prefix);

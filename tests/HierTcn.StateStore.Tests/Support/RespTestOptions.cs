@@ -1,4 +1,5 @@
 using HierTcn.StateStore.Client;
+using HierTcn.Tests.Shared;
 
 namespace HierTcn.StateStore.Tests.Support;
 

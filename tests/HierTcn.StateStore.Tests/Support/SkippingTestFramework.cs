@@ -1,4 +1,5 @@
 using System.Reflection;
+using HierTcn.Tests.Shared;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 

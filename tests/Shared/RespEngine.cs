@@ -1,4 +1,4 @@
-namespace HierTcn.StateStore.Tests.Support;
+namespace HierTcn.Tests.Shared;
 
 /// <summary>The RESP cluster engines the tests start from their packages.</summary>
 public enum RespEngine

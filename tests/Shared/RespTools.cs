@@ -1,4 +1,4 @@
-namespace HierTcn.StateStore.Tests.Support;
+namespace HierTcn.Tests.Shared;
 
 /// <summary>Where the engines' programs are, or why a test cannot run.</summary>
 public static class RespTools

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using StackExchange.Redis;
 
-namespace HierTcn.StateStore.Tests.Support;
+namespace HierTcn.Tests.Shared;
 
 /// <summary>A real RESP cluster on loopback: one server process per node, each with its own directory, formed by
 /// <c>redis-cli --cluster create</c>. Redis nodes run with AOF and <c>appendfsync always</c>; Garnet nodes with AOF,
@@ -12,14 +13,16 @@ public sealed class RespCluster : IAsyncDisposable
 {
     private static readonly TimeSpan FormTimeout = TimeSpan.FromSeconds(90);
     private readonly List<Node> _nodes = [];
-    private readonly TempDirectory _directory = new();
+    private readonly string _directory = Directory.CreateTempSubdirectory("hiertcn-resp-").FullName;
 
     private readonly RespTls? _tls;
+    private readonly int _nodeTimeoutMs;
 
-    private RespCluster(RespEngine engine, RespTls? tls)
+    private RespCluster(RespEngine engine, RespTls? tls, int nodeTimeoutMs)
     {
         Engine = engine;
         _tls = tls;
+        _nodeTimeoutMs = nodeTimeoutMs;
     }
 
     public RespEngine Engine { get; }
@@ -29,12 +32,14 @@ public sealed class RespCluster : IAsyncDisposable
 
     /// <summary>Starts <paramref name="primaries"/> primaries with <paramref name="replicasEach"/> replicas each and
     /// waits until every node reports the cluster ok. With <paramref name="tls"/> (Redis only) the nodes speak TLS
-    /// only, mutual TLS for clients.</summary>
-    public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0, RespTls? tls = null)
+    /// only, mutual TLS for clients. <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
+    /// a primary is unreachable before its replica is promoted.</summary>
+    public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0, RespTls? tls = null,
+        int nodeTimeoutMs = 2000)
     {
         if (tls is not null && engine != RespEngine.Redis)
             throw new NotSupportedException("the test cluster starts TLS nodes for Redis only");
-        var cluster = new RespCluster(engine, tls);
+        var cluster = new RespCluster(engine, tls, nodeTimeoutMs);
         try
         {
             for (int i = 0; i < primaries * (1 + replicasEach); i++)
@@ -86,8 +91,47 @@ public sealed class RespCluster : IAsyncDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>Runs redis-cli against the node at <paramref name="endpoint"/>; returns its output, or throws when it
+    /// fails or answers an error.</summary>
+    public async Task<string> CliAsync(string endpoint, params string[] command)
+    {
+        var (code, output) = await RunCliAsync(["-h", "127.0.0.1", "-p", PortOf(endpoint).ToString(), .. command]);
+        if (code != 0 || output.StartsWith("ERR", StringComparison.Ordinal) || output.StartsWith("(error)", StringComparison.Ordinal))
+            throw new InvalidOperationException($"redis-cli -p {PortOf(endpoint)} {string.Join(' ', command)} failed ({code}): {output}");
+        return output;
+    }
+
+    /// <summary>The cluster as the node at <paramref name="endpoint"/> sees it (CLUSTER NODES).</summary>
+    public async Task<IReadOnlyList<RespClusterNode>> NodesAsync(string endpoint)
+        => RespClusterNode.Parse(await CliAsync(endpoint, "cluster", "nodes"));
+
     /// <summary>SIGKILL for node <paramref name="index"/> (the first nodes are the primaries as formed).</summary>
     public void Kill(int index) => _nodes[index].Kill();
+
+    /// <summary>SIGKILL for the node at <paramref name="endpoint"/>.</summary>
+    public void Kill(string endpoint) => _nodes.Single(n => n.Endpoint == endpoint).Kill();
+
+    /// <summary>Starts one more node, empty, and introduces it to the cluster (CLUSTER MEET); returns its endpoint
+    /// once every running node knows it. It owns no slot.</summary>
+    public async Task<string> AddNodeAsync()
+    {
+        var node = StartNode(_nodes.Count);
+        _nodes.Add(node);
+        await node.WaitListeningAsync(FormTimeout);
+        var running = _nodes.Where(n => n != node && n.IsRunning).ToList();
+        await CliAsync(running[0].Endpoint, "cluster", "meet", "127.0.0.1", node.Port.ToString());
+        var deadline = DateTime.UtcNow + FormTimeout;
+        foreach (var other in running.Append(node))
+        {
+            while (!(await NodesAsync(other.Endpoint)).Any(n => n.Endpoint == node.Endpoint) || (await NodesAsync(node.Endpoint)).Count < running.Count + 1)
+            {
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"node {other.Endpoint} did not learn of {node.Endpoint}");
+                await Task.Delay(200);
+            }
+        }
+        return node.Endpoint;
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -95,8 +139,85 @@ public sealed class RespCluster : IAsyncDisposable
             node.Kill();
         foreach (var node in _nodes)
             await node.WaitExitAsync();
-        _directory.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
+
+    /// <summary>Moves <paramref name="slot"/> from the primary at <paramref name="source"/> to the one at
+    /// <paramref name="target"/> with the engine's own commands, while clients keep using it: CLUSTER SETSLOT IMPORTING
+    /// on the target, MIGRATING on the source, MIGRATE of the slot's keys in batches until none is left (clients that
+    /// miss a key on the source are sent on with ASK), then SETSLOT NODE on the target, the source and every other
+    /// primary. Returns the number of keys moved.</summary>
+    public async Task<int> MigrateSlotAsync(int slot, string source, string target)
+    {
+        var nodes = await NodesAsync(source);
+        string sourceId = nodes.Single(n => n.Endpoint == source).Id;
+        string targetId = nodes.Single(n => n.Endpoint == target).Id;
+        string s = slot.ToString();
+        await CliAsync(target, "cluster", "setslot", s, "importing", sourceId);
+        await CliAsync(source, "cluster", "setslot", s, "migrating", targetId);
+        int moved = 0;
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { source }, AllowAdmin = true, AsyncTimeout = 60_000 }))
+        {
+            var server = admin.GetServer(source);
+            while (true)
+            {
+                var keys = (RedisKey[])(await server.ExecuteAsync("CLUSTER", "GETKEYSINSLOT", slot, 100))!;
+                if (keys.Length == 0)
+                    break;
+                // A MIGRATE waits for the target; on a loaded machine that took Garnet over 5 s (the client's default).
+                var args = new List<object> { "127.0.0.1", PortOf(target), "", 0, 30_000, "KEYS" };
+                args.AddRange(keys.Cast<object>());
+                var reply = await server.ExecuteAsync("MIGRATE", args);
+                if (reply.IsNull || (string?)reply is not ("OK" or "NOKEY"))
+                    throw new InvalidOperationException($"MIGRATE of slot {slot} from {source} to {target}: {reply}");
+                moved += keys.Length;
+            }
+        }
+        await CliAsync(target, "cluster", "setslot", s, "node", targetId);
+        await CliAsync(source, "cluster", "setslot", s, "node", targetId);
+        foreach (var other in nodes.Where(n => n.IsPrimary && !n.Failing && n.Endpoint != source && n.Endpoint != target))
+            await CliAsync(other.Endpoint, "cluster", "setslot", s, "node", targetId);
+        return moved;
+    }
+
+    /// <summary>Restarts the node at <paramref name="endpoint"/> (killed before) on its port and directory: Redis
+    /// reads its nodes.conf and append-only file and rejoins as the node it was.</summary>
+    public async Task RestartAsync(string endpoint)
+    {
+        int index = _nodes.FindIndex(n => n.Endpoint == endpoint);
+        await _nodes[index].WaitExitAsync();
+        _nodes[index] = StartNode(index, _nodes[index].Port);
+        await _nodes[index].WaitListeningAsync(FormTimeout);
+    }
+
+    /// <summary>The hash slot of <paramref name="key"/>: CRC16 (XMODEM) modulo 16384 of the key, or of its hash tag
+    /// (the bytes between the first '{' and the next '}', when not empty).</summary>
+    public static int SlotOf(ReadOnlySpan<byte> key)
+    {
+        int open = key.IndexOf((byte)'{');
+        if (open >= 0)
+        {
+            int close = key[(open + 1)..].IndexOf((byte)'}');
+            if (close > 0)
+                key = key.Slice(open + 1, close);
+        }
+        int crc = 0;
+        foreach (byte b in key)
+        {
+            crc ^= b << 8;
+            for (int i = 0; i < 8; i++)
+                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+        }
+        return (crc & 0xFFFF) % 16384;
+    }
+
+    private static int PortOf(string endpoint) => int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task WaitUntilOkAsync()
     {
@@ -128,7 +249,8 @@ public sealed class RespCluster : IAsyncDisposable
             if (role.StartsWith("master", StringComparison.Ordinal))
                 primaryNodes.Add(node);
         }
-        Assert.Equal(primaries, primaryNodes.Count);
+        if (primaryNodes.Count != primaries)
+            throw new InvalidOperationException($"{primaryNodes.Count} nodes report the primary role, expected {primaries}");
         foreach (var node in primaryNodes)
         {
             while (true)
@@ -143,11 +265,12 @@ public sealed class RespCluster : IAsyncDisposable
         }
     }
 
-    private Node StartNode(int index)
+    private Node StartNode(int index, int port = 0)
     {
-        string dir = _directory.Sub("node" + index);
+        string dir = Path.Combine(_directory, "node" + index);
         Directory.CreateDirectory(dir);
-        int port = FreePortPair();
+        if (port == 0)
+            port = FreePortPair();
         ProcessStartInfo info;
         if (Engine == RespEngine.Redis)
         {
@@ -156,7 +279,7 @@ public sealed class RespCluster : IAsyncDisposable
             {
                 // With TLS the port is the TLS port and plain TCP is off.
                 "--port", _tls is null ? port.ToString() : "0", "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", dir,
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", _nodeTimeoutMs.ToString(),
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--loglevel", "warning",
                 // A replica syncs at once (not after the default 5 s) and may be promoted however long its primary
                 // has been gone.
@@ -223,6 +346,7 @@ public sealed class RespCluster : IAsyncDisposable
     {
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _output = new();
+        private bool _disposed;
 
         public Node(Process process, int port)
         {
@@ -239,6 +363,8 @@ public sealed class RespCluster : IAsyncDisposable
         public string Endpoint => $"127.0.0.1:{Port}";
 
         public string OutputTail => string.Join('\n', _output);
+
+        public bool IsRunning => !_disposed && !_process.HasExited;
 
         public async Task WaitListeningAsync(TimeSpan timeout)
         {
@@ -265,7 +391,7 @@ public sealed class RespCluster : IAsyncDisposable
         {
             try
             {
-                if (!_process.HasExited)
+                if (!_disposed && !_process.HasExited)
                     _process.Kill(entireProcessTree: true);
             }
             catch (InvalidOperationException)
@@ -275,9 +401,12 @@ public sealed class RespCluster : IAsyncDisposable
 
         public async Task WaitExitAsync()
         {
+            if (_disposed)
+                return;
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await _process.WaitForExitAsync(timeout.Token);
             _process.Dispose();
+            _disposed = true;
         }
 
         private void Keep(string? line)

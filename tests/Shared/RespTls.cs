@@ -1,4 +1,4 @@
-namespace HierTcn.StateStore.Tests.Support;
+namespace HierTcn.Tests.Shared;
 
 /// <summary>TLS files for a test cluster: every node serves <see cref="CertificateFile"/>, requires client
 /// certificates from <see cref="CaFile"/>'s authority, and speaks TLS on its cluster bus.</summary>
