@@ -30,6 +30,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
     private readonly ShownLists? _shown;
+    private readonly System.Collections.Concurrent.ConcurrentBag<CancellationTokenSource> _readTimers = [];
     private volatile Registry _registry;
     private int _disposed;
 
@@ -253,19 +254,39 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         {
             return await ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
         }
-        using var timer = new CancellationTokenSource(budget, _clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        // A pooled timer (reset after use) and a registration on the caller's token rather than a new timer and a
+        // linked source per read: a Recommend allocates nothing for its deadline.
+        if (!_readTimers.TryTake(out var timer))
+        {
+            timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
+        }
+        timer.CancelAfter(budget);
+        var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
         try
         {
-            var read = await ReadStateAsync(key, linked.Token).ConfigureAwait(false);
-            return timer.IsCancellationRequested && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOut(budget) : read;
+            var read = await ReadStateAsync(key, timer.Token).ConfigureAwait(false);
+            return TimedOut() && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOutResult(budget) : read;
         }
-        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (TimedOut())
         {
-            return TimedOut(budget);
+            return TimedOutResult(budget);
+        }
+        finally
+        {
+            link.Dispose();
+            if (timer.TryReset())
+            {
+                _readTimers.Add(timer);
+            }
+            else
+            {
+                timer.Dispose();
+            }
         }
 
-        static ReadResult TimedOut(TimeSpan budget) => new(StoreStatus.Unavailable, null,
+        bool TimedOut() => timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+
+        static ReadResult TimedOutResult(TimeSpan budget) => new(StoreStatus.Unavailable, null,
             $"no answer within {budget.TotalMilliseconds:F0} ms, half the time left to the call's deadline");
     }
 
@@ -333,6 +354,10 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         foreach (var model in _registry.Models.Values)
         {
             model.Retire();
+        }
+        while (_readTimers.TryTake(out var timer))
+        {
+            timer.Dispose();
         }
     }
 }

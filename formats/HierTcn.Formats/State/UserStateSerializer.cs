@@ -52,6 +52,7 @@ public static class UserStateSerializer
     /// <summary>Largest model version accepted, in UTF-8 bytes.</summary>
     public const int MaxModelVersionBytes = 255;
 
+    private static readonly UTF8Encoding s_strictUtf8 = new(false, true);
     private const int VersionOffset = 8;
     private const int FixedHeaderSize = 37;
     private static ReadOnlySpan<byte> Magic => "HTUS"u8;
@@ -171,7 +172,7 @@ public static class UserStateSerializer
         string modelVersion;
         try
         {
-            modelVersion = new UTF8Encoding(false, true).GetString(body.Slice(pos, modelBytes));
+            modelVersion = s_strictUtf8.GetString(body.Slice(pos, modelBytes));
         }
         catch (DecoderFallbackException)
         {
