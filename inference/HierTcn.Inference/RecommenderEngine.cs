@@ -230,12 +230,17 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             (m.Version, m.CurrentSnapshot.Version, m.CurrentSnapshot.Snapshot.Header.Created))]);
     }
 
-    private async ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
+    private ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
+        => ReadStateAsync(key, forRanking: false, cancellationToken);
+
+    /// <summary>Reads a state; <paramref name="forRanking"/> when it is only ranked from, never written back (the
+    /// store may then leave out the event ids, <see cref="IStateStore.GetForRankingAsync"/>).</summary>
+    private async ValueTask<ReadResult> ReadStateAsync(StateKey key, bool forRanking, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
-            return await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            return await (forRanking ? _store.GetForRankingAsync(key, cancellationToken) : _store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -243,7 +248,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads a state for an answer due at <paramref name="deadlineUtc"/>: a store that has not answered
+    /// <summary>Reads a state to rank from (never written back) for an answer due at <paramref name="deadlineUtc"/>: a store that has not answered
     /// within half the time left is given up on (<see cref="StoreStatus.Unavailable"/>), leaving the other half to
     /// rank from the start state. A deadline past or over two hours away (none, in effect) leaves the read
     /// unbounded.</summary>
@@ -252,7 +257,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         var budget = (deadlineUtc - _clock.GetUtcNow().UtcDateTime) / 2;
         if (budget <= TimeSpan.Zero || budget > TimeSpan.FromHours(1))
         {
-            return await ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
+            return await ReadStateAsync(key, forRanking: true, cancellationToken).ConfigureAwait(false);
         }
         // A pooled timer (reset after use) and a registration on the caller's token rather than a new timer and a
         // linked source per read: a Recommend allocates nothing for its deadline.
@@ -264,7 +269,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
         try
         {
-            var read = await ReadStateAsync(key, timer.Token).ConfigureAwait(false);
+            var read = await ReadStateAsync(key, forRanking: true, timer.Token).ConfigureAwait(false);
             return TimedOut() && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOutResult(budget) : read;
         }
         catch (OperationCanceledException) when (TimedOut())
