@@ -40,7 +40,7 @@ internal sealed partial class ServedModel
             var members = work.Members.AsSpan(0, n);
             if (catalogue)
             {
-                ScoreCatalogue(jobs, users, results, handle.Snapshot, members, work);
+                ScoreCatalogue(jobs, users, results, handle, members, work);
             }
             else
             {
@@ -52,9 +52,10 @@ internal sealed partial class ServedModel
     /// <summary>The score graph (u . e_i for every item, TopK) once for <paramref name="members"/>, reading the
     /// memory-mapped item matrix in place. It keeps k + |excluded| items per row (the group's largest), so the k best
     /// that are not excluded are among them: exclusions are looked up only there.</summary>
-    private void ScoreCatalogue(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,
+    private void ScoreCatalogue(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, SnapshotHandle handle,
         ReadOnlySpan<int> members, BatchWork work)
     {
+        var snapshot = handle.Snapshot;
         int n = members.Length;
         int items = snapshot.Count;
         var u = work.GroupUsers;
@@ -67,24 +68,24 @@ internal sealed partial class ServedModel
             top = Math.Max(top, (long)job.K + (job.ExcludedRows?.Count ?? 0));
             maxK = Math.Max(maxK, job.K);
         }
-        top = Math.Min(top, items);
-        if (top == 0)
+        if (top == 0 || items == 0)
         {
             return;
         }
+        // Kept per row: rounded up to a power of two (at most the catalogue), so requests whose k + |excluded| differ a
+        // little share one binding; the best come first, so keeping more changes nothing.
+        top = Math.Min((long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)top), items);
         if (work.Scratch.Length < maxK)
         {
             work.Scratch = new ItemScore[maxK];
         }
         work.TopK[0] = top;
         long begin = Stopwatch.GetTimestamp();
-        using var userValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, u.AsMemory(0, n * Dim), [n, Dim]);
-        using var matrixValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [items, Dim],
-            snapshot.MatrixPointer, 4L * items * Dim);
-        using var kValue = OrtValue.CreateTensorValueFromMemory(work.TopK, [1]);
-        using var outputs = _score.Run(userValue, matrixValue, kValue);
-        var scores = outputs[0].GetTensorDataAsSpan<float>();
-        var indices = outputs[1].GetTensorDataAsSpan<long>();
+        work.BindFor(handle, top);
+        var binding = work.Bindings[n] ??= new ScoreBinding(_score, u, work.TopK, work.Scores, work.Indices, handle, n, top, Dim);
+        binding.Run(_score);
+        var scores = work.Scores;
+        var indices = work.Indices;
         var ids = snapshot.ItemIds;
         for (int j = 0; j < n; j++)
         {

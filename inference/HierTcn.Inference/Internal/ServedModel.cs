@@ -214,6 +214,10 @@ internal sealed partial class ServedModel : RefCounted
         _embedStep?.Dispose();
         _score.Dispose();
         _scorers.Dispose();
+        while (_batchWork.TryTake(out var work))
+        {
+            work.Dispose();
+        }
         _snapshot.Retire();
     }
 }
