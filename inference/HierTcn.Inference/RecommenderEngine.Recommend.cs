@@ -71,7 +71,7 @@ public sealed partial class RecommenderEngine
                 {
                     return RecommendOutcome.Fail(status, message!, version);
                 }
-                if (!result!.Embedding.All(float.IsFinite))
+                if (!result.Finite)
                 {
                     EngineLog.NonFiniteEmbedding(_log, version, query.UserId);
                     _metrics?.NonFiniteEmbedding(version);
@@ -120,7 +120,7 @@ public sealed partial class RecommenderEngine
                 {
                     return new EmbeddingOutcome(status, message, [], version, false);
                 }
-                if (!result!.Embedding.All(float.IsFinite))
+                if (!result.Finite)
                 {
                     EngineLog.NonFiniteEmbedding(_log, version, userId);
                     _metrics?.NonFiniteEmbedding(version);
@@ -212,17 +212,19 @@ public sealed partial class RecommenderEngine
         };
     }
 
-    private async Task<(ServeStatus Status, EmbedResult? Result, string? Error)> RunAsync(ServedModel model, EmbedJob job,
+    // Pooled: a Recommend awaits its batch, so this state machine would otherwise be allocated on every call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(ServeStatus Status, EmbedResult Result, string? Error)> RunAsync(ServedModel model, EmbedJob job,
         DateTime deadlineUtc, CancellationToken cancellationToken)
     {
         var status = model.Batcher.TryEnqueue(job, deadlineUtc, cancellationToken, out var task);
         if (status == EnqueueStatus.QueueFull)
         {
-            return (ServeStatus.QueueFull, null, $"the batch queue of model {model.Version} is full ({model.Batcher.QueueDepth} waiting); retry with backoff");
+            return (ServeStatus.QueueFull, default, $"the batch queue of model {model.Version} is full ({model.Batcher.QueueDepth} waiting); retry with backoff");
         }
         if (status == EnqueueStatus.Closed)
         {
-            return (ServeStatus.Unavailable, null, "the service is shutting down");
+            return (ServeStatus.Unavailable, default, "the service is shutting down");
         }
         BatchResult<EmbedResult> done;
         try
@@ -231,7 +233,7 @@ public sealed partial class RecommenderEngine
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
         {
-            return (ServeStatus.Internal, null, $"model {model.Version}: ONNX Runtime failed: {e.Message}");
+            return (ServeStatus.Internal, default, $"model {model.Version}: ONNX Runtime failed: {e.Message}");
         }
         if (done.IsComputed)
         {
@@ -240,10 +242,10 @@ public sealed partial class RecommenderEngine
         // The server cancels a call at its deadline, so a cancelled request past its deadline expired too.
         if (done.Outcome == BatchOutcome.Expired || _clock.GetUtcNow().UtcDateTime >= deadlineUtc)
         {
-            return (ServeStatus.DeadlineExceeded, null, "the deadline passed while the request was queued; it was not computed");
+            return (ServeStatus.DeadlineExceeded, default, "the deadline passed while the request was queued; it was not computed");
         }
         // The caller gave up: there is nobody to answer.
         cancellationToken.ThrowIfCancellationRequested();
-        return (ServeStatus.Unavailable, null, "the request was cancelled while queued");
+        return (ServeStatus.Unavailable, default, "the request was cancelled while queued");
     }
 }

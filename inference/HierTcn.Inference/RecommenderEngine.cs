@@ -30,6 +30,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly ITimer? _poll;
     private readonly List<ServedModel> _retired = [];
     private readonly ShownLists? _shown;
+    private readonly System.Collections.Concurrent.ConcurrentBag<CancellationTokenSource> _readTimers = [];
     private volatile Registry _registry;
     private int _disposed;
 
@@ -229,12 +230,17 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             (m.Version, m.CurrentSnapshot.Version, m.CurrentSnapshot.Snapshot.Header.Created))]);
     }
 
-    private async ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
+    private ValueTask<ReadResult> ReadStateAsync(StateKey key, CancellationToken cancellationToken)
+        => ReadStateAsync(key, forRanking: false, cancellationToken);
+
+    /// <summary>Reads a state; <paramref name="forRanking"/> when it is only ranked from, never written back (the
+    /// store may then leave out the event ids, <see cref="IStateStore.GetForRankingAsync"/>).</summary>
+    private async ValueTask<ReadResult> ReadStateAsync(StateKey key, bool forRanking, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         try
         {
-            return await _store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+            return await (forRanking ? _store.GetForRankingAsync(key, cancellationToken) : _store.GetAsync(key, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -242,7 +248,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads a state for an answer due at <paramref name="deadlineUtc"/>: a store that has not answered
+    /// <summary>Reads a state to rank from (never written back) for an answer due at <paramref name="deadlineUtc"/>: a store that has not answered
     /// within half the time left is given up on (<see cref="StoreStatus.Unavailable"/>), leaving the other half to
     /// rank from the start state. A deadline past or over two hours away (none, in effect) leaves the read
     /// unbounded.</summary>
@@ -251,21 +257,41 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         var budget = (deadlineUtc - _clock.GetUtcNow().UtcDateTime) / 2;
         if (budget <= TimeSpan.Zero || budget > TimeSpan.FromHours(1))
         {
-            return await ReadStateAsync(key, cancellationToken).ConfigureAwait(false);
+            return await ReadStateAsync(key, forRanking: true, cancellationToken).ConfigureAwait(false);
         }
-        using var timer = new CancellationTokenSource(budget, _clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        // A pooled timer (reset after use) and a registration on the caller's token rather than a new timer and a
+        // linked source per read: a Recommend allocates nothing for its deadline.
+        if (!_readTimers.TryTake(out var timer))
+        {
+            timer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _clock);
+        }
+        timer.CancelAfter(budget);
+        var link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timer);
         try
         {
-            var read = await ReadStateAsync(key, linked.Token).ConfigureAwait(false);
-            return timer.IsCancellationRequested && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOut(budget) : read;
+            var read = await ReadStateAsync(key, forRanking: true, timer.Token).ConfigureAwait(false);
+            return TimedOut() && read.Status != StoreStatus.Ok && read.Status != StoreStatus.NotFound ? TimedOutResult(budget) : read;
         }
-        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (TimedOut())
         {
-            return TimedOut(budget);
+            return TimedOutResult(budget);
+        }
+        finally
+        {
+            link.Dispose();
+            if (timer.TryReset())
+            {
+                _readTimers.Add(timer);
+            }
+            else
+            {
+                timer.Dispose();
+            }
         }
 
-        static ReadResult TimedOut(TimeSpan budget) => new(StoreStatus.Unavailable, null,
+        bool TimedOut() => timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+
+        static ReadResult TimedOutResult(TimeSpan budget) => new(StoreStatus.Unavailable, null,
             $"no answer within {budget.TotalMilliseconds:F0} ms, half the time left to the call's deadline");
     }
 
@@ -333,6 +359,10 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         foreach (var model in _registry.Models.Values)
         {
             model.Retire();
+        }
+        while (_readTimers.TryTake(out var timer))
+        {
+            timer.Dispose();
         }
     }
 }

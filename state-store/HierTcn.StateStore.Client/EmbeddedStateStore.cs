@@ -45,6 +45,10 @@ public sealed class EmbeddedStateStore : IStateStore
     /// <inheritdoc/>
     public ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default) => _engine.GetAsync(key, cancellationToken);
 
+    /// <inheritdoc />
+    public ValueTask<ReadResult> GetForRankingAsync(StateKey key, CancellationToken cancellationToken = default)
+        => _engine.GetAsync(key, omitEvents: true, cancellationToken);
+
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<ReadResult>> GetManyAsync(IReadOnlyList<StateKey> keys, CancellationToken cancellationToken = default)
     {

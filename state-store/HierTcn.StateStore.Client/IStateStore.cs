@@ -15,6 +15,11 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>Reads one state.</summary>
     ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads one state for ranking: an implementation may leave out the session item times and the event ids
+    /// and times (<see cref="UserState.EventsOmitted"/>), which grow with the session and which ranking does not read;
+    /// such a state cannot be written back. The default reads the whole state.</summary>
+    ValueTask<ReadResult> GetForRankingAsync(StateKey key, CancellationToken cancellationToken = default) => GetAsync(key, cancellationToken);
+
     /// <summary>Reads many states; results in the order of <paramref name="keys"/>.</summary>
     ValueTask<IReadOnlyList<ReadResult>> GetManyAsync(IReadOnlyList<StateKey> keys, CancellationToken cancellationToken = default);
 

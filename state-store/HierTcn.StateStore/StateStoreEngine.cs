@@ -28,6 +28,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     private readonly SemaphoreSlim _applySlots = new(Math.Max(2, Environment.ProcessorCount), Math.Max(2, Environment.ProcessorCount));
     private readonly int _generation = Random.Shared.Next(1, int.MaxValue);
     private readonly CancellationTokenSource _stop = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<ReadBuffer> _readBuffers = [];
     private FasterStore _store = null!;
     private WriteAheadLog _wal = null!;
     private Task _background = Task.CompletedTask;
@@ -136,24 +137,43 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
     public StateStoreOptions Options => _options;
 
     /// <summary>Reads the state stored under <paramref name="key"/>.</summary>
-    public async ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default)
+    public ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default)
+        => GetAsync(key, omitEvents: false, cancellationToken);
+
+    /// <summary>Reads the state stored under <paramref name="key"/>; with <paramref name="omitEvents"/>, without its
+    /// session item times and event ids and times (<see cref="UserState.EventsOmitted"/>: what ranking needs, a state
+    /// that cannot be written back). The record is copied into a pooled buffer, so a read allocates only the state.</summary>
+    public async ValueTask<ReadResult> GetAsync(StateKey key, bool omitEvents, CancellationToken cancellationToken = default)
     {
         if (KeyCodec.Check(key) is { } invalid)
             return new ReadResult(StoreStatus.InvalidArgument, null, invalid);
-        var keyBytes = FasterStore.PinnedKey(KeyCodec.Encode(key));
-        var value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
-        if (value is not null && IsInFlight(value))
+        if (!_readBuffers.TryTake(out var buffer))
+            buffer = new ReadBuffer();
+        try
         {
-            // The writer holds the key's lock until its commit settles (committed or rolled back).
-            var stripe = Stripe(key);
-            await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
-            stripe.Release();
-            value = await _store.ReadAsync(keyBytes).ConfigureAwait(false);
+            buffer.KeyLength = KeyCodec.EncodeInto(key, buffer.Key);
+            await _store.ReadIntoAsync(buffer).ConfigureAwait(false);
+            if (buffer.Found && IsInFlight(buffer.Value))
+            {
+                // The writer holds the key's lock until its commit settles (committed or rolled back).
+                var stripe = Stripe(key);
+                await stripe.WaitAsync(cancellationToken).ConfigureAwait(false);
+                stripe.Release();
+                await _store.ReadIntoAsync(buffer).ConfigureAwait(false);
+            }
+            return buffer.Found ? Decode(key, buffer, omitEvents) : ReadResult.NotFound;
         }
-        if (value is null)
-            return ReadResult.NotFound;
-        string? error = StoredValue.Check(keyBytes, value);
-        if (error is not null || !UserStateSerializer.TryDeserialize(StoredValue.State(value), out var state, out error))
+        finally
+        {
+            buffer.Reset();
+            _readBuffers.Add(buffer);
+        }
+    }
+
+    private ReadResult Decode(StateKey key, ReadBuffer buffer, bool omitEvents)
+    {
+        string? error = StoredValue.Check(buffer.KeyBytes, buffer.Value);
+        if (error is not null || !UserStateSerializer.TryDeserialize(StoredValue.State(buffer.Value), omitEvents, out var state, out error))
             return new ReadResult(StoreStatus.NotFound, null, NoteDamaged(key, error));
         return new ReadResult(StoreStatus.Ok, state);
     }
@@ -333,7 +353,7 @@ public sealed partial class StateStoreEngine : IAsyncDisposable
             _wal.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
-    private bool IsInFlight(byte[] value)
+    private bool IsInFlight(ReadOnlySpan<byte> value)
         => StoredValue.Generation(value) == _generation && StoredValue.WalAddress(value) >= _wal.DurableUntil;
 
     private SemaphoreSlim Stripe(StateKey key) => _locks[(int)(key.StableHash & (ulong)(_locks.Length - 1))];

@@ -37,6 +37,21 @@ public sealed class TcnStepCacheTests : IDisposable
     }
 
     [Fact]
+    public void TryResume_NothingAddedSinceTheEntry_CopiesOnlyTheEmbedding()
+    {
+        var cache = new TcnStepCache(16, 3, 2);
+        cache.Store(Job(7, [10, 11], 2), [1f, 2f], [5f, 6f, 7f], [8f, 9f]);
+        float[] buffers = [-1f, -1f, -1f];
+        var embedding = new float[2];
+
+        Assert.True(cache.TryResume(Job(7, [10, 11], 2), [1f, 2f], buffers, embedding, out var added));
+
+        Assert.Empty(added.ToArray());
+        Assert.Equal(new float[] { 8, 9 }, embedding);
+        Assert.Equal(new float[] { -1, -1, -1 }, buffers); // no row to step, so the buffers are not needed
+    }
+
+    [Fact]
     public void TryResume_StateThatDoesNotContinueTheEntry_Misses()
     {
         var cache = new TcnStepCache(16, 3, 2);

@@ -46,6 +46,51 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetForRanking_StoredState_HasWhatRankingReads()
+    {
+        var state = TestStates.Make(9, 3);
+        state.SessionEventIds = [70, 71];
+        state.SessionEventTimes = [5, 6];
+        state.SessionItemTimes = [1, 2];
+        Assert.Equal(StoreStatus.Ok, (await Store.PutAsync(state)).Status);
+
+        var got = await Store.GetForRankingAsync(new StateKey("m1", 9));
+
+        Assert.Equal(StoreStatus.Ok, got.Status);
+        var read = got.State!;
+        Assert.Equal(state.HiddenState, read.HiddenState);
+        Assert.Equal(state.SessionSum, read.SessionSum);
+        Assert.Equal(state.SessionItems, read.SessionItems);
+        Assert.Equal(state.SessionCount, read.SessionCount);
+        Assert.Equal(state.LastEventMs, read.LastEventMs);
+        Assert.Equal(1UL, read.Version);
+        // A store may leave the event ids out (and say so), or read the whole state.
+        Assert.Equal(read.EventsOmitted ? Array.Empty<long>() : state.SessionEventIds, read.SessionEventIds);
+        Assert.Equal(read.EventsOmitted ? Array.Empty<long>() : state.RecentEventIds, read.RecentEventIds);
+        Assert.Equal(StoreStatus.Ok, (await Store.GetAsync(new StateKey("m1", 9))).Status);
+        Assert.Equal(state.SessionEventIds, (await Store.GetAsync(new StateKey("m1", 9))).State!.SessionEventIds);
+    }
+
+    [Fact]
+    public async Task Get_LargeStateThenSmallOne_ReadsEachWhole()
+    {
+        // Reads may share a buffer: a large value read first must not leak into a smaller one read after it.
+        var large = TestStates.Make(10, 4, hiddenSize: 3000);
+        var small = TestStates.Make(11, 6);
+        await Store.PutAsync(large);
+        await Store.PutAsync(small);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(4, TestStates.CounterOf((await Store.GetAsync(new StateKey("m1", 10))).State!));
+            Assert.Equal(6, TestStates.CounterOf((await Store.GetAsync(new StateKey("m1", 11))).State!));
+            var ranked = (await Store.GetForRankingAsync(new StateKey("m1", 11))).State!;
+            Assert.Equal(small.HiddenState, ranked.HiddenState);
+            Assert.Equal(small.SessionSum, ranked.SessionSum);
+            Assert.Equal(small.SessionItems, ranked.SessionItems);
+        }
+    }
+
+    [Fact]
     public async Task Put_Repeatedly_IncrementsVersion()
     {
         for (int i = 1; i <= 3; i++)
@@ -190,6 +235,23 @@ public sealed class EmbeddedStateStoreTests : StateStoreContractTests
 {
     protected override async Task<IStateStore> CreateStoreAsync()
         => await EmbeddedStateStore.OpenAsync(TestStates.SmallOptions(Directory.Path));
+
+    [Fact]
+    public async Task GetForRanking_Embedded_LeavesOutTheEventsAndCannotBeWrittenBack()
+    {
+        var state = TestStates.Make(12, 2);
+        state.SessionEventIds = [80];
+        state.SessionEventTimes = [7];
+        await Store.PutAsync(state);
+
+        var read = (await Store.GetForRankingAsync(new StateKey("m1", 12))).State!;
+
+        Assert.True(read.EventsOmitted);
+        Assert.Empty(read.SessionEventIds);
+        Assert.Empty(read.RecentEventIds);
+        Assert.Equal(StoreStatus.InvalidArgument, (await Store.CompareAndSwapAsync(read, read.Version)).Status);
+        Assert.Equal(new long[] { 80 }, (await Store.GetAsync(new StateKey("m1", 12))).State!.SessionEventIds);
+    }
 }
 
 public sealed class RemoteStateStoreTests : StateStoreContractTests

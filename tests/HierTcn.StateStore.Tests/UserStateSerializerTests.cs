@@ -41,6 +41,44 @@ public sealed class UserStateSerializerTests
     }
 
     [Fact]
+    public void Deserialize_OmitEvents_KeepsWhatRankingReadsAndRefusesToSerialize()
+    {
+        var state = Sample();
+        state.RecordSessionEvent(55, 1_732_700_000_000, capacity: 8);
+        var bytes = UserStateSerializer.Serialize(state);
+
+        Assert.True(UserStateSerializer.TryDeserialize(bytes, omitEvents: true, out var back, out var error), error);
+
+        Assert.True(back.EventsOmitted);
+        Assert.Equal(state.HiddenState, back.HiddenState);
+        Assert.Equal(state.SessionItems, back.SessionItems);
+        Assert.Equal(state.SessionSum, back.SessionSum);
+        Assert.Equal(state.SessionCount, back.SessionCount);
+        Assert.Equal(state.SessionStartMs, back.SessionStartMs);
+        Assert.Equal(state.LastEventMs, back.LastEventMs);
+        Assert.Equal(state.LateBeforeMs, back.LateBeforeMs);
+        Assert.Equal(state.Version, back.Version);
+        Assert.Empty(back.RecentEventIds);
+        Assert.Empty(back.SessionEventIds);
+        Assert.Empty(back.SessionEventTimes);
+        Assert.Empty(back.SessionItemTimes);
+        Assert.Throws<ArgumentException>(() => UserStateSerializer.Serialize(back));
+        Assert.Throws<ArgumentException>(() => UserStateSerializer.Serialize(back.Clone()));
+    }
+
+    [Fact]
+    public void Deserialize_OmitEvents_AnyFlippedByte_StillFails()
+    {
+        var bytes = UserStateSerializer.Serialize(Sample());
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            var damaged = (byte[])bytes.Clone();
+            damaged[i] ^= 0x10;
+            Assert.False(UserStateSerializer.TryDeserialize(damaged, omitEvents: true, out _, out _), $"flip at byte {i} was accepted");
+        }
+    }
+
+    [Fact]
     public void Deserialize_AnyFlippedByte_FailsWithMessage()
     {
         var bytes = UserStateSerializer.Serialize(Sample());

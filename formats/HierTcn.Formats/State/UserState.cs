@@ -83,6 +83,11 @@ public sealed class UserState
     /// resend could not be told from a new event). 0 when nothing is excluded.</summary>
     public long LateBeforeMs { get; set; }
 
+    /// <summary>True when the state was read without its session item times and event ids and times (those arrays are
+    /// empty; <see cref="UserStateSerializer.TryDeserialize(ReadOnlySpan{byte}, bool, out UserState?, out string?)"/>):
+    /// enough to rank, not to apply events, and refused by the serializer.</summary>
+    public bool EventsOmitted { get; init; }
+
     /// <summary>Adds an item at the end of the open session (at the latest of <see cref="LastEventMs"/> and its last
     /// item's time); see <see cref="InsertSessionItem"/>.</summary>
     public void AppendSessionItem(long itemId, ReadOnlySpan<float> embedding, int capacity)
@@ -202,6 +207,7 @@ public sealed class UserState
         SessionEventIds = (long[])SessionEventIds.Clone(),
         SessionEventTimes = (long[])SessionEventTimes.Clone(),
         LateBeforeMs = LateBeforeMs,
+        EventsOmitted = EventsOmitted,
     };
 
     /// <summary>Gives items listed without times the time <see cref="LastEventMs"/> (what a record of format version 1

@@ -55,6 +55,7 @@ public static class UserStateSerializer
     /// <summary>Largest model version accepted, in UTF-8 bytes.</summary>
     public const int MaxModelVersionBytes = 255;
 
+    private static readonly UTF8Encoding s_strictUtf8 = new(false, true);
     private const int VersionOffset = 8;
     private const int FixedHeaderSize = 37;
     private static ReadOnlySpan<byte> Magic => "HTUS"u8;
@@ -98,6 +99,8 @@ public static class UserStateSerializer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="format"/> is not one this build writes.</exception>
     public static void Write(UserState state, Span<byte> destination, ushort format = FormatVersion)
     {
+        if (state.EventsOmitted)
+            throw new ArgumentException("the state was read without its event ids (for ranking); storing it would forget them", nameof(state));
         int size = GetSize(state, format);
         if (destination.Length != size)
             throw new ArgumentException($"destination has {destination.Length} bytes, the state needs {size}", nameof(destination));
@@ -160,6 +163,14 @@ public static class UserStateSerializer
 
     /// <summary>Parses a serialized state; on failure returns false and a message naming the field and the problem.</summary>
     public static bool TryDeserialize(ReadOnlySpan<byte> bytes, [NotNullWhen(true)] out UserState? state, [NotNullWhen(false)] out string? error)
+        => TryDeserialize(bytes, omitEvents: false, out state, out error);
+
+    /// <summary>Parses a serialized state, validated as <see cref="TryDeserialize(ReadOnlySpan{byte}, out UserState?, out string?)"/>
+    /// does. With <paramref name="omitEvents"/> the session item times and the event ids and times are checked but
+    /// not copied (left empty, <see cref="UserState.EventsOmitted"/> set): what ranking needs, without the arrays that
+    /// grow with the session; such a state cannot be serialized.</summary>
+    public static bool TryDeserialize(ReadOnlySpan<byte> bytes, bool omitEvents, [NotNullWhen(true)] out UserState? state,
+        [NotNullWhen(false)] out string? error)
     {
         state = null;
         if (bytes.Length < FixedHeaderSize + 1 + 4 * 4 + 4)
@@ -187,7 +198,7 @@ public static class UserStateSerializer
         string modelVersion;
         try
         {
-            modelVersion = new UTF8Encoding(false, true).GetString(body.Slice(pos, modelBytes));
+            modelVersion = s_strictUtf8.GetString(body.Slice(pos, modelBytes));
         }
         catch (DecoderFallbackException)
         {
@@ -197,7 +208,7 @@ public static class UserStateSerializer
         if (!TryReadArray(body, ref pos, MaxHiddenSize, "hidden_state", out float[]? hidden, out error)
             || !TryReadArray(body, ref pos, MaxListLength, "session_sum", out float[]? sum, out error)
             || !TryReadArray(body, ref pos, MaxListLength, "session_items", out long[]? items, out error)
-            || !TryReadArray(body, ref pos, MaxListLength, "recent_event_ids", out long[]? events, out error))
+            || !TryReadArray(body, ref pos, MaxListLength, "recent_event_ids", omitEvents, out long[]? events, out error))
             return false;
         long lastEventMs = BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]);
         long sessionStartMs, lateBeforeMs;
@@ -206,7 +217,7 @@ public static class UserStateSerializer
         {
             sessionStartMs = sessionCount > 0 ? lastEventMs : 0;
             lateBeforeMs = lastEventMs;
-            itemTimes = new long[items.Length];
+            itemTimes = omitEvents ? [] : new long[items.Length];
             Array.Fill(itemTimes, lastEventMs);
             sessionIds = [];
             sessionTimes = [];
@@ -218,14 +229,22 @@ public static class UserStateSerializer
             sessionStartMs = BinaryPrimitives.ReadInt64LittleEndian(body[pos..]);
             lateBeforeMs = BinaryPrimitives.ReadInt64LittleEndian(body[(pos + 8)..]);
             pos += 16;
-            if (!TryReadArray(body, ref pos, MaxListLength, "session_item_times", out itemTimes, out error)
-                || !TryReadArray(body, ref pos, MaxListLength, "session_event_ids", out sessionIds, out error)
-                || !TryReadArray(body, ref pos, MaxListLength, "session_event_times", out sessionTimes, out error))
+            int timesAt = pos;
+            if (!TryReadArray(body, ref pos, MaxListLength, "session_item_times", omitEvents, out itemTimes, out error))
                 return false;
-            if (itemTimes.Length != items.Length)
-                return Fail($"user state field session_item_times has length {itemTimes.Length}, session_items has {items.Length}", out error);
-            if (sessionTimes.Length != sessionIds.Length)
-                return Fail($"user state field session_event_times has length {sessionTimes.Length}, session_event_ids has {sessionIds.Length}", out error);
+            int idsAt = pos;
+            if (!TryReadArray(body, ref pos, MaxListLength, "session_event_ids", omitEvents, out sessionIds, out error))
+                return false;
+            int eventTimesAt = pos;
+            if (!TryReadArray(body, ref pos, MaxListLength, "session_event_times", omitEvents, out sessionTimes, out error))
+                return false;
+            int itemTimeCount = BinaryPrimitives.ReadInt32LittleEndian(body[timesAt..]);
+            if (itemTimeCount != items.Length)
+                return Fail($"user state field session_item_times has length {itemTimeCount}, session_items has {items.Length}", out error);
+            int idCount = BinaryPrimitives.ReadInt32LittleEndian(body[idsAt..]);
+            int eventTimeCount = BinaryPrimitives.ReadInt32LittleEndian(body[eventTimesAt..]);
+            if (eventTimeCount != idCount)
+                return Fail($"user state field session_event_times has length {eventTimeCount}, session_event_ids has {idCount}", out error);
         }
         if (pos != body.Length)
             return Fail($"user state has {body.Length - pos} unexpected bytes before its checksum", out error);
@@ -244,13 +263,14 @@ public static class UserStateSerializer
             SessionEventIds = sessionIds,
             SessionEventTimes = sessionTimes,
             LateBeforeMs = lateBeforeMs,
+            EventsOmitted = omitEvents,
         };
         error = null;
         return true;
     }
 
     /// <summary>True when <paramref name="bytes"/> has the magic, a format version this build reads and a matching
-    /// checksum (a cheap integrity check; <see cref="TryDeserialize"/> also validates every field).</summary>
+    /// checksum (a cheap integrity check; <see cref="TryDeserialize(ReadOnlySpan{byte}, out UserState?, out string?)"/> also validates every field).</summary>
     public static bool IsIntact(ReadOnlySpan<byte> bytes)
         => bytes.Length >= FixedHeaderSize + 1 + 4 * 4 + 4
             && bytes[..4].SequenceEqual(Magic)
@@ -295,6 +315,13 @@ public static class UserStateSerializer
 
     private static bool TryReadArray<T>(ReadOnlySpan<byte> body, ref int pos, int max, string field, [NotNullWhen(true)] out T[]? values, [NotNullWhen(false)] out string? error)
         where T : unmanaged
+        => TryReadArray(body, ref pos, max, field, skip: false, out values, out error);
+
+    /// <summary>Reads a length-prefixed array; with <paramref name="skip"/> checks it and moves past it, giving an
+    /// empty array.</summary>
+    private static bool TryReadArray<T>(ReadOnlySpan<byte> body, ref int pos, int max, string field, bool skip, [NotNullWhen(true)] out T[]? values,
+        [NotNullWhen(false)] out string? error)
+        where T : unmanaged
     {
         values = null;
         if (pos + 4 > body.Length)
@@ -306,7 +333,7 @@ public static class UserStateSerializer
         int byteCount = length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         if (pos + byteCount > body.Length)
             return Fail($"user state field {field} has length {length} but only {body.Length - pos} bytes remain", out error);
-        values = MemoryMarshal.Cast<byte, T>(body.Slice(pos, byteCount)).ToArray();
+        values = skip ? [] : MemoryMarshal.Cast<byte, T>(body.Slice(pos, byteCount)).ToArray();
         pos += byteCount;
         error = null;
         return true;

@@ -7,9 +7,31 @@ internal sealed partial class ServedModel
     /// except during a swap) and top k.</summary>
     internal void RunBatch(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results)
     {
+        // One set of arrays per batch computed at once (a worker may resume on another thread, so not thread-local).
+        if (!_batchWork.TryTake(out var work))
+        {
+            work = new BatchWork(_maxBatch, Dim);
+        }
+        try
+        {
+            RunRows(jobs, results, work);
+        }
+        finally
+        {
+            Array.Clear(work.Hidden);
+            _batchWork.Add(work);
+        }
+    }
+
+    private void RunRows(ReadOnlySpan<EmbedJob> jobs, Span<EmbedResult> results, BatchWork work)
+    {
         int b = jobs.Length;
-        var hidden = HighLevelStates(jobs);
-        var users = new float[b * Dim];
+        if (b > _maxBatch)
+        {
+            throw new ArgumentException($"a batch of {b} rows; the batcher makes at most {_maxBatch}", nameof(jobs));
+        }
+        var hidden = HighLevelStates(jobs, work.Hidden);
+        var users = work.Users;
         if (_embedStep is not null)
         {
             EmbedSteps(jobs, hidden, users);
@@ -20,17 +42,30 @@ internal sealed partial class ServedModel
         }
         for (int i = 0; i < b; i++)
         {
-            results[i] = new EmbedResult(users.AsSpan(i * Dim, Dim).ToArray(), []);
+            var user = users.AsSpan(i * Dim, Dim);
+            // Recommend needs only to know the embedding is finite; GetUserEmbedding gets a copy.
+            results[i] = new EmbedResult(!HasNonFinite(user), jobs[i].Score ? [] : user.ToArray(), []);
         }
-        Score(jobs, users, results);
+        Score(jobs, users, results, work);
     }
 
-    /// <summary>Each row's high-level state: its own, or for the rows whose session the request closes, the update
-    /// graph's (one run for all of them).</summary>
-    private float[][] HighLevelStates(ReadOnlySpan<EmbedJob> jobs)
+    private static bool HasNonFinite(ReadOnlySpan<float> x)
+    {
+        foreach (float v in x)
+        {
+            if (!float.IsFinite(v))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Each row's high-level state, in <paramref name="hidden"/>: its own, or for the rows whose session the
+    /// request closes, the update graph's (one run for all of them).</summary>
+    private float[][] HighLevelStates(ReadOnlySpan<EmbedJob> jobs, float[][] hidden)
     {
         int b = jobs.Length;
-        var hidden = new float[b][];
         int closing = 0;
         for (int i = 0; i < b; i++)
         {

@@ -12,87 +12,106 @@ internal sealed partial class ServedModel
     /// <summary>Top k per scored row, grouped by the snapshot each request holds (one group, except during a swap):
     /// rows that rank the whole catalogue through the bundle's score graph (one matrix product and TopK for the
     /// group), rows with candidates through <see cref="BatchScorer"/> over their candidate rows.</summary>
-    private void Score(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results)
+    private void Score(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, BatchWork work)
     {
-        var catalogue = new Dictionary<SnapshotHandle, List<int>>(ReferenceEqualityComparer.Instance);
-        var candidates = new Dictionary<SnapshotHandle, List<int>>(ReferenceEqualityComparer.Instance);
+        var grouped = work.Grouped.AsSpan(0, jobs.Length);
         for (int i = 0; i < jobs.Length; i++)
         {
-            if (!jobs[i].Score || !float.IsFinite(TensorSum(users.AsSpan(i * Dim, Dim))))
+            grouped[i] = !jobs[i].Score || !float.IsFinite(TensorSum(users.AsSpan(i * Dim, Dim)));
+        }
+        // Rows of one group: the same snapshot and the same kind (catalogue or candidates), in row order.
+        for (int first = 0; first < jobs.Length; first++)
+        {
+            if (grouped[first])
             {
                 continue;
             }
-            var groups = jobs[i].CandidateRows is null ? catalogue : candidates;
-            if (!groups.TryGetValue(jobs[i].Snapshot, out var list))
+            var handle = jobs[first].Snapshot;
+            bool catalogue = jobs[first].CandidateRows is null;
+            int n = 0;
+            for (int i = first; i < jobs.Length; i++)
             {
-                groups[jobs[i].Snapshot] = list = [];
+                if (!grouped[i] && ReferenceEquals(jobs[i].Snapshot, handle) && (jobs[i].CandidateRows is null) == catalogue)
+                {
+                    grouped[i] = true;
+                    work.Members[n++] = i;
+                }
             }
-            list.Add(i);
-        }
-        foreach (var (handle, members) in catalogue)
-        {
-            ScoreCatalogue(jobs, users, results, handle.Snapshot, members);
-        }
-        foreach (var (handle, members) in candidates)
-        {
-            ScoreCandidates(jobs, users, results, handle.Snapshot, members);
+            var members = work.Members.AsSpan(0, n);
+            if (catalogue)
+            {
+                ScoreCatalogue(jobs, users, results, handle, members, work);
+            }
+            else
+            {
+                ScoreCandidates(jobs, users, results, handle.Snapshot, members);
+            }
         }
     }
 
     /// <summary>The score graph (u . e_i for every item, TopK) once for <paramref name="members"/>, reading the
     /// memory-mapped item matrix in place. It keeps k + |excluded| items per row (the group's largest), so the k best
     /// that are not excluded are among them: exclusions are looked up only there.</summary>
-    private void ScoreCatalogue(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,
-        List<int> members)
+    private void ScoreCatalogue(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, SnapshotHandle handle,
+        ReadOnlySpan<int> members, BatchWork work)
     {
-        int n = members.Count;
+        var snapshot = handle.Snapshot;
+        int n = members.Length;
         int items = snapshot.Count;
-        var u = new float[n * Dim];
+        var u = work.GroupUsers;
         long top = 0;
+        int maxK = 0;
         for (int j = 0; j < n; j++)
         {
             var job = jobs[members[j]];
             users.AsSpan(members[j] * Dim, Dim).CopyTo(u.AsSpan(j * Dim));
             top = Math.Max(top, (long)job.K + (job.ExcludedRows?.Count ?? 0));
+            maxK = Math.Max(maxK, job.K);
         }
-        top = Math.Min(top, items);
-        if (top == 0)
+        if (top == 0 || items == 0)
         {
             return;
         }
+        // Kept per row: rounded up to a power of two (at most the catalogue), so requests whose k + |excluded| differ a
+        // little share one binding; the best come first, so keeping more changes nothing.
+        top = Math.Min((long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)top), items);
+        if (work.Scratch.Length < maxK)
+        {
+            work.Scratch = new ItemScore[maxK];
+        }
+        work.TopK[0] = top;
         long begin = Stopwatch.GetTimestamp();
-        using var userValue = OrtValue.CreateTensorValueFromMemory(u, [n, Dim]);
-        using var matrixValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, [items, Dim],
-            snapshot.MatrixPointer, 4L * items * Dim);
-        using var kValue = OrtValue.CreateTensorValueFromMemory(new[] { top }, [1]);
-        using var outputs = _score.Run(userValue, matrixValue, kValue);
-        var scores = outputs[0].GetTensorDataAsSpan<float>();
-        var indices = outputs[1].GetTensorDataAsSpan<long>();
+        work.BindFor(handle, top);
+        var binding = work.Bindings[n] ??= new ScoreBinding(_score, u, work.TopK, work.Scores, work.Indices, handle, n, top, Dim);
+        binding.Run(_score);
+        var scores = work.Scores;
+        var indices = work.Indices;
         var ids = snapshot.ItemIds;
         for (int j = 0; j < n; j++)
         {
             var job = jobs[members[j]];
             var excluded = job.ExcludedRows;
-            var list = new List<ItemScore>(job.K);
-            for (int r = 0; r < top && list.Count < job.K; r++)
+            var kept = work.Scratch.AsSpan(0, job.K);
+            int count = 0;
+            for (int r = 0; r < top && count < job.K; r++)
             {
                 int row = (int)indices[(int)(j * top + r)];
                 float score = scores[(int)(j * top + r)];
                 if (float.IsFinite(score) && excluded?.Contains(row) != true)
                 {
-                    list.Add(new ItemScore(ids[row], score));
+                    kept[count++] = new ItemScore(ids[row], score);
                 }
             }
-            results[members[j]] = results[members[j]] with { Items = [.. list] };
+            results[members[j]] = results[members[j]] with { Items = kept[..count].ToArray() };
         }
         _metrics?.OnnxRun(Version, GraphRoles.Score, Stopwatch.GetElapsedTime(begin).TotalSeconds);
     }
 
     private void ScoreCandidates(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,
-        List<int> members)
+        ReadOnlySpan<int> members)
     {
         var scorer = _scorers.Value!;
-        int n = members.Count;
+        int n = members.Length;
         var u = new float[n * Dim];
         var rows = new int[]?[n];
         var k = new int[n];
@@ -108,7 +127,11 @@ internal sealed partial class ServedModel
             excluded[j] = job.ExcludedRows;
             output[j] = new ScoredRow[job.K];
         }
-        bool anyExcluded = excluded.Any(e => e is { Count: > 0 });
+        bool anyExcluded = false;
+        foreach (var e in excluded)
+        {
+            anyExcluded |= e is { Count: > 0 };
+        }
         scorer.Score(u, Dim, snapshot.Matrix, rows, k, anyExcluded ? (user, row) => excluded[user]?.Contains(row) == true : null,
             output, counts);
         var ids = snapshot.ItemIds;

@@ -45,6 +45,8 @@ internal sealed partial class ServedModel
             if (cacheable && _stepCache!.TryResume(job, hidden[i], buffers, users.AsSpan(i * Dim, Dim), out var added))
             {
                 rows.Clear();
+                // Nothing new since the entry: its embedding is current and the entry stays as it is.
+                work.Cacheable[i] = added.Count > 0;
                 var snapshot = job.Snapshot.Snapshot;
                 foreach (long id in added)
                 {

@@ -25,6 +25,7 @@ internal sealed partial class ServedModel : RefCounted
     private readonly OrtGraph _score;
     private readonly TcnStepCache? _stepCache;
     private readonly System.Collections.Concurrent.ConcurrentBag<StepWork> _stepWork = [];
+    private readonly System.Collections.Concurrent.ConcurrentBag<BatchWork> _batchWork = [];
     private readonly int _maxBatch;
     private readonly float[] _sessionStart;
     private readonly float[] _userStart;
@@ -213,6 +214,10 @@ internal sealed partial class ServedModel : RefCounted
         _embedStep?.Dispose();
         _score.Dispose();
         _scorers.Dispose();
+        while (_batchWork.TryTake(out var work))
+        {
+            work.Dispose();
+        }
         _snapshot.Retire();
     }
 }

@@ -33,10 +33,10 @@ internal sealed class TcnStepCache
     public static long EntryBytes(int bufferSize, int dim, int stateSize, int windowItems)
         => 4L * (bufferSize + dim + stateSize) + 8L * windowItems + 112;
 
-    /// <summary>When the cached entry of <paramref name="job"/>'s user continues its state, copies the buffers into
-    /// <paramref name="buffers"/> and the embedding into <paramref name="embedding"/> and returns true;
-    /// <paramref name="newItems"/> are then the session items added since the entry (empty: the embedding is
-    /// current).</summary>
+    /// <summary>When the cached entry of <paramref name="job"/>'s user continues its state, copies the embedding into
+    /// <paramref name="embedding"/> and returns true; <paramref name="newItems"/> are then the session items added since
+    /// the entry, and only when there are some are the buffers copied into <paramref name="buffers"/> (empty: the
+    /// embedding is current and the buffers are not needed, which saves copying them on every request).</summary>
     public bool TryResume(EmbedJob job, ReadOnlySpan<float> hidden, Span<float> buffers, Span<float> embedding, out ArraySegment<long> newItems)
     {
         newItems = default;
@@ -52,9 +52,12 @@ internal sealed class TcnStepCache
             {
                 return false;
             }
-            entry.Buffers.CopyTo(buffers);
-            entry.Embedding.CopyTo(embedding);
             int added = job.SessionCount - entry.SessionCount;
+            if (added > 0)
+            {
+                entry.Buffers.CopyTo(buffers);
+            }
+            entry.Embedding.CopyTo(embedding);
             newItems = new ArraySegment<long>(job.SessionItems, job.SessionItems.Length - added, added);
             return true;
         }

@@ -3,6 +3,7 @@ using FASTER.core;
 using Microsoft.Extensions.Logging;
 
 using Functions = FASTER.core.SpanByteFunctions_ByteArrayOutput<FASTER.core.Empty>;
+using ReadSession = FASTER.core.ClientSession<FASTER.core.SpanByte, FASTER.core.SpanByte, FASTER.core.SpanByte, HierTcn.StateStore.Internal.ReadBuffer, FASTER.core.Empty, HierTcn.StateStore.Internal.PooledReadFunctions>;
 using Session = FASTER.core.ClientSession<FASTER.core.SpanByte, FASTER.core.SpanByte, FASTER.core.SpanByte, byte[], FASTER.core.Empty, FASTER.core.SpanByteFunctions_ByteArrayOutput<FASTER.core.Empty>>;
 
 namespace HierTcn.StateStore.Internal;
@@ -17,6 +18,7 @@ internal sealed class FasterStore : IDisposable
     private readonly IDevice _device;
     private readonly ICheckpointManager _checkpoints;
     private readonly ConcurrentBag<Session> _sessions = [];
+    private readonly ConcurrentBag<ReadSession> _readSessions = [];
 
     private FasterStore(FasterKV<SpanByte, SpanByte> kv, IDevice device, ICheckpointManager checkpoints)
     {
@@ -96,6 +98,39 @@ internal sealed class FasterStore : IDisposable
         finally
         {
             Return(session);
+        }
+    }
+
+    /// <summary>Reads the value under <paramref name="buffer"/>'s key into the buffer (<see cref="ReadBuffer.Found"/>
+    /// says whether there was one): no allocation when it is in memory; a read that goes to disk completes
+    /// asynchronously.</summary>
+    public async ValueTask ReadIntoAsync(ReadBuffer buffer)
+    {
+        buffer.Found = false;
+        var session = _readSessions.TryTake(out var s) ? s : _kv.For(new PooledReadFunctions()).NewSession<PooledReadFunctions>();
+        try
+        {
+            var status = IssueRead(session, buffer);
+            if (status.IsPending)
+            {
+                using var outputs = await session.CompletePendingWithOutputsAsync().ConfigureAwait(false);
+                while (outputs.Next())
+                    status = outputs.Current.Status;
+            }
+            buffer.Found &= status.Found;
+        }
+        finally
+        {
+            _readSessions.Add(session);
+        }
+    }
+
+    private static unsafe Status IssueRead(ReadSession session, ReadBuffer buffer)
+    {
+        fixed (byte* k = buffer.Key)
+        {
+            var keySpan = SpanByte.FromPointer(k, buffer.KeyLength);
+            return session.Read(ref keySpan, ref buffer);
         }
     }
 
@@ -197,6 +232,8 @@ internal sealed class FasterStore : IDisposable
     {
         while (_sessions.TryTake(out var session))
             session.Dispose();
+        while (_readSessions.TryTake(out var readSession))
+            readSession.Dispose();
         _kv.Dispose();
         _checkpoints.Dispose();
         _device.Dispose();

@@ -16,6 +16,14 @@ internal static class KeyCodec
         return bytes;
     }
 
+    /// <summary>Writes the key bytes into <paramref name="destination"/> (at least 8 + 255 bytes; the key must have
+    /// passed <see cref="Check"/>) and returns how many.</summary>
+    public static int EncodeInto(StateKey key, Span<byte> destination)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(destination, key.UserId);
+        return 8 + Encoding.UTF8.GetBytes(key.ModelVersion, destination[8..]);
+    }
+
     public static StateKey Decode(ReadOnlySpan<byte> bytes)
         => new(Encoding.UTF8.GetString(bytes[8..]), BinaryPrimitives.ReadInt64LittleEndian(bytes));
 

@@ -15,6 +15,7 @@ internal sealed class OrtGraph : IDisposable
     private readonly InferenceSession _session;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly RunOptions _runOptions = new();
 
     private OrtGraph(InferenceSession session, string[] inputs, string[] outputs, string path, string provider)
     {
@@ -31,7 +32,7 @@ internal sealed class OrtGraph : IDisposable
     public string Provider { get; }
 
     /// <summary>Creates the session for <paramref name="spec"/>, to be run with <paramref name="inputs"/> (all of
-    /// the spec's inputs, in the order <see cref="Run"/> takes them) and read for <paramref name="outputs"/>. With
+    /// the spec's inputs, in the order <see cref="Run(OrtValue[])"/> takes them) and read for <paramref name="outputs"/>. With
     /// <see cref="RecommenderOptions.UseCuda"/> the CUDA provider is appended; when that throws (no driver, no CUDA
     /// libraries), the CPU session is used and <paramref name="fallbackReason"/> says why.</summary>
     /// <exception cref="InvalidDataException">The spec does not declare exactly <paramref name="inputs"/> or lacks one
@@ -133,5 +134,41 @@ internal sealed class OrtGraph : IDisposable
         return _session.Run(runOptions, _inputNames, inputs, _outputNames);
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>A binding whose inputs (in the order of the bound input names) and outputs (the bound output names)
+    /// are the given values, to run again and again with <see cref="Run(OrtIoBinding)"/> while their memory changes:
+    /// no allocation per run. The caller owns and disposes it and the values.</summary>
+    public OrtIoBinding Bind(ReadOnlySpan<OrtValue> inputs, ReadOnlySpan<OrtValue> outputs)
+    {
+        if (inputs.Length != _inputNames.Length || outputs.Length != _outputNames.Length)
+        {
+            throw new ArgumentException($"{Path} binds {_inputNames.Length} inputs and {_outputNames.Length} outputs, got {inputs.Length} and {outputs.Length}");
+        }
+        var binding = _session.CreateIoBinding();
+        try
+        {
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                binding.BindInput(_inputNames[i], inputs[i]);
+            }
+            for (int i = 0; i < outputs.Length; i++)
+            {
+                binding.BindOutput(_outputNames[i], outputs[i]);
+            }
+            return binding;
+        }
+        catch
+        {
+            binding.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a binding from <see cref="Bind"/>: the outputs are written into the bound values.</summary>
+    public void Run(OrtIoBinding binding) => _session.RunWithBinding(_runOptions, binding);
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
 }

@@ -1,0 +1,192 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using HierTcn.Formats.Snapshots;
+using HierTcn.Inference;
+using HierTcn.StateStore;
+using HierTcn.StateStore.Client;
+
+namespace HierTcn.Benchmarks;
+
+/// <summary>
+/// Bytes allocated per in-process Recommend, counted rather than timed (so the figure does not depend on the machine's
+/// load): the same engine, store and model as <see cref="RecommendBenchmarks"/>, one user with an open session of
+/// 1, 16 and 121 events, whole-catalogue k = 20, the embedding known (read + score). Every thread's allocations are
+/// counted (<see cref="GC.GetTotalAllocatedBytes(bool)"/>), as BenchmarkDotNet's MemoryDiagnoser does. With
+/// <c>--types</c> it also lists the types allocated, sampled by the runtime's allocation tick (one sample about every
+/// 100 KB), which says where the bytes go:
+/// <code>HIERTCN_BENCH_MODEL=/tmp/inf-bench/model dotnet run -c Release --project bench/HierTcn.Benchmarks -- alloc [--types]</code>
+/// </summary>
+internal static class RecommendAllocations
+{
+    private const long Start = 1_704_067_200_000; // 2024-01-01
+    private const int Warmup = 2_000;
+    private const int Calls = 20_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        bool types = args.Contains("--types");
+        string model = Environment.GetEnvironmentVariable("HIERTCN_BENCH_MODEL") is { Length: > 0 } m ? m
+            : throw new InvalidOperationException("set HIERTCN_BENCH_MODEL to the directory HierTcn.LoadGen setup --out wrote (bundles/, snapshots/)");
+        foreach (int length in (int[])[1, 16, 121])
+        {
+            await MeasureAsync(model, length, types).ConfigureAwait(false);
+        }
+        return 0;
+    }
+
+    private static async Task MeasureAsync(string model, int sessionLength, bool types)
+    {
+        string snapshots = Path.Combine(model, "snapshots");
+        long[] items;
+        using (var snapshot = ItemSnapshot.OpenCurrent(snapshots))
+        {
+            items = snapshot.ItemIds.ToArray();
+        }
+        string root = Directory.CreateTempSubdirectory("hiertcn-recommend-alloc-").FullName;
+        try
+        {
+            var runs = new RunCounter();
+            await using var store = await EmbeddedStateStore.OpenAsync(new StateStoreOptions
+            {
+                DataDirectory = root,
+                IndexBuckets = 1024,
+                StoreMemorySizeBits = 23,
+                SegmentSizeBits = 22,
+            }).ConfigureAwait(false);
+            await using var engine = RecommenderEngine.Start(new RecommenderOptions
+            {
+                BundlesDirectory = Path.Combine(model, "bundles"),
+                SnapshotsDirectory = snapshots,
+                Models = [new ModelArmOptions { Version = "globo-v1" }],
+                SnapshotPollInterval = TimeSpan.Zero,
+                Batching = new() { MaxWaitMicroseconds = 0 },
+            }, store, runs);
+            long time = Start;
+            for (int i = 0; i < sessionLength; i++)
+            {
+                time += 1_000;
+                var e = new ObservedEvent(1, items[i % items.Length], time, "e" + i.ToString(CultureInfo.InvariantCulture));
+                await engine.ObserveAsync([e]).ConfigureAwait(false);
+            }
+            var query = new RecommendQuery(1, [], 20, [], null, time);
+            for (int i = 0; i < Warmup; i++)
+            {
+                await RecommendAsync(engine, query).ConfigureAwait(false);
+            }
+            runs.Counting = true;
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < Calls; i++)
+            {
+                await RecommendAsync(engine, query).ConfigureAwait(false);
+            }
+            long after = GC.GetTotalAllocatedBytes(precise: true);
+            runs.Counting = false;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"session of {sessionLength,3} events: {(after - before) / (double)Calls,8:F0} bytes allocated per Recommend ({Calls} calls), "
+                + $"ONNX runs per call: {runs.Summary(Calls)}"));
+            if (types)
+            {
+                using var listener = new AllocationListener();
+                for (int i = 0; i < Calls; i++)
+                {
+                    await RecommendAsync(engine, query).ConfigureAwait(false);
+                }
+                listener.Print(Calls);
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static async Task RecommendAsync(RecommenderEngine engine, RecommendQuery query)
+    {
+        var outcome = await engine.RecommendAsync(query, DateTime.UtcNow.AddSeconds(10)).ConfigureAwait(false);
+        if (outcome.Status != ServeStatus.Ok || outcome.Items.Count != query.K)
+        {
+            throw new InvalidOperationException($"Recommend answered {outcome.Status}: {outcome.Error}");
+        }
+    }
+
+    /// <summary>Counts ONNX runs by graph role while <see cref="Counting"/> (it allocates nothing itself).</summary>
+    private sealed class RunCounter : IRecommenderMetrics
+    {
+        private readonly Dictionary<string, long> _runs = [];
+        private readonly Lock _lock = new();
+
+        public volatile bool Counting;
+
+        public void OnnxRun(string modelVersion, string role, double seconds)
+        {
+            if (Counting)
+            {
+                lock (_lock)
+                {
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_runs, role, out _)++;
+                }
+            }
+        }
+
+        public string Summary(int calls)
+        {
+            lock (_lock)
+            {
+                return _runs.Count == 0 ? "none"
+                    : string.Join(", ", _runs.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value / (double)calls:F2}")));
+            }
+        }
+
+        public void Batch(string modelVersion, int size, int expired, int queueDepth)
+        {
+        }
+
+        public void StateStore(string operation, double seconds)
+        {
+        }
+
+        public void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions)
+        {
+        }
+    }
+
+    /// <summary>Samples allocations by type from the runtime's GCAllocationTick events.</summary>
+    private sealed class AllocationListener : EventListener
+    {
+        private readonly Dictionary<string, long> _bytes = [];
+        private readonly Lock _lock = new();
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1); // GC keyword: AllocationTick at verbose level
+            }
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName != "GCAllocationTick_V4" || e.Payload is null)
+            {
+                return;
+            }
+            string type = e.PayloadNames!.IndexOf("TypeName") is int t and >= 0 ? e.Payload[t] as string ?? "?" : "?";
+            long amount = e.PayloadNames.IndexOf("AllocationAmount64") is int a and >= 0 ? Convert.ToInt64(e.Payload[a], CultureInfo.InvariantCulture) : 0;
+            lock (_lock)
+            {
+                _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+            }
+        }
+
+        public void Print(int calls)
+        {
+            lock (_lock)
+            {
+                foreach (var (type, bytes) in _bytes.OrderByDescending(p => p.Value).Take(30))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {bytes / (double)calls,8:F0} B/call  {type}"));
+                }
+            }
+        }
+    }
+}
