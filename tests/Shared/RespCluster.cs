@@ -130,6 +130,17 @@ public sealed class RespCluster : IAsyncDisposable
                 await Task.Delay(200);
             }
         }
+        // Knowing the other nodes is not knowing who owns every slot: until gossip brings that, the new node says
+        // CLUSTERDOWN, and a MIGRATE to it fails (seen in a full test run on a loaded machine).
+        while (true)
+        {
+            var (code, output) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "cluster", "info"]);
+            if (code == 0 && output.Contains("cluster_state:ok", StringComparison.Ordinal))
+                break;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"node {node.Endpoint} did not report cluster_state:ok: {output}\n{node.OutputTail}");
+            await Task.Delay(200);
+        }
         return node.Endpoint;
     }
 
