@@ -2,21 +2,30 @@ using System.Diagnostics;
 using HierTcn.Formats.State;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
-using HierTcn.StateStore.Monitoring;
 
-namespace HierTcn.Inference.Server.Internal;
+namespace HierTcn.StateStore.Monitoring;
 
 /// <summary>The embedded store, counted in the state store's own metrics (<see cref="StateStoreMetrics"/>) under the
 /// method names a shard uses for the same operation (Get, BatchGet, Put, BatchPut, CompareAndSwap, Delete), so the
 /// chart's state store rules and dashboard read an inference pod with the embedded store as they read a shard. A batch
 /// counts once, as ok, like a shard's. Calls that throw (cancelled) are not counted, as on a shard. Disposing it
 /// disposes the inner store.</summary>
-internal sealed class MeteredStateStore(IStateStore inner, StateStoreMetrics metrics) : IStateStore
+public sealed class MeteredStateStore(IStateStore inner, StateStoreMetrics metrics) : IStateStore
 {
     public async ValueTask<ReadResult> GetAsync(StateKey key, CancellationToken cancellationToken = default)
     {
         long start = Stopwatch.GetTimestamp();
         var result = await inner.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        metrics.Observe("Get", result.Status, start);
+        return result;
+    }
+
+    /// <summary>The embedded store's read for ranking (without the event ids), counted as a Get like a shard's: without
+    /// it the interface's default would send the hot path's reads through <see cref="GetAsync"/>, whole.</summary>
+    public async ValueTask<ReadResult> GetForRankingAsync(StateKey key, CancellationToken cancellationToken = default)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = await inner.GetForRankingAsync(key, cancellationToken).ConfigureAwait(false);
         metrics.Observe("Get", result.Status, start);
         return result;
     }
