@@ -130,16 +130,23 @@ public sealed class RespCluster : IAsyncDisposable
                 await Task.Delay(200);
             }
         }
-        // Knowing the other nodes is not knowing who owns every slot: until gossip brings that, the new node says
-        // CLUSTERDOWN, and a MIGRATE to it fails (seen in a full test run on a loaded machine).
-        while (true)
+        // Knowing the other nodes is not knowing who owns every slot: until gossip brings that, a new Redis node says
+        // CLUSTERDOWN to a MIGRATE (seen in a full test run on a loaded machine), and a new Garnet node refuses SETSLOT
+        // IMPORTING from a primary it does not yet know as the slot's owner (seen on a quiet one). Wait until the new
+        // node sees every primary's slots as that primary sees its own.
+        await WaitNodeOkAsync(node, deadline);
+        foreach (var other in running)
         {
-            var (code, output) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "cluster", "info"]);
-            if (code == 0 && output.Contains("cluster_state:ok", StringComparison.Ordinal))
-                break;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"node {node.Endpoint} did not report cluster_state:ok: {output}\n{node.OutputTail}");
-            await Task.Delay(200);
+            var own = (await NodesAsync(other.Endpoint)).Single(n => n.Endpoint == other.Endpoint);
+            if (!own.IsPrimary)
+                continue;
+            while ((await NodesAsync(node.Endpoint)).SingleOrDefault(n => n.Endpoint == other.Endpoint) is not { } seen
+                || !seen.Slots.SequenceEqual(own.Slots))
+            {
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"node {node.Endpoint} did not learn the slots of {other.Endpoint}");
+                await Task.Delay(200);
+            }
         }
         return node.Endpoint;
     }
@@ -234,16 +241,19 @@ public sealed class RespCluster : IAsyncDisposable
     {
         var deadline = DateTime.UtcNow + FormTimeout;
         foreach (var node in _nodes)
+            await WaitNodeOkAsync(node, deadline);
+    }
+
+    private async Task WaitNodeOkAsync(Node node, DateTime deadline)
+    {
+        while (true)
         {
-            while (true)
-            {
-                var (code, output) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "cluster", "info"]);
-                if (code == 0 && output.Contains("cluster_state:ok", StringComparison.Ordinal))
-                    break;
-                if (DateTime.UtcNow > deadline)
-                    throw new TimeoutException($"node {node.Endpoint} did not report cluster_state:ok: {output}\n{node.OutputTail}");
-                await Task.Delay(200);
-            }
+            var (code, output) = await RunCliAsync(["-h", "127.0.0.1", "-p", node.Port.ToString(), "cluster", "info"]);
+            if (code == 0 && output.Contains("cluster_state:ok", StringComparison.Ordinal))
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"node {node.Endpoint} did not report cluster_state:ok: {output}\n{node.OutputTail}");
+            await Task.Delay(200);
         }
     }
 
