@@ -284,6 +284,23 @@ public sealed class RespCluster : IAsyncDisposable
                 await Task.Delay(200);
             }
         }
+        // A replica's primary reaches the other nodes by gossip: until every node lists each primary with its
+        // replicas, a test that looks up "the replica of the primary owning slot s" on one node may find none
+        // (Garnet, CI run of 2026-12-03).
+        foreach (var node in _nodes)
+        {
+            while (true)
+            {
+                var view = await NodesAsync(node.Endpoint);
+                var primaryIds = view.Where(n => n.IsPrimary).Select(n => n.Id).ToList();
+                if (primaryIds.Count == primaries && primaryIds.All(id => view.Count(n => n.PrimaryId == id) >= replicasEach))
+                    break;
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"node {node.Endpoint} does not list {primaries} primaries with {replicasEach} replicas each: " +
+                        string.Join("; ", view.Select(n => $"{n.Endpoint} {(n.IsPrimary ? "primary" : "replica of " + n.PrimaryId)}")));
+                await Task.Delay(200);
+            }
+        }
     }
 
     private Node StartNode(int index, int port = 0)
