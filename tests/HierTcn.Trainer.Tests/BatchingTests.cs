@@ -38,6 +38,32 @@ public sealed class BatchingTests
         Assert.Equal([0L, 4], batches[3].Lengths);
     }
 
+    [Fact]
+    public void RowRange_HandWorkedBatch_TrimsToItsLongestRowAndKeepsTheStepsEventCount()
+    {
+        using var dir = new TempDir();
+        using var data = SyntheticData.Write(dir.Path, s_users, 50);
+        var sessions = UserSessions.Read(data, DataSplit.Train);
+        var batches = new List<PaddedBatch>();
+        new SessionQueueBatcher(data, sessions, 2).Produce([0, 1, 2, 3], batches.Add, CancellationToken.None);
+        var whole = batches[2]; // "13 14 15 | 40 41": A's third session, D's first
+        var first = whole.RowRange(0, 1);
+        var second = whole.RowRange(1, 1);
+        Assert.Equal(["13 14 15", "40 41"], new[] { Describe(first), Describe(second) });
+        Assert.Equal((3, 2), (first.Steps, second.Steps));
+        Assert.Equal([false], first.NewUser!);
+        Assert.Equal([true], second.NewUser!);
+        // The shares' scored positions are the whole batch's, and each is normalised by the whole batch's count.
+        Assert.Equal(whole.ScoredCount, first.ScoredCount + second.ScoredCount);
+        Assert.All(new[] { first, second }, p => Assert.Equal(whole.StepEvents, p.StepEvents));
+        int[] Scored(PaddedBatch b) => [.. b.ScoredPositions().Select(p => b.Events[p])];
+        Assert.Equal(Scored(whole), Scored(first).Concat(Scored(second)));
+        // A share whose rows hold nothing this step still has one (padded) step.
+        var dry = batches[3].RowRange(0, 1);
+        Assert.Equal((1, 0L, -1), (dry.Steps, dry.Lengths[0], dry.Events[0]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => whole.RowRange(1, 2));
+    }
+
     private static string Describe(PaddedBatch b) => string.Join(" | ", Enumerable.Range(0, b.Rows).Select(r =>
         b.Lengths[r] == 0 ? "-" : string.Join(' ', b.Items.Skip(r * b.Steps).Take((int)b.Lengths[r]))));
 

@@ -10,9 +10,11 @@ public sealed class FusedAdamTests
     static FusedAdamTests() => TorchRuntime.SetThreads(2);
 
     [Theory]
-    [InlineData(1e-3)]
-    [InlineData(3e-2)]
-    public void Step_SameGradients_FollowsTorchSharpsAdam(double lr)
+    [InlineData(1e-3, 1)]
+    [InlineData(3e-2, 1)]
+    [InlineData(1e-3, 2)]
+    [InlineData(3e-2, 3)]
+    public void Step_SameGradients_FollowsTorchSharpsAdam(double lr, int parallelism)
     {
         // Shapes either side of the one-pass chunk (65,536 floats, split across threads) and below a vector's width.
         long[][] shapes = [[3], [17, 5], [300, 257], [2521, 128]];
@@ -21,7 +23,7 @@ public sealed class FusedAdamTests
         var reference = start.Select(t => new Parameter(t.clone())).ToList();
         var fused = start.Select(t => new Parameter(t.clone())).ToList();
         using var adam = optim.Adam(reference, lr: lr);
-        using var ours = new FusedAdam(fused, lr);
+        using var ours = new FusedAdam(fused, lr) { Parallelism = parallelism };
         for (int step = 0; step < 25; step++)
         {
             if (step == 10)

@@ -78,6 +78,62 @@ public sealed class TrainingTests
         Assert.True(double.IsFinite(result.Epochs[0].TrainLoss));
     }
 
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.Gru)]
+    public void Run_RowsSharedBetweenWorkers_TrainsLikeOneWorker(ModelKind kind)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var one = new TrainingOptions { Model = s_small with { Kind = kind }, BatchSize = 8, MaxEpochs = 2, Patience = 5, SkipValidation = true, Workers = 1 };
+        var runs = new[] { 1, 2, 3 }.Select(w => new ModelTrainer(one with { Workers = w })
+            .Run(data, Path.Combine(dir.Path, "w" + w), finalEvaluation: false)).ToList();
+        using var reference = TrainedRun.Load(Path.Combine(dir.Path, "w1"), data).Model;
+        var expected = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (int w in new[] { 2, 3 })
+        {
+            var run = runs[w - 1];
+            Assert.Equal(runs[0].Epochs.Select(e => (e.TrainEvents, e.OptimizerSteps, e.Batches)), run.Epochs.Select(e => (e.TrainEvents, e.OptimizerSteps, e.Batches)));
+            for (int e = 0; e < run.Epochs.Count; e++)
+            {
+                Assert.Equal(runs[0].Epochs[e].TrainLoss, run.Epochs[e].TrainLoss, 1e-4);
+            }
+            // The same gradient each step (a share's loss is normalised by the whole step's events): the weights after
+            // two epochs differ by float rounding only, not by the learning rate's size.
+            using var model = TrainedRun.Load(Path.Combine(dir.Path, "w" + w), data).Model;
+            foreach (var (name, parameter) in model.named_parameters())
+            {
+                double diff = (parameter - expected[name]).abs().max().item<float>();
+                Assert.True(diff < 2e-5, $"{w} workers, {name}: max difference {diff}");
+            }
+        }
+        Assert.NotEqual(runs[0].Epochs[0].TrainLoss, runs[0].Epochs[1].TrainLoss);
+    }
+
+    [Fact]
+    public void Run_TwoWorkers_IsRepeatable()
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var options = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, BatchSize = 8, MaxEpochs = 1, SkipValidation = true, Workers = 2 };
+        var a = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "a"), finalEvaluation: false);
+        var b = new ModelTrainer(options).Run(data, Path.Combine(dir.Path, "b"), finalEvaluation: false);
+        Assert.Equal(a.Epochs[0].TrainLoss, b.Epochs[0].TrainLoss);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Path, "a", "model.bin")), File.ReadAllBytes(Path.Combine(dir.Path, "b", "model.bin")));
+    }
+
+    [Fact]
+    public void Workers_WhereRowsCannotBeShared_AutoIsOneAndAnExplicitCountIsRefused()
+    {
+        var dropout = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn, Dropout = 0.2 }, Threads = 2 };
+        Assert.Equal(1, dropout.EffectiveWorkers());
+        Assert.Equal(2, (dropout with { Model = s_small with { Kind = ModelKind.HierTcn } }).EffectiveWorkers());
+        Assert.Equal(1, (dropout with { Model = s_small with { Kind = ModelKind.Tcn, BatchNorm = true } }).EffectiveWorkers());
+        var e = Assert.Throws<Data.UserInputException>(() => (dropout with { Workers = 2 }).Validate());
+        Assert.Contains("--dropout", e.Message);
+        Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Workers = 64, BatchSize = 32 }.Validate());
+    }
+
     [Fact]
     public void Run_ResumedAfterOneEpoch_EqualsUninterruptedRun()
     {

@@ -111,6 +111,13 @@ public static partial class TorchRuntime
         }
     }
 
+    /// <summary>libtorch's intra-op threads only (the inter-op pool is set once, by <see cref="SetThreads"/>).</summary>
+    public static void SetIntraOpThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        torch.set_num_threads(threads);
+    }
+
     /// <summary>Seeds libtorch's generators (CPU and, when present, CUDA).</summary>
     public static void Seed(long seed)
     {

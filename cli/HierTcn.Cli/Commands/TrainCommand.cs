@@ -60,13 +60,14 @@ internal static class TrainCommand
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
+        var workers = new Option<int>("--workers") { Description = "Threads that each train a share of every batch's rows with one libtorch thread (0: --threads where the model allows, else 1; 1: libtorch's threads inside each operation).", DefaultValueFactory = _ => 0 };
         var noFinal = new Option<bool>("--no-final-eval") { Description = "Skip the final validation and test evaluation." };
 
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, maxUsers, clip, skipValidation, noFinal,
+            tcnKernel, maxUsers, clip, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -114,6 +115,7 @@ internal static class TrainCommand
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
+                Workers = parse.GetValue(workers),
                 Device = parse.GetValue(device)!,
                 MaxTrainUsers = parse.GetValue(maxUsers),
                 ClipNorm = parse.GetValue(clip),

@@ -70,4 +70,45 @@ public sealed class PaddedBatch
 
     /// <summary>The scored events this batch's loss is normalised by (<see cref="GroupEvents"/>, or its own count).</summary>
     public long StepEvents => GroupEvents > 0 ? GroupEvents : ScoredCount;
+
+    /// <summary>Rows [<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>) as a batch of their
+    /// own, padded to the longest of them (at least one step), belonging to this batch's optimizer step: its loss is
+    /// normalised by this batch's <see cref="StepEvents"/>, so the shares of a batch add up to the batch's gradient.</summary>
+    public PaddedBatch RowRange(int from, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(from);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(from + count, Rows);
+        long longest = 1;
+        for (int r = from; r < from + count; r++)
+        {
+            longest = Math.Max(longest, Lengths[r]);
+        }
+        int steps = (int)longest;
+        var items = new long[count * steps];
+        var events = new int[count * steps];
+        float[]? starts = SessionStarts is null ? null : new float[count * steps];
+        for (int r = 0; r < count; r++)
+        {
+            Array.Copy(Items, (from + r) * Steps, items, r * steps, steps);
+            Array.Copy(Events, (from + r) * Steps, events, r * steps, steps);
+            if (starts is not null)
+            {
+                Array.Copy(SessionStarts!, (from + r) * Steps, starts, r * steps, steps);
+            }
+        }
+        return new PaddedBatch
+        {
+            Rows = count,
+            Steps = steps,
+            Items = items,
+            Lengths = Lengths[from..(from + count)],
+            Events = events,
+            NewUser = NewUser?[from..(from + count)],
+            SessionStarts = starts,
+            Cells = Cells?[from..(from + count)],
+            StepAfter = StepAfter,
+            GroupEvents = StepEvents,
+        };
+    }
 }

@@ -11,6 +11,7 @@ using HierTcn.Trainer.Training.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Training;
@@ -211,10 +212,11 @@ public sealed class ModelTrainer
         ["device"] = config.Training.Device,
     };
 
-    private EpochMetrics TrainEpoch(RecommenderModel model, optim.Optimizer optimizer, NegativeSampler? sampler, PreparedDataset data,
+    private EpochMetrics TrainEpoch(RecommenderModel model, FusedAdam optimizer, NegativeSampler? sampler, PreparedDataset data,
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
+        Parameter[] parameters = [.. model.parameters()];
         int seed = _options.Seed * 1000 + epoch;
         long total = sessions.EventCount - sessions.Users.Length;
         var clock = Stopwatch.StartNew();
@@ -225,23 +227,39 @@ public sealed class ModelTrainer
         long padded = 0;
         long maxPadded = 0;
 
-        // A user's first event has no context and is never scored (PROTOCOL.md): it carries no loss. A batch adds its
-        // summed event losses over its step's events, so a step accumulated over several batches is a mean over its events.
-        void Learn(Tensor user, Tensor targets, int[] eventIds, long stepEvents, bool stepAfter, long cells)
+        // A user's first event has no context and is never scored (PROTOCOL.md): it carries no loss. A batch (or a
+        // worker's share of one) adds its summed event losses over its step's events, so a step accumulated over
+        // several batches and shares is a mean over its events. Returns the share's mean event loss.
+        // With `into`, the gradients are returned there (outside any dispose scope) instead of being accumulated into
+        // the parameters' .grad: a second worker's share, added after the first's in a fixed order, so a run with
+        // workers is as repeatable as one without.
+        double Backward(Tensor user, Tensor targets, int[] eventIds, long stepEvents, Tensor?[]? into = null)
         {
-            if (eventIds.Length > 0)
+            Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
+            Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, model.ItemBias());
+            Tensor scaled = loss * ((double)eventIds.Length / stepEvents);
+            if (into is null)
             {
-                Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
-                Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, model.ItemBias());
-                (loss * ((double)eventIds.Length / stepEvents)).backward();
-                double value = loss.item<float>();
-                if (!double.IsFinite(value))
-                {
-                    throw new InvalidOperationException($"epoch {epoch}, batch {count + 1}: the loss is {value}; lower --lr or set --clip-norm.");
-                }
-                lossSum += value * eventIds.Length;
-                events += eventIds.Length;
+                scaled.backward();
             }
+            else
+            {
+                var grads = autograd.grad([scaled], parameters, allow_unused: true);
+                for (int i = 0; i < parameters.Length; i++)
+                {
+                    into[i] = grads[i] is { IsInvalid: false } g ? g.DetachFromDisposeScope() : null;
+                }
+            }
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+            {
+                throw new InvalidOperationException($"epoch {epoch}, batch {count + 1}: the loss is {value}; lower --lr or set --clip-norm.");
+            }
+            return value;
+        }
+
+        void Finish(bool stepAfter, long cells)
+        {
             if (stepAfter)
             {
                 if (_options.ClipNorm > 0)
@@ -283,9 +301,13 @@ public sealed class ModelTrainer
                     targets.Add(items[i].reshape(-1).index_select(0, index));
                     eventIds.AddRange(positions.Select(p => batch.Buckets[i].Events[p]));
                 }
-                Tensor none = empty(0, device: device);
-                Learn(users.Count > 0 ? cat(users, 0) : none, targets.Count > 0 ? cat(targets, 0) : none, [.. eventIds],
-                    eventIds.Count, stepAfter: true, batch.PaddedPositions);
+                if (eventIds.Count > 0)
+                {
+                    double loss = Backward(cat(users, 0), cat(targets, 0), [.. eventIds], eventIds.Count);
+                    lossSum += loss * eventIds.Count;
+                    events += eventIds.Count;
+                }
+                Finish(stepAfter: true, batch.PaddedPositions);
             }
         }
         else
@@ -294,36 +316,109 @@ public sealed class ModelTrainer
             IEnumerable<PaddedBatch> batches = hierarchical
                 ? new SessionQueueBatcher(data, sessions, _options.BatchSize).Epoch(seed)
                 : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
-            HierarchicalState? carried = hierarchical ? ((HierarchicalModel)model).InitialState(_options.BatchSize) : null;
+            // Rows are independent within a step (one queue or one user each): with several workers each runs a
+            // contiguous share of them on its own thread, a hierarchical share keeping its own carried state.
+            int workers = _options.EffectiveWorkers();
+            var carried = new HierarchicalState?[workers];
+            if (hierarchical)
+            {
+                for (int w = 0; w < workers; w++)
+                {
+                    carried[w] = ((HierarchicalModel)model).InitialState(ShareOf(_options.BatchSize, workers, w).Count);
+                }
+            }
+            var shareLoss = new (double Loss, int Events)[workers];
+            var shareGrads = Enumerable.Range(0, workers).Select(_ => new Tensor?[parameters.Length]).ToArray();
+            void Share(PaddedBatch part, int w)
+            {
+                using var scope = NewDisposeScope();
+                Tensor items = tensor(part.Items, [part.Rows, part.Steps]).to(device);
+                Tensor lengths = tensor(part.Lengths).to(device);
+                Tensor u;
+                if (hierarchical)
+                {
+                    var (output, next) = ((HierarchicalModel)model).Step(carried[w]!, items, lengths, tensor(part.NewUser!).to(device));
+                    carried[w]!.Dispose();
+                    carried[w] = next;
+                    u = output;
+                }
+                else
+                {
+                    u = ((FlatModel)model).Forward(items, tensor(part.SessionStarts!, [part.Rows, part.Steps]).to(device), lengths);
+                }
+                long[] positions = part.ScoredPositions();
+                int[] eventIds = [.. positions.Select(p => part.Events[p])];
+                shareLoss[w] = (0, 0);
+                if (eventIds.Length > 0)
+                {
+                    Tensor index = tensor(positions).to(device);
+                    shareLoss[w] = (Backward(u.reshape(-1, u.shape[2]).index_select(0, index), items.reshape(-1).index_select(0, index), eventIds,
+                        part.StepEvents, w == 0 ? null : shareGrads[w]), eventIds.Length);
+                }
+            }
             try
             {
+                if (workers > 1)
+                {
+                    // One libtorch thread per worker; the optimizer's pass uses the workers' cores.
+                    TorchRuntime.SetIntraOpThreads(1);
+                    optimizer.Parallelism = workers;
+                }
                 foreach (var batch in batches)
                 {
                     cancellation.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
-                    Tensor items = tensor(batch.Items, [batch.Rows, batch.Steps]).to(device);
-                    Tensor lengths = tensor(batch.Lengths).to(device);
-                    Tensor u;
-                    if (carried is not null)
+                    if (workers == 1)
                     {
-                        var (output, next) = ((HierarchicalModel)model).Step(carried, items, lengths, tensor(batch.NewUser!).to(device));
-                        carried.Dispose();
-                        carried = next;
-                        u = output;
+                        Share(batch, 0);
                     }
                     else
                     {
-                        u = ((FlatModel)model).Forward(items, tensor(batch.SessionStarts!, [batch.Rows, batch.Steps]).to(device), lengths);
+                        if (hierarchical && batch.Rows != _options.BatchSize)
+                        {
+                            throw new InvalidOperationException($"a queue batch of {batch.Rows} rows, expected {_options.BatchSize}");
+                        }
+                        var parts = Enumerable.Range(0, workers).Select(w => ShareOf(batch.Rows, workers, w))
+                            .Select(r => r.Count > 0 ? batch.RowRange(r.From, r.Count) : null).ToArray();
+                        try
+                        {
+                            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+                            {
+                                shareLoss[w] = (0, 0);
+                                if (parts[w] is { } part)
+                                {
+                                    Share(part, w);
+                                }
+                            });
+                        }
+                        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+                        }
                     }
-                    long[] positions = batch.ScoredPositions();
-                    Tensor index = tensor(positions).to(device);
-                    Learn(u.reshape(-1, u.shape[2]).index_select(0, index), items.reshape(-1).index_select(0, index),
-                        [.. positions.Select(p => batch.Events[p])], batch.StepEvents, batch.StepAfter, (long)batch.Rows * batch.Steps);
+                    foreach (var (loss, n) in shareLoss)
+                    {
+                        lossSum += loss * n;
+                        events += n;
+                    }
+                    for (int w = 1; w < workers; w++)
+                    {
+                        AddGradients(parameters, shareGrads[w]);
+                    }
+                    Finish(batch.StepAfter, (long)batch.Rows * batch.Steps);
                 }
             }
             finally
             {
-                carried?.Dispose();
+                foreach (var state in carried)
+                {
+                    state?.Dispose();
+                }
+                if (workers > 1)
+                {
+                    TorchRuntime.SetIntraOpThreads(_options.Threads);
+                    optimizer.Parallelism = 1;
+                }
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;
@@ -342,6 +437,40 @@ public sealed class ModelTrainer
             InputBytesPerBatch = count > 0 ? (double)padded * bytesPerPosition / count : 0,
             MaxInputBytes = maxPadded * bytesPerPosition,
         };
+    }
+
+    /// <summary>Adds <paramref name="grads"/> (a worker's share; disposed and cleared here) to the parameters' .grad.</summary>
+    private static void AddGradients(Parameter[] parameters, Tensor?[] grads)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            if (grads[i] is not { } g)
+            {
+                continue;
+            }
+            using (Tensor? current = parameters[i].grad)
+            {
+                if (current is null || current.IsInvalid)
+                {
+                    parameters[i].grad = g;
+                }
+                else
+                {
+                    current.add_(g);
+                }
+            }
+            g.Dispose();
+            grads[i] = null;
+        }
+    }
+
+    /// <summary>Share <paramref name="w"/> of <paramref name="workers"/> of <paramref name="rows"/> rows: contiguous,
+    /// sizes differing by at most one.</summary>
+    internal static (int From, int Count) ShareOf(int rows, int workers, int w)
+    {
+        int from = (int)((long)rows * w / workers);
+        return (from, (int)((long)rows * (w + 1) / workers) - from);
     }
 
     /// <summary>The items shown with each event when the dataset has impressions (and they are wanted), else samples.</summary>

@@ -11,6 +11,7 @@ internal sealed class ItemLayer
 {
     private readonly ItemSource _source;
     private Tensor? _features;
+    private readonly Lock _featuresLock = new();
 
     public ItemLayer(ItemSource source, ModelOptions options)
     {
@@ -65,13 +66,17 @@ internal sealed class ItemLayer
         return Projection is null ? f : Projection.forward(f);
     }
 
+    // The trainer's workers run forward passes on several threads at once.
     private Tensor Features(Device device)
     {
-        if (_features is null || _features.device != device)
+        lock (_featuresLock)
         {
-            Tensor cpu = _source.FeatureTensor();
-            _features = cpu.to(device).DetachFromDisposeScope();
+            if (_features is null || _features.device != device)
+            {
+                Tensor cpu = _source.FeatureTensor();
+                _features = cpu.to(device).DetachFromDisposeScope();
+            }
+            return _features;
         }
-        return _features;
     }
 }

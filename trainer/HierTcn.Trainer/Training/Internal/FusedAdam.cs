@@ -17,7 +17,15 @@ namespace HierTcn.Trainer.Training.Internal;
 /// </summary>
 internal sealed partial class FusedAdam : Adam
 {
+    /// <summary>Floats one thread updates at a time when <see cref="Parallelism"/> is above 1.</summary>
+    internal const int Chunk = 65_536;
+
     public FusedAdam(IEnumerable<Parameter> parameters, double lr) : base(parameters, lr) { }
+
+    /// <summary>Threads the one-pass updates are spread over, in chunks of <see cref="Chunk"/> floats (default 1: the
+    /// calling thread). The trainer sets it when libtorch runs one thread per share of a batch, so the step that
+    /// follows does not leave a core idle; with libtorch's own pool spinning beside it, it was slower.</summary>
+    internal int Parallelism { get; set; } = 1;
 
     public override Tensor step(Func<Tensor>? closure = null)
     {
@@ -25,6 +33,7 @@ internal sealed partial class FusedAdam : Adam
         {
             return base.step(closure);
         }
+        var work = new List<(Tensor Param, Tensor Grad, Tensor ExpAvg, Tensor ExpAvgSq, float Beta1, float Beta2, float SqrtCorrection2, float Eps, float StepSize)>();
         foreach (var group in _parameter_groups)
         {
             var options = (Options)group.Options;
@@ -40,10 +49,33 @@ internal sealed partial class FusedAdam : Adam
                 state.step += 1;
                 double correction1 = 1 - Math.Pow(beta1, state.step);
                 double correction2 = 1 - Math.Pow(beta2, state.step);
-                Update(param, grad, state.exp_avg, state.exp_avg_sq, (float)beta1, (float)beta2, (float)Math.Sqrt(correction2),
-                    (float)eps, (float)(lr / correction1));
+                work.Add((param, grad, state.exp_avg, state.exp_avg_sq, (float)beta1, (float)beta2, (float)Math.Sqrt(correction2),
+                    (float)eps, (float)(lr / correction1)));
             }
         }
+        if (Parallelism <= 1)
+        {
+            foreach (var w in work)
+            {
+                Update(w.Param, w.Grad, w.ExpAvg, w.ExpAvgSq, w.Beta1, w.Beta2, w.SqrtCorrection2, w.Eps, w.StepSize, 0, w.Param.numel());
+            }
+            return null!;
+        }
+        var chunks = new List<(int Work, long From, long Count)>();
+        for (int i = 0; i < work.Count; i++)
+        {
+            long n = work[i].Param.numel();
+            for (long from = 0; from < n; from += Chunk)
+            {
+                chunks.Add((i, from, Math.Min(Chunk, n - from)));
+            }
+        }
+        Parallel.For(0, chunks.Count, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, c =>
+        {
+            var (i, from, count) = chunks[c];
+            var w = work[i];
+            Update(w.Param, w.Grad, w.ExpAvg, w.ExpAvgSq, w.Beta1, w.Beta2, w.SqrtCorrection2, w.Eps, w.StepSize, from, count);
+        });
         return null!;
     }
 
@@ -61,14 +93,15 @@ internal sealed partial class FusedAdam : Adam
     }
 
     /// <summary>One pass: the same float arithmetic as the base class's sequence, in its order.</summary>
+    /// <remarks>Elements [<paramref name="from"/>, <paramref name="from"/> + <paramref name="count"/>) only.</remarks>
     internal static unsafe void Update(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float beta1, float beta2,
-        float sqrtCorrection2, float eps, float stepSize)
+        float sqrtCorrection2, float eps, float stepSize, long from, long count)
     {
-        long n = param.numel();
-        float* p = (float*)Data(param);
-        float* g = (float*)Data(grad);
-        float* m = (float*)Data(expAvg);
-        float* v = (float*)Data(expAvgSq);
+        long n = count;
+        float* p = (float*)Data(param) + from;
+        float* g = (float*)Data(grad) + from;
+        float* m = (float*)Data(expAvg) + from;
+        float* v = (float*)Data(expAvgSq) + from;
         float a1 = 1 - beta1, a2 = 1 - beta2;
         {
             long i = 0;
