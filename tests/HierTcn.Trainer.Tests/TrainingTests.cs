@@ -123,15 +123,18 @@ public sealed class TrainingTests
     }
 
     [Fact]
-    public void Workers_WhereRowsCannotBeShared_AutoIsOneAndAnExplicitCountIsRefused()
+    public void Workers_WhereRowsCannotBeShared_AreRefused()
     {
-        var dropout = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn, Dropout = 0.2 }, Threads = 2 };
-        Assert.Equal(1, dropout.EffectiveWorkers());
-        Assert.Equal(2, (dropout with { Model = s_small with { Kind = ModelKind.HierTcn } }).EffectiveWorkers());
-        Assert.Equal(1, (dropout with { Model = s_small with { Kind = ModelKind.Tcn, BatchNorm = true } }).EffectiveWorkers());
-        var e = Assert.Throws<Data.UserInputException>(() => (dropout with { Workers = 2 }).Validate());
+        var options = new TrainingOptions { Model = s_small with { Kind = ModelKind.HierTcn }, Workers = 2 };
+        options.Validate();
+        var e = Assert.Throws<Data.UserInputException>(() => (options with { Model = options.Model with { Dropout = 0.2 } }).Validate());
         Assert.Contains("--dropout", e.Message);
+        e = Assert.Throws<Data.UserInputException>(() => (options with { Model = s_small with { Kind = ModelKind.Tcn, BatchNorm = true } }).Validate());
+        Assert.Contains("--batch-norm", e.Message);
+        e = Assert.Throws<Data.UserInputException>(() => (options with { Batching = "users" }).Validate());
+        Assert.Contains("--batching users", e.Message);
         Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Workers = 64, BatchSize = 32 }.Validate());
+        Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Workers = 0 }.Validate());
     }
 
     [Fact]

@@ -60,7 +60,7 @@ internal static class TrainCommand
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
-        var workers = new Option<int>("--workers") { Description = "Threads that each train a share of every batch's rows with one libtorch thread (0: --threads where the model allows, else 1; 1: libtorch's threads inside each operation).", DefaultValueFactory = _ => 0 };
+        var workers = new Option<int>("--workers") { Description = "Threads that each train a share of every batch's rows with one libtorch thread (default 1: libtorch's threads inside each operation; more wants HIERTCN_OMP_WAIT=passive).", DefaultValueFactory = _ => 1 };
         var noFinal = new Option<bool>("--no-final-eval") { Description = "Skip the final validation and test evaluation." };
 
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")

@@ -77,7 +77,7 @@ public sealed class ModelTrainer
         };
         Log.Model(_log, model.Describe());
         progress?.Invoke(new TrainingProgress(0, "info", 0, 0, 0, 0,
-            $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events; OpenMP wait {TorchRuntime.WaitPolicy} ({TorchRuntime.WaitPolicyReason})"));
+            $"{ModelKinds.Name(model.Kind)}: {model.ParameterCount():N0} parameters; {sessions.Users.Length:N0} training users, {sessions.SessionCount:N0} sessions, {sessions.EventCount:N0} events; OpenMP wait {TorchRuntime.WaitPolicy} ({TorchRuntime.WaitPolicyReason}){(_options.Workers > 1 && TorchRuntime.WaitPolicy == "ACTIVE" ? $"; --workers {_options.Workers} beside spinning OpenMP threads runs slower: set HIERTCN_OMP_WAIT=passive" : "")}"));
 
         using var optimizer = new FusedAdam(model.parameters(), _options.LearningRate);
         var epochs = new List<EpochMetrics>();
@@ -318,7 +318,7 @@ public sealed class ModelTrainer
                 : new UserSequenceBatcher(data, sessions, _options.BatchSize).Epoch(seed);
             // Rows are independent within a step (one queue or one user each): with several workers each runs a
             // contiguous share of them on its own thread, a hierarchical share keeping its own carried state.
-            int workers = _options.EffectiveWorkers();
+            int workers = _options.Workers;
             var carried = new HierarchicalState?[workers];
             if (hierarchical)
             {
@@ -387,7 +387,18 @@ public sealed class ModelTrainer
                                 shareLoss[w] = (0, 0);
                                 if (parts[w] is { } part)
                                 {
-                                    Share(part, w);
+                                    // OpenMP's thread count is per calling thread: a pool thread would run its own
+                                    // team of --threads threads beside the other worker's (measured: 0.74x).
+                                    int before = torch.get_num_threads();
+                                    TorchRuntime.SetIntraOpThreads(1);
+                                    try
+                                    {
+                                        Share(part, w);
+                                    }
+                                    finally
+                                    {
+                                        TorchRuntime.SetIntraOpThreads(before);
+                                    }
                                 }
                             });
                         }

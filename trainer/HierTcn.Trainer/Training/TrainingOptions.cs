@@ -34,11 +34,11 @@ public sealed record TrainingOptions
     /// <summary>libtorch intra- and inter-op threads (and ranking threads); default 2.</summary>
     [JsonPropertyName("threads")] public int Threads { get; init; } = 2;
     /// <summary>Training threads that each run a share of every batch's rows (forward and backward) with one libtorch
-    /// thread, their gradients summed into one optimizer step: the same gradient as one thread on the whole batch. 0
-    /// (default): <see cref="Threads"/> where that holds (CPU, no dropout, no batch norm, no sampled negatives, no
-    /// whole-user batching), else 1; 1: libtorch's own threads inside each operation. On the 2-core machine the small
-    /// operations of a 32-session step keep two libtorch threads only partly busy (bench/RESULTS.md, issue 18).</summary>
-    [JsonPropertyName("workers")] public int Workers { get; init; }
+    /// thread, their gradients summed into one optimizer step: the same gradient as one thread on the whole batch.
+    /// Default 1: libtorch's own threads inside each operation. Only where rows are independent (CPU, no dropout, no
+    /// batch norm, no sampled negatives, no whole-user batching). On the 2-core machine it is no faster than the default
+    /// and needs HIERTCN_OMP_WAIT=passive (bench/RESULTS.md, issue 18).</summary>
+    [JsonPropertyName("workers")] public int Workers { get; init; } = 1;
     /// <summary>"cpu" (default) or "cuda".</summary>
     [JsonPropertyName("device")] public string Device { get; init; } = "cpu";
     /// <summary>Train on the first this-many training users only (0: all); for quick runs.</summary>
@@ -63,9 +63,6 @@ public sealed record TrainingOptions
         : Batching == "users" && ModelKinds.IsHierarchical(Model.Kind) ? "--batching users"
         : null;
 
-    /// <summary>The workers a run uses (<see cref="Workers"/>, resolved).</summary>
-    public int EffectiveWorkers() => Workers > 0 ? Workers : RowSharingRefusal() is null ? Math.Min(Threads, BatchSize) : 1;
-
     public void Validate()
     {
         Model.Validate();
@@ -86,7 +83,7 @@ public sealed record TrainingOptions
         Check(MaxEpochs >= 1, $"--epochs {MaxEpochs}: must be at least 1.");
         Check(Patience >= 1, $"--patience {Patience}: must be at least 1.");
         Check(Threads >= 1, $"--threads {Threads}: must be at least 1.");
-        Check(Workers >= 0, $"--workers {Workers}: must be >= 0.");
+        Check(Workers >= 1, $"--workers {Workers}: must be at least 1.");
         Check(Workers <= BatchSize, $"--workers {Workers}: at most --batch-size ({BatchSize}) workers.");
         Check(Workers <= 1 || RowSharingRefusal() is null, $"--workers {Workers}: rows cannot be shared between workers with {RowSharingRefusal()}; use --workers 1.");
         Check(MaxTrainUsers >= 0, $"--max-train-users {MaxTrainUsers}: must be >= 0.");
