@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using HierTcn.Formats.State;
@@ -14,7 +15,9 @@ namespace HierTcn.StateStore.Client;
 /// serialized state); every write is one Lua script, so the compare-and-swap on the version is atomic on the
 /// primary of the key's slot. Batches are pipelined. A node that cannot be reached, a missed deadline or a cluster
 /// refusing the slot yield <see cref="StoreStatus.Unavailable"/>. Durability is the servers' (AOF, fsync policy)
-/// plus, with <see cref="RespStateStoreOptions.WaitForReplicas"/>, the replicas'.
+/// plus, with <see cref="RespStateStoreOptions.WaitForReplicas"/>, the replicas': the script then names the node
+/// that ran it, and WAIT goes to that node (during a slot migration a write sent on with ASK runs on the importing
+/// node, not on the slot's owner in the client's map).
 /// </summary>
 public sealed class RespStateStore : IStateStore
 {
@@ -25,6 +28,13 @@ public sealed class RespStateStore : IStateStore
     private readonly byte[] _prefix;
     private readonly RedisValue _ttl;
 
+    /// <summary>ARGV[5] of the script: "1" asks for the id of the node that ran it (only needed to WAIT on it).</summary>
+    private readonly RedisValue _nameNode;
+
+    /// <summary>Node id (CLUSTER MYID) to the server the client reaches it on, learned from the servers' own CLUSTER
+    /// NODES (the "myself" line).</summary>
+    private readonly ConcurrentDictionary<string, IServer> _servers = new(StringComparer.Ordinal);
+
     private RespStateStore(RespStateStoreOptions options, ConnectionMultiplexer connection)
     {
         _options = options;
@@ -32,6 +42,7 @@ public sealed class RespStateStore : IStateStore
         _database = connection.GetDatabase();
         _prefix = System.Text.Encoding.UTF8.GetBytes(options.KeyPrefix);
         _ttl = (long)options.UserTtl.TotalMilliseconds;
+        _nameNode = options.WaitForReplicas > 0 ? "1" : "0";
     }
 
     /// <summary>Connects to the cluster (waiting up to <see cref="RespStateStoreOptions.ConnectTimeout"/>; an
@@ -117,25 +128,27 @@ public sealed class RespStateStore : IStateStore
                 continue;
             }
             keys[i] = KeyOf(new StateKey(states[i].ModelVersion, states[i].UserId));
-            pending[i] = batch.ScriptEvaluateAsync(RespWriteScript.Source, [keys[i]], [RespWriteScript.Put, 0, bytes, _ttl]);
+            pending[i] = batch.ScriptEvaluateAsync(RespWriteScript.Source, [keys[i]], [RespWriteScript.Put, 0, bytes, _ttl, _nameNode]);
         }
         batch.Execute();
         await Settle(pending, cancellationToken).ConfigureAwait(false);
-        var written = new List<RedisKey>();
+        var ranOn = new string?[states.Count];
         for (int i = 0; i < states.Count; i++)
         {
             if (pending[i] is not { } task)
                 continue;
             results[i] = task.IsCompletedSuccessfully ? ToWriteResult(task.Result) : new WriteResult(StoreStatus.Unavailable, 0, FailureOf(task));
-            if (results[i].IsOk)
-                written.Add(keys[i]);
+            if (task.IsCompletedSuccessfully)
+                ranOn[i] = NodeOf(task.Result);
         }
-        if (written.Count > 0 && await WaitForReplicasAsync(written, cancellationToken).ConfigureAwait(false) is { } notReplicated)
+        var written = Enumerable.Range(0, states.Count).Where(i => results[i].IsOk).ToList();
+        if (written.Count > 0 && _options.WaitForReplicas > 0)
         {
-            for (int i = 0; i < states.Count; i++)
+            var notReplicated = await WaitForReplicasAsync(written.Select(i => ranOn[i]), cancellationToken).ConfigureAwait(false);
+            foreach (int i in written)
             {
-                if (results[i].IsOk)
-                    results[i] = new WriteResult(StoreStatus.Unavailable, 0, notReplicated);
+                if (notReplicated.GetValueOrDefault(ranOn[i] ?? "") is { } reason)
+                    results[i] = new WriteResult(StoreStatus.Unavailable, 0, reason);
             }
         }
         for (int i = 0; i < states.Count; i++)
@@ -155,7 +168,7 @@ public sealed class RespStateStore : IStateStore
     {
         if (KeyCodec.Check(key) is { } invalid)
             return new WriteResult(StoreStatus.InvalidArgument, 0, invalid);
-        return await RunScriptAsync(KeyOf(key), [RespWriteScript.Delete, 0, RedisValue.EmptyString, _ttl], cancellationToken).ConfigureAwait(false);
+        return await RunScriptAsync(KeyOf(key), [RespWriteScript.Delete, 0, RedisValue.EmptyString, _ttl, _nameNode], cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -167,7 +180,7 @@ public sealed class RespStateStore : IStateStore
         if (Prepare(state, out var bytes) is { } refused)
             return refused;
         var key = KeyOf(new StateKey(state.ModelVersion, state.UserId));
-        var result = await RunScriptAsync(key, [operation, expectedVersion.ToString(CultureInfo.InvariantCulture), bytes, _ttl], cancellationToken).ConfigureAwait(false);
+        var result = await RunScriptAsync(key, [operation, expectedVersion.ToString(CultureInfo.InvariantCulture), bytes, _ttl, _nameNode], cancellationToken).ConfigureAwait(false);
         if (result.IsOk)
             state.Version = result.Version;
         return result;
@@ -179,8 +192,13 @@ public sealed class RespStateStore : IStateStore
         {
             var reply = await WithinDeadlineAsync(() => _database.ScriptEvaluateAsync(RespWriteScript.Source, [key], arguments), cancellationToken).ConfigureAwait(false);
             var result = ToWriteResult(reply);
-            if (result.IsOk && await WaitForReplicasAsync([key], cancellationToken).ConfigureAwait(false) is { } notReplicated)
-                return new WriteResult(StoreStatus.Unavailable, 0, notReplicated);
+            if (result.IsOk && _options.WaitForReplicas > 0)
+            {
+                string? node = NodeOf(reply);
+                var notReplicated = await WaitForReplicasAsync([node], cancellationToken).ConfigureAwait(false);
+                if (notReplicated.GetValueOrDefault(node ?? "") is { } reason)
+                    return new WriteResult(StoreStatus.Unavailable, 0, reason);
+            }
             return result;
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
@@ -214,32 +232,63 @@ public sealed class RespStateStore : IStateStore
         }
     }
 
-    /// <summary>Null when every primary that took one of <paramref name="keys"/> has it on
-    /// <see cref="RespStateStoreOptions.WaitForReplicas"/> replicas (WAIT on the connection that wrote it), else why not.</summary>
-    private async ValueTask<string?> WaitForReplicasAsync(IReadOnlyList<RedisKey> keys, CancellationToken cancellationToken)
+    /// <summary>Why each node in <paramref name="nodes"/> (the ids the script returned; null: none returned) does
+    /// not have this client's writes on <see cref="RespStateStoreOptions.WaitForReplicas"/> replicas; a node that
+    /// has them is left out. WAIT goes to the node that ran the write, on the connection that wrote it: after an ASK
+    /// redirection that is the importing node, not the slot's owner in the client's map, whose replicas say nothing
+    /// about the write. A node the client cannot name a connection for is refused, never assumed replicated.</summary>
+    private async ValueTask<Dictionary<string, string>> WaitForReplicasAsync(IEnumerable<string?> nodes, CancellationToken cancellationToken)
     {
         int wanted = _options.WaitForReplicas;
-        if (wanted == 0)
-            return null;
-        var servers = keys.Select(k => _connection.GetServer(k)).DistinctBy(s => s.EndPoint).ToList();
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        var servers = new List<(string Node, IServer Server)>();
+        foreach (string? node in nodes.Distinct())
+        {
+            if (node is null)
+                reasons[""] = "written on the primary, but the write script did not name the node that ran it, so no replica wait covers it";
+            else if (ServerOfNode(node) is { } server)
+                servers.Add((node, server));
+            else
+                reasons[node] = $"written on node {node}, which this client has no connection to (to WAIT on); it may be lost if that node fails";
+        }
         long timeoutMs = (long)_options.ReplicaWaitTimeout.TotalMilliseconds;
         try
         {
-            var replies = await Task.WhenAll(servers.Select(s => s.ExecuteAsync("WAIT", wanted, timeoutMs)))
+            var replies = await Task.WhenAll(servers.Select(s => s.Server.ExecuteAsync("WAIT", wanted, timeoutMs)))
                 .WaitAsync(_options.CallTimeout + _options.ReplicaWaitTimeout, cancellationToken).ConfigureAwait(false);
             for (int i = 0; i < servers.Count; i++)
             {
                 long acknowledged = (long)replies[i];
                 if (acknowledged < wanted)
-                    return $"written on primary {servers[i].EndPoint} but {acknowledged} of {wanted} replicas acknowledged it within {_options.ReplicaWaitTimeout}; it may be lost if that primary fails";
+                    reasons[servers[i].Node] = $"written on primary {servers[i].Server.EndPoint} but {acknowledged} of {wanted} replicas acknowledged it within {_options.ReplicaWaitTimeout}; it may be lost if that primary fails";
             }
-            return null;
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
-            return "written on the primary, waiting for replicas failed: " + ErrorOf(ex);
+            foreach (var (node, _) in servers)
+                reasons[node] = "written on the primary, waiting for replicas failed: " + ErrorOf(ex);
         }
+        return reasons;
     }
+
+    /// <summary>The server of the node with id <paramref name="node"/>, from each server's own view of the cluster
+    /// (its "myself" line of CLUSTER NODES, which the client reads when it connects); null when no server the client
+    /// knows is that node.</summary>
+    private IServer? ServerOfNode(string node)
+    {
+        if (_servers.TryGetValue(node, out var known))
+            return known;
+        foreach (var server in _connection.GetServers())
+        {
+            if (server.ClusterConfiguration?.Nodes.FirstOrDefault(n => n.IsMyself)?.NodeId is { } id)
+                _servers[id] = server;
+        }
+        return _servers.GetValueOrDefault(node);
+    }
+
+    /// <summary>The node id the write script returned (asked for with <see cref="_nameNode"/>), or null.</summary>
+    private static string? NodeOf(RedisResult reply)
+        => (RedisResult[])reply! is { Length: > 2 } parts ? (string?)parts[2] : null;
 
     /// <summary>Null when <paramref name="state"/> can be written (its bytes in <paramref name="bytes"/>), else the
     /// InvalidArgument result.</summary>

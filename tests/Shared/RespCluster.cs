@@ -111,6 +111,13 @@ public sealed class RespCluster : IAsyncDisposable
     /// <summary>SIGKILL for the node at <paramref name="endpoint"/>.</summary>
     public void Kill(string endpoint) => _nodes.Single(n => n.Endpoint == endpoint).Kill();
 
+    /// <summary>SIGSTOP for the node at <paramref name="endpoint"/>: it keeps its connections but answers nothing
+    /// (a replica then acknowledges nothing to its primary) until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync(string endpoint) => _nodes.Single(n => n.Endpoint == endpoint).SignalAsync("STOP");
+
+    /// <summary>SIGCONT for a node paused by <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync(string endpoint) => _nodes.Single(n => n.Endpoint == endpoint).SignalAsync("CONT");
+
     /// <summary>Starts one more node, empty, and introduces it to the cluster (CLUSTER MEET); returns its endpoint
     /// once every running node knows it. It owns no slot.</summary>
     public async Task<string> AddNodeAsync()
@@ -173,35 +180,57 @@ public sealed class RespCluster : IAsyncDisposable
     /// primary. Returns the number of keys moved.</summary>
     public async Task<int> MigrateSlotAsync(int slot, string source, string target)
     {
+        await BeginMigrationAsync(slot, source, target);
+        int moved = 0;
+        while (await MoveKeysAsync(slot, source, target, 100) is var batch and > 0)
+            moved += batch;
+        await EndMigrationAsync(slot, source, target);
+        return moved;
+    }
+
+    /// <summary>The first step of <see cref="MigrateSlotAsync"/>: the target imports <paramref name="slot"/>, the
+    /// source migrates it; from now on a key of the slot that the source no longer has is sent on with ASK.</summary>
+    public async Task BeginMigrationAsync(int slot, string source, string target)
+    {
         var nodes = await NodesAsync(source);
         string sourceId = nodes.Single(n => n.Endpoint == source).Id;
         string targetId = nodes.Single(n => n.Endpoint == target).Id;
         string s = slot.ToString();
         await CliAsync(target, "cluster", "setslot", s, "importing", sourceId);
         await CliAsync(source, "cluster", "setslot", s, "migrating", targetId);
-        int moved = 0;
-        await using (var admin = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { source }, AllowAdmin = true, AsyncTimeout = 60_000 }))
-        {
-            var server = admin.GetServer(source);
-            while (true)
-            {
-                var keys = (RedisKey[])(await server.ExecuteAsync("CLUSTER", "GETKEYSINSLOT", slot, 100))!;
-                if (keys.Length == 0)
-                    break;
-                // A MIGRATE waits for the target; on a loaded machine that took Garnet over 5 s (the client's default).
-                var args = new List<object> { "127.0.0.1", PortOf(target), "", 0, 30_000, "KEYS" };
-                args.AddRange(keys.Cast<object>());
-                var reply = await server.ExecuteAsync("MIGRATE", args);
-                if (reply.IsNull || (string?)reply is not ("OK" or "NOKEY"))
-                    throw new InvalidOperationException($"MIGRATE of slot {slot} from {source} to {target}: {reply}");
-                moved += keys.Length;
-            }
-        }
+    }
+
+    /// <summary>MIGRATEs up to <paramref name="count"/> keys of <paramref name="slot"/> (CLUSTER GETKEYSINSLOT, or
+    /// just <paramref name="keys"/> when given) from <paramref name="source"/> to <paramref name="target"/>; returns
+    /// how many were sent.</summary>
+    public async Task<int> MoveKeysAsync(int slot, string source, string target, int count, params RedisKey[] keys)
+    {
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { source }, AllowAdmin = true, AsyncTimeout = 60_000 });
+        var server = admin.GetServer(source);
+        if (keys.Length == 0)
+            keys = (RedisKey[])(await server.ExecuteAsync("CLUSTER", "GETKEYSINSLOT", slot, count))!;
+        if (keys.Length == 0)
+            return 0;
+        // A MIGRATE waits for the target; on a loaded machine that took Garnet over 5 s (the client's default).
+        var args = new List<object> { "127.0.0.1", PortOf(target), "", 0, 30_000, "KEYS" };
+        args.AddRange(keys.Cast<object>());
+        var reply = await server.ExecuteAsync("MIGRATE", args);
+        if (reply.IsNull || (string?)reply is not ("OK" or "NOKEY"))
+            throw new InvalidOperationException($"MIGRATE of slot {slot} from {source} to {target}: {reply}");
+        return keys.Length;
+    }
+
+    /// <summary>The last step of <see cref="MigrateSlotAsync"/>: SETSLOT NODE on the target, the source and every other
+    /// primary.</summary>
+    public async Task EndMigrationAsync(int slot, string source, string target)
+    {
+        var nodes = await NodesAsync(source);
+        string targetId = nodes.Single(n => n.Endpoint == target).Id;
+        string s = slot.ToString();
         await CliAsync(target, "cluster", "setslot", s, "node", targetId);
         await CliAsync(source, "cluster", "setslot", s, "node", targetId);
         foreach (var other in nodes.Where(n => n.IsPrimary && !n.Failing && n.Endpoint != source && n.Endpoint != target))
             await CliAsync(other.Endpoint, "cluster", "setslot", s, "node", targetId);
-        return moved;
     }
 
     /// <summary>Restarts the node at <paramref name="endpoint"/> (killed before) on its port and directory: Redis
@@ -422,6 +451,16 @@ public sealed class RespCluster : IAsyncDisposable
                     await Task.Delay(100);
                 }
             }
+        }
+
+        /// <summary>Sends SIG<paramref name="signal"/> to this node's process (by its id, with kill(1)).</summary>
+        public async Task SignalAsync(string signal)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + signal, _process.Id.ToString() }, UseShellExecute = false })
+                ?? throw new InvalidOperationException("kill did not start");
+            await kill.WaitForExitAsync();
+            if (kill.ExitCode != 0)
+                throw new InvalidOperationException($"kill -{signal} {_process.Id} ({Endpoint}) failed ({kill.ExitCode})");
         }
 
         /// <summary>SIGKILL.</summary>

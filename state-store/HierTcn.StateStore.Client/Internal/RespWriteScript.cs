@@ -4,30 +4,37 @@ namespace HierTcn.StateStore.Client.Internal;
 /// <c>--lua --lua-transaction-mode</c>, which locks the script's keys; without it a script is not isolated from
 /// other clients). A user is a hash: <c>v</c>, the version (decimal), and <c>s</c>, the serialized state. A delete
 /// removes <c>s</c> and keeps <c>v</c> (a tombstone, expiring like a state), so a state created again gets a version
-/// above every earlier one of its key (no ABA), as in the engine.</summary>
+/// above every earlier one of its key (no ABA), as in the engine. Asked to, the script also returns the id of the node
+/// that ran it (CLUSTER MYID), which is not the slot's owner in the client's map when the write was sent on with ASK
+/// during a slot migration: the replica wait goes to that node.</summary>
 internal static class RespWriteScript
 {
     /// <summary>KEYS[1] the user's key; ARGV[1] the operation ("p" put, "c" compare-and-swap, "d" delete), ARGV[2]
-    /// the expected version (compare-and-swap), ARGV[3] the state, ARGV[4] the expiry in milliseconds (0: none).
-    /// Returns {status, version}: status <see cref="Applied"/> with the new version (a delete: the removed one),
-    /// <see cref="Mismatch"/> with the current version (0: absent), or <see cref="Absent"/>.</summary>
+    /// the expected version (compare-and-swap), ARGV[3] the state, ARGV[4] the expiry in milliseconds (0: none),
+    /// ARGV[5] "1" to return the node's id. Returns {status, version} (with ARGV[5] "1", {status, version, node id}):
+    /// status <see cref="Applied"/> with the new version (a delete: the removed one), <see cref="Mismatch"/> with the
+    /// current version (0: absent), or <see cref="Absent"/>.</summary>
     public const string Source = """
+        local function reply(status, version)
+          if ARGV[5] == '1' then return {status, version, redis.call('CLUSTER', 'MYID')} end
+          return {status, version}
+        end
         local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
         local present = redis.call('HEXISTS', KEYS[1], 's') == 1
         local current = 0
         if present then current = v end
-        if ARGV[1] == 'c' and tonumber(ARGV[2]) ~= current then return {1, current} end
+        if ARGV[1] == 'c' and tonumber(ARGV[2]) ~= current then return reply(1, current) end
         local ttl = tonumber(ARGV[4])
         if ARGV[1] == 'd' then
-          if not present then return {2, 0} end
+          if not present then return reply(2, 0) end
           redis.call('HDEL', KEYS[1], 's')
           if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-          return {0, current}
+          return reply(0, current)
         end
         v = v + 1
         redis.call('HSET', KEYS[1], 'v', string.format('%d', v), 's', ARGV[3])
         if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-        return {0, v}
+        return reply(0, v)
         """;
 
     /// <summary>Script status: written.</summary>
