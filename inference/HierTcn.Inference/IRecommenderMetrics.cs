@@ -10,7 +10,7 @@ public interface IRecommenderMetrics
     /// <summary>One ONNX Runtime run of a graph role (embed, update) took <paramref name="seconds"/>.</summary>
     void OnnxRun(string modelVersion, string role, double seconds);
 
-    /// <summary>One state store operation (get, cas) took <paramref name="seconds"/>.</summary>
+    /// <summary>One state store operation (get, cas, confirm) took <paramref name="seconds"/>.</summary>
     void StateStore(string operation, double seconds);
 
     /// <summary>The set of loaded versions changed: each with its execution provider and snapshot version.</summary>

@@ -118,7 +118,24 @@ public sealed partial class RecommenderEngine
                     model.CloseSession, appliedEvents);
                 if (counts.Applied == 0)
                 {
-                    return (counts, null);
+                    if (counts.Duplicates == 0 || read.State is null)
+                    {
+                        return (counts, null);
+                    }
+                    // Every event is already in the state, maybe put there by an earlier call whose write was not
+                    // acknowledged (its answer lost, or its replica wait timed out): acknowledge them as duplicates only
+                    // once the state is as durable as an acknowledged write.
+                    var confirm = await ConfirmStateAsync(new StateKey(version, userId), expected, cancellationToken).ConfigureAwait(false);
+                    if (confirm.IsOk)
+                    {
+                        return (counts, null);
+                    }
+                    if (confirm.Status != StoreStatus.VersionMismatch)
+                    {
+                        EngineLog.StoreFailed(_log, "confirm", userId, version, confirm.Status.ToString(), confirm.Error);
+                        return (default, $"state store: {confirm.Status}: {confirm.Error}");
+                    }
+                    continue;
                 }
                 var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
                 if (write.IsOk)

@@ -295,6 +295,21 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
             $"no answer within {budget.TotalMilliseconds:F0} ms, half the time left to the call's deadline");
     }
 
+    /// <summary>Makes a state read at <paramref name="version"/> as durable as a write before its events are
+    /// acknowledged (<see cref="IStateStore.ConfirmDurableAsync"/>).</summary>
+    private async ValueTask<WriteResult> ConfirmStateAsync(StateKey key, ulong version, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await _store.ConfirmDurableAsync(key, version, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _metrics?.StateStore("confirm", Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+    }
+
     private async ValueTask<WriteResult> SwapStateAsync(UserState state, ulong expected, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();

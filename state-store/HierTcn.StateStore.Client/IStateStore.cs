@@ -35,4 +35,16 @@ public interface IStateStore : IAsyncDisposable
 
     /// <summary>Deletes a state.</summary>
     ValueTask<WriteResult> DeleteAsync(StateKey key, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes the stored state of <paramref name="key"/>, if it is at <paramref name="version"/>, as durable as
+    /// a write this store answers <see cref="StoreStatus.Ok"/>, without changing it: for a caller that finds its change
+    /// already in the state (applied by an earlier write whose answer was lost or was
+    /// <see cref="StoreStatus.Unavailable"/>) and is about to acknowledge it. Answers <see cref="StoreStatus.Ok"/> with
+    /// <paramref name="version"/>, <see cref="StoreStatus.VersionMismatch"/> with the current version (0: absent) when
+    /// the state is at another version (read again), or <see cref="StoreStatus.Unavailable"/> when it cannot be made so
+    /// now. The default answers Ok without a call, for stores whose Ok adds nothing to what any written state already
+    /// has; <see cref="RespStateStore"/> with <see cref="RespStateStoreOptions.WaitForReplicas"/> above 0 writes the
+    /// state's version again and waits for replicas, as after a write.</summary>
+    ValueTask<WriteResult> ConfirmDurableAsync(StateKey key, ulong version, CancellationToken cancellationToken = default)
+        => ValueTask.FromResult(new WriteResult(StoreStatus.Ok, version));
 }

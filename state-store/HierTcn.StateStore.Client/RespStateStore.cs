@@ -172,6 +172,21 @@ public sealed class RespStateStore : IStateStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>With <see cref="RespStateStoreOptions.WaitForReplicas"/> 0 this answers Ok without a call (an Ok write
+    /// needs nothing beyond the primary); above 0 the script writes the version field again, unchanged, on the node that
+    /// has the state (so the write that put it there and everything before it on that primary is shipped again), and
+    /// WAIT on that node, as after a write, decides the answer.</remarks>
+    public async ValueTask<WriteResult> ConfirmDurableAsync(StateKey key, ulong version, CancellationToken cancellationToken = default)
+    {
+        if (KeyCodec.Check(key) is { } invalid)
+            return new WriteResult(StoreStatus.InvalidArgument, 0, invalid);
+        if (_options.WaitForReplicas == 0)
+            return new WriteResult(StoreStatus.Ok, version);
+        return await RunScriptAsync(KeyOf(key), [RespWriteScript.Rewrite, version.ToString(CultureInfo.InvariantCulture), RedisValue.EmptyString, _ttl, _nameNode],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync().ConfigureAwait(false);
 
     private async ValueTask<WriteResult> WriteAsync(UserState state, string operation, ulong expectedVersion, CancellationToken cancellationToken)

@@ -70,5 +70,15 @@ public sealed class MeteredStateStore(IStateStore inner, StateStoreMetrics metri
         return result;
     }
 
+    /// <summary>Forwarded, so the inner store's answer (not the interface's default) decides; counted as a
+    /// CompareAndSwap, the write it stands for.</summary>
+    public async ValueTask<WriteResult> ConfirmDurableAsync(StateKey key, ulong version, CancellationToken cancellationToken = default)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = await inner.ConfirmDurableAsync(key, version, cancellationToken).ConfigureAwait(false);
+        metrics.Observe("CompareAndSwap", result.Status, start);
+        return result;
+    }
+
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }

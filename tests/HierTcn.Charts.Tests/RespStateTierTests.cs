@@ -173,7 +173,7 @@ public sealed class RespStateTierTests
         Assert.Equal(["resp"], tier.Policy("recs-hiertcn-state").Spec.Ingress.SelectMany(r => r.Ports).Select(p => p.Port.Value));
 
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"recs-hiertcn-garnet-{i}.recs-hiertcn-garnet.recs.svc.cluster.local:7000"), tier.Endpoints);
-        Assert.Equal("1", tier.Inference["StateStoreClient__Resp__WaitForReplicas"]);
+        Assert.Equal("0", tier.Inference["StateStoreClient__Resp__WaitForReplicas"]);
         var env = tier.Job.Spec.Template.Spec.Containers.Single().Env.ToDictionary(e => e.Name, e => e.Value);
         Assert.Equal(("12", "2", "7000", "recs-hiertcn-garnet"), (env["NODES"], env["REPLICAS"], env["PORT"], env["SET"]));
         // The nodes export no /metrics: only inference is scraped.

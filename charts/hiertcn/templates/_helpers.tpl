@@ -108,6 +108,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and (eq .Values.stateStore.engine "garnet") $resp.passwordSecret -}}
 {{- fail "stateStore.resp.passwordSecret with stateStore.engine=garnet: this chart does not run Garnet with AUTH (untested here); use stateStore.engine=redis or leave it empty" -}}
 {{- end -}}
+{{- if and (eq .Values.stateStore.engine "garnet") (gt (int $resp.waitForReplicas) 0) -}}
+{{- fail (printf "stateStore.resp.waitForReplicas (%d) with stateStore.engine=garnet: Garnet 2.2.12 has no WAIT (it answers \"ERR unknown command\"), so every write would answer Unavailable; set it to 0 (a write the lost primary had not yet shipped to its replica is then lost at failover) or use stateStore.engine=redis" (int $resp.waitForReplicas)) -}}
+{{- end -}}
 {{- if gt (int $resp.waitForReplicas) (int $resp.replicasPerPrimary) -}}
 {{- fail (printf "stateStore.resp.waitForReplicas (%d) is above stateStore.resp.replicasPerPrimary (%d): every write would wait for replicas that do not exist" (int $resp.waitForReplicas) (int $resp.replicasPerPrimary)) -}}
 {{- end -}}

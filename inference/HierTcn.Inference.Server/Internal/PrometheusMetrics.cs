@@ -46,7 +46,7 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         new HistogramConfiguration { LabelNames = ["model_version", "role"], Buckets = Histogram.ExponentialBuckets(0.00005, 2, 18) });
 
     private static readonly Histogram StoreSeconds = Metrics.CreateHistogram(
-        "hiertcn_inference_state_store_seconds", "State store time per operation (get, cas).",
+        "hiertcn_inference_state_store_seconds", "State store time per operation (get, cas, confirm).",
         new HistogramConfiguration { LabelNames = ["operation"], Buckets = Histogram.ExponentialBuckets(0.00002, 2, 18) });
 
     private static readonly Counter Events = Metrics.CreateCounter(

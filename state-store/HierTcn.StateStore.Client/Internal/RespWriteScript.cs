@@ -9,11 +9,14 @@ namespace HierTcn.StateStore.Client.Internal;
 /// during a slot migration: the replica wait goes to that node.</summary>
 internal static class RespWriteScript
 {
-    /// <summary>KEYS[1] the user's key; ARGV[1] the operation ("p" put, "c" compare-and-swap, "d" delete), ARGV[2]
-    /// the expected version (compare-and-swap), ARGV[3] the state, ARGV[4] the expiry in milliseconds (0: none),
-    /// ARGV[5] "1" to return the node's id. Returns {status, version} (with ARGV[5] "1", {status, version, node id}):
-    /// status <see cref="Applied"/> with the new version (a delete: the removed one), <see cref="Mismatch"/> with the
-    /// current version (0: absent), or <see cref="Absent"/>.</summary>
+    /// <summary>KEYS[1] the user's key; ARGV[1] the operation ("p" put, "c" compare-and-swap, "d" delete, "r"
+    /// rewrite), ARGV[2] the expected version (compare-and-swap, rewrite), ARGV[3] the state, ARGV[4] the expiry in
+    /// milliseconds (0: none), ARGV[5] "1" to return the node's id. A rewrite writes the stored version field again,
+    /// unchanged, when the state is there at the expected version, so that the write and everything before it on
+    /// that primary go to its replicas (and its AOF) again and a WAIT after it covers them. Returns {status, version}
+    /// (with ARGV[5] "1", {status, version, node id}): status <see cref="Applied"/> with the new version (a delete:
+    /// the removed one; a rewrite: the unchanged one), <see cref="Mismatch"/> with the current version (0: absent),
+    /// or <see cref="Absent"/>.</summary>
     public const string Source = """
         local function reply(status, version)
           if ARGV[5] == '1' then return {status, version, redis.call('CLUSTER', 'MYID')} end
@@ -23,8 +26,13 @@ internal static class RespWriteScript
         local present = redis.call('HEXISTS', KEYS[1], 's') == 1
         local current = 0
         if present then current = v end
-        if ARGV[1] == 'c' and tonumber(ARGV[2]) ~= current then return reply(1, current) end
+        if (ARGV[1] == 'c' or ARGV[1] == 'r') and tonumber(ARGV[2]) ~= current then return reply(1, current) end
         local ttl = tonumber(ARGV[4])
+        if ARGV[1] == 'r' then
+          if not present then return reply(1, 0) end
+          redis.call('HSET', KEYS[1], 'v', string.format('%d', v))
+          return reply(0, v)
+        end
         if ARGV[1] == 'd' then
           if not present then return reply(2, 0) end
           redis.call('HDEL', KEYS[1], 's')
@@ -51,4 +59,6 @@ internal static class RespWriteScript
     public const string CompareAndSwap = "c";
 
     public const string Delete = "d";
+
+    public const string Rewrite = "r";
 }
