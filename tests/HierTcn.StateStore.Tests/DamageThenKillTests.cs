@@ -55,6 +55,11 @@ public sealed class DamageThenKillTests(ITestOutputHelper output) : IDisposable
             await WaitReadyAsync(store, second);
             using var kill = new CancellationTokenSource();
             var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteAsync(store, users, w, kill.Token))).ToArray();
+            // The kill lands at a varying moment once writes are flowing: on a loaded machine a fixed delay ended with
+            // only 8 writes acknowledged (a fresh-clone CI run), too few for the check to mean anything.
+            var flowing = DateTime.UtcNow.AddSeconds(30);
+            while (users.Values.Sum(u => u.Counter) < 4 * Writers && DateTime.UtcNow < flowing && !writers.Any(w => w.IsCompleted))
+                await Task.Delay(20);
             await Task.Delay(new Random((int)file * 10 + (int)damage).Next(300, 700));
             second.Kill();
             kill.Cancel();
