@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using HierTcn.StateStore.Client;
 using HierTcn.Tests.Shared;
 using Xunit.Abstractions;
@@ -129,14 +127,8 @@ public sealed class RespFailoverTests(ServedModelFixture model, ITestOutputHelpe
         return settings;
     }
 
-    /// <summary>The user's key in the cluster (state-store/README.md, "RESP cluster"): prefix, int64 user id
-    /// little-endian, model version.</summary>
-    internal static byte[] KeyOf(long user)
-    {
-        var id = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(id, user);
-        return [.. Encoding.UTF8.GetBytes(KeyPrefix), .. id, .. Encoding.UTF8.GetBytes("v1")];
-    }
+    /// <summary>The user's key in the cluster under the service's prefix and model version "v1".</summary>
+    internal static byte[] KeyOf(long user) => RespCluster.StateKeyOf(KeyPrefix, user, "v1");
 
     private static async Task WaitRoleAsync(RespCluster cluster, string endpoint, string wanted, TimeSpan timeout)
     {

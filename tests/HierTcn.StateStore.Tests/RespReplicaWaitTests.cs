@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Tests.Support;
 using HierTcn.Tests.Shared;
@@ -58,12 +56,7 @@ public sealed class RespReplicaWaitTests
     }
 
     /// <summary>A user's key in the cluster: prefix, int64 user id little-endian, model version.</summary>
-    internal static byte[] KeyOf(RespStateStoreOptions options, long user)
-    {
-        var id = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(id, user);
-        return [.. Encoding.UTF8.GetBytes(options.KeyPrefix), .. id, .. Encoding.UTF8.GetBytes(TestStates.Model)];
-    }
+    internal static byte[] KeyOf(RespStateStoreOptions options, long user) => RespCluster.StateKeyOf(options.KeyPrefix, user, TestStates.Model);
 
     /// <summary>The first user above <paramref name="after"/> whose key is in <paramref name="slot"/>.</summary>
     private static long SameSlotUser(RespStateStoreOptions options, int slot, long after)

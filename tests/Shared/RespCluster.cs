@@ -243,6 +243,15 @@ public sealed class RespCluster : IAsyncDisposable
         await _nodes[index].WaitListeningAsync(FormTimeout);
     }
 
+    /// <summary>A user's key as the RESP state store writes it (state-store/README.md, "RESP cluster"): the key prefix,
+    /// the int64 user id little-endian, the model version.</summary>
+    public static byte[] StateKeyOf(string prefix, long user, string modelVersion)
+    {
+        var id = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(id, user);
+        return [.. System.Text.Encoding.UTF8.GetBytes(prefix), .. id, .. System.Text.Encoding.UTF8.GetBytes(modelVersion)];
+    }
+
     /// <summary>The hash slot of <paramref name="key"/>: CRC16 (XMODEM) modulo 16384 of the key, or of its hash tag
     /// (the bytes between the first '{' and the next '}', when not empty).</summary>
     public static int SlotOf(ReadOnlySpan<byte> key)
