@@ -101,8 +101,7 @@ public static partial class TorchRuntime
     /// inter-op count can only be set once per process, so a later call only changes the intra-op count.</summary>
     public static void SetThreads(int threads)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        torch.set_num_threads(threads);
+        SetIntraOpThreads(threads);
         // libtorch aborts the process (not an exception) when the inter-op pool size is set twice or after parallel
         // work started, so only the first call in the process sets it.
         if (Interlocked.Exchange(ref s_interopSet, 1) == 0)

@@ -348,7 +348,6 @@ public sealed class ModelTrainer
                 }
                 long[] positions = part.ScoredPositions();
                 int[] eventIds = [.. positions.Select(p => part.Events[p])];
-                shareLoss[w] = (0, 0);
                 if (eventIds.Length > 0)
                 {
                     Tensor index = tensor(positions).to(device);
@@ -368,6 +367,7 @@ public sealed class ModelTrainer
                 {
                     cancellation.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
+                    Array.Clear(shareLoss);
                     if (workers == 1)
                     {
                         Share(batch, 0);
@@ -384,7 +384,6 @@ public sealed class ModelTrainer
                         {
                             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
                             {
-                                shareLoss[w] = (0, 0);
                                 if (parts[w] is { } part)
                                 {
                                     // OpenMP's thread count is per calling thread: a pool thread would run its own
