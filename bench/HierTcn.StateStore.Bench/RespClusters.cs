@@ -21,15 +21,25 @@ public sealed class RespClusters : IDisposable
 
     private RespClusters(string script) => _script = script;
 
-    /// <summary>Starts the clusters the <paramref name="sides"/> need, under <paramref name="data"/>, on ports from
-    /// <paramref name="basePort"/> (20 per cluster); returns each side's store options.</summary>
-    public static (RespClusters Clusters, List<(string Name, RespStateStoreOptions Options)> Sides) Start(IReadOnlyList<string> sides, string data, int basePort)
+    /// <summary>The <paramref name="sides"/> grouped by the cluster they run on (redis-replicas and redis-wait share
+    /// one), in the order first named; throws <see cref="ArgumentException"/> on a side that is not offered.</summary>
+    public static List<List<string>> GroupByCluster(IReadOnlyList<string> sides)
     {
         if (sides.Contains("garnet-wait"))
             throw new ArgumentException("--engines: garnet-wait is not offered: Garnet 2.2.12 answers WAIT with \"ERR unknown command\", so WaitForReplicas refuses every write");
         var unknown = sides.Except(AllSides).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException($"--engines: unknown {string.Join(", ", unknown)}; use {string.Join(", ", AllSides)} or all");
+        return [.. sides.Distinct().GroupBy(ClusterOf).Select(g => g.ToList())];
+    }
+
+    private static string ClusterOf(string side) => $"{side.Split('-')[0]}-{(side.Contains('-') ? 1 : 0)}";
+
+    /// <summary>Starts the clusters the <paramref name="sides"/> need, under <paramref name="data"/>, on ports from
+    /// <paramref name="basePort"/> (20 per cluster); returns each side's store options.</summary>
+    public static (RespClusters Clusters, List<(string Name, RespStateStoreOptions Options)> Sides) Start(IReadOnlyList<string> sides, string data, int basePort)
+    {
+        GroupByCluster(sides);
         var clusters = new RespClusters(FindScript());
         var result = new List<(string, RespStateStoreOptions)>();
         try
@@ -39,7 +49,7 @@ public sealed class RespClusters : IDisposable
             {
                 string engine = side.Split('-')[0];
                 int replicas = side.Contains('-') ? 1 : 0;
-                string cluster = $"{engine}-{replicas}";
+                string cluster = ClusterOf(side);
                 if (!endpoints.TryGetValue(cluster, out var nodes))
                 {
                     Console.WriteLine($"starting {engine} cluster: 3 primaries, {replicas} replica(s) each");
@@ -63,11 +73,15 @@ public sealed class RespClusters : IDisposable
         }
     }
 
-    /// <summary>Kills every node started.</summary>
+    /// <summary>Kills every node started and deletes its files.</summary>
     public void Dispose()
     {
         foreach (string dir in _started)
+        {
             Run("stop", dir);
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
         _started.Clear();
     }
 
