@@ -6,14 +6,20 @@ namespace HierTcn.StateStore.Tests;
 
 /// <summary>The RESP store against a Redis Cluster that speaks only mutual TLS (clients and cluster bus).</summary>
 [RequiresRespEngine(RespEngine.Redis)]
-public sealed class RespStateStoreTlsTests
+public sealed class RespStateStoreTlsTests() : RespTlsTests(RespEngine.Redis);
+
+/// <summary>The RESP store against a Garnet cluster that speaks only mutual TLS (clients and the nodes' gossip).</summary>
+[RequiresRespEngine(RespEngine.Garnet)]
+public sealed class GarnetStateStoreTlsTests() : RespTlsTests(RespEngine.Garnet);
+
+public abstract class RespTlsTests(RespEngine engine)
 {
     [Fact]
     public async Task PutAndGet_MutualTlsCluster_ServedOnlyWithTrustedAuthorityAndClientCertificate()
     {
         using var pki = new TestPki();
-        var (certificate, key) = pki.Issue("redis");
-        await using var cluster = await RespCluster.StartAsync(RespEngine.Redis, tls: new RespTls(pki.CaFile, certificate, key));
+        var (certificate, key) = pki.Issue(engine.ToString().ToLowerInvariant());
+        await using var cluster = await RespCluster.StartAsync(engine, tls: new RespTls(pki.CaFile, certificate, key));
         var (clientCertificate, clientKey) = pki.Issue("inference");
 
         var options = RespTestOptions.For(cluster);

@@ -31,14 +31,13 @@ public sealed class RespCluster : IAsyncDisposable
     public IReadOnlyList<string> Endpoints => [.. _nodes.Select(n => n.Endpoint)];
 
     /// <summary>Starts <paramref name="primaries"/> primaries with <paramref name="replicasEach"/> replicas each and
-    /// waits until every node reports the cluster ok. With <paramref name="tls"/> (Redis only) the nodes speak TLS
-    /// only, mutual TLS for clients. <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
+    /// waits until every node reports the cluster ok. With <paramref name="tls"/> the nodes speak TLS only, mutual TLS
+    /// for clients (Garnet: <c>--tls</c>, client certificates required by default, issuers checked against the
+    /// authority, the nodes checking each other as localhost). <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
     /// a primary is unreachable before its replica is promoted.</summary>
     public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0, RespTls? tls = null,
         int nodeTimeoutMs = 2000)
     {
-        if (tls is not null && engine != RespEngine.Redis)
-            throw new NotSupportedException("the test cluster starts TLS nodes for Redis only");
         var cluster = new RespCluster(engine, tls, nodeTimeoutMs);
         try
         {
@@ -383,6 +382,20 @@ public sealed class RespCluster : IAsyncDisposable
                 "--logger-level", "Warning",
             })
                 info.ArgumentList.Add(arg);
+            if (_tls is not null)
+            {
+                // Garnet 2.2.12: a PEM certificate in --cert-file-name takes the path of its PEM key in --cert-password.
+                // A node checks a peer's certificate against the target host by the certificate's first DNS name
+                // only (not the whole list), so the target host is that name.
+                using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(_tls.CertificateFile, _tls.KeyFile);
+                string peerName = certificate.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false);
+                foreach (var arg in new[]
+                {
+                    "--tls", "--cert-file-name", _tls.CertificateFile, "--cert-password", _tls.KeyFile,
+                    "--issuer-certificate-path", _tls.CaFile, "--cluster-tls-client-target-host", peerName,
+                })
+                    info.ArgumentList.Add(arg);
+            }
             info.Environment["DOTNET_gcServer"] = "0";
         }
         info.RedirectStandardOutput = true;
