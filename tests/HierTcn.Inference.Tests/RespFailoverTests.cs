@@ -26,6 +26,14 @@ public sealed class RespFailoverTests(ServedModelFixture model, ITestOutputHelpe
     [RespEngineFact(RespEngine.Redis)]
     public Task Failover_RedisWaitForReplica_NoAcknowledgedWriteLost() => RunAsync(RespEngine.Redis, waitForReplicas: 1);
 
+    // appendfsync everysec: a killed primary loses up to a second of its own file, but a write acknowledged after WAIT
+    // is in its replica's memory, and the replica is what gets promoted.
+    [RespEngineFact(RespEngine.Redis)]
+    public Task Failover_RedisWaitForReplicaAppendFsyncEverySecond_NoAcknowledgedWriteLost() => RunAsync(RespEngine.Redis, waitForReplicas: 1, appendFsync: "everysec");
+
+    [RespEngineFact(RespEngine.Redis)]
+    public Task Failover_RedisAsynchronousReplicationAppendFsyncEverySecond_ServesThroughPromotionAndReportsLostWrites() => RunAsync(RespEngine.Redis, waitForReplicas: 0, appendFsync: "everysec");
+
     [RespEngineFact(RespEngine.Garnet)]
     public Task Failover_GarnetAsynchronousReplicationOperatorFailover_ServesThroughPromotionAndReportsLostWrites() => RunAsync(RespEngine.Garnet, waitForReplicas: 0);
 
@@ -33,9 +41,9 @@ public sealed class RespFailoverTests(ServedModelFixture model, ITestOutputHelpe
         "GarnetHasNoWait_ReturnsUnavailableNamingTheError pins it), so WaitForReplicas refuses every write: Garnet has no no-loss setting to test")]
     public Task Failover_GarnetWaitForReplicaOperatorFailover_NoAcknowledgedWriteLost() => RunAsync(RespEngine.Garnet, waitForReplicas: 1);
 
-    private async Task RunAsync(RespEngine engine, int waitForReplicas)
+    private async Task RunAsync(RespEngine engine, int waitForReplicas, string appendFsync = "always")
     {
-        await using var cluster = await RespCluster.StartAsync(engine, primaries: 3, replicasEach: 1, nodeTimeoutMs: 1500);
+        await using var cluster = await RespCluster.StartAsync(engine, primaries: 3, replicasEach: 1, nodeTimeoutMs: 1500, appendFsync: appendFsync);
         await using var server = await TestServer.StartAsync(model, Settings(cluster, waitForReplicas));
         var load = new EventLoad(server.Client, model.Data.ItemIds.ToArray(), writers: 6, usersEach: 16, firstUser: 1_000);
         using var stop = new CancellationTokenSource();
@@ -103,7 +111,7 @@ public sealed class RespFailoverTests(ServedModelFixture model, ITestOutputHelpe
         });
         var unreadable = new List<string>();
         int lost = await load.CountLostAsync(reader, unreadable);
-        output.WriteLine($"acknowledged events {load.Acknowledged} ({load.AcknowledgedAsApplied} applied by that call, the others found " +
+        output.WriteLine($"{engine}, wait for replicas {waitForReplicas}, appendfsync {appendFsync}: acknowledged events {load.Acknowledged} ({load.AcknowledgedAsApplied} applied by that call, the others found " +
             $"applied by an earlier, failed call), lost {lost}, failed calls (retried) {load.FailedCalls}");
         Assert.True(load.AcknowledgedAsApplied > load.Acknowledged / 2, "most events must be acknowledged by the call that applied them");
         Assert.Empty(unreadable);

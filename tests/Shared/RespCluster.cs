@@ -17,12 +17,14 @@ public sealed class RespCluster : IAsyncDisposable
 
     private readonly RespTls? _tls;
     private readonly int _nodeTimeoutMs;
+    private readonly string _appendFsync;
 
-    private RespCluster(RespEngine engine, RespTls? tls, int nodeTimeoutMs)
+    private RespCluster(RespEngine engine, RespTls? tls, int nodeTimeoutMs, string appendFsync)
     {
         Engine = engine;
         _tls = tls;
         _nodeTimeoutMs = nodeTimeoutMs;
+        _appendFsync = appendFsync;
     }
 
     public RespEngine Engine { get; }
@@ -34,11 +36,17 @@ public sealed class RespCluster : IAsyncDisposable
     /// waits until every node reports the cluster ok. With <paramref name="tls"/> the nodes speak TLS only, mutual TLS
     /// for clients (Garnet: <c>--tls</c>, client certificates required by default, issuers checked against the
     /// authority, the nodes checking each other as localhost). <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
-    /// a primary is unreachable before its replica is promoted.</summary>
+    /// a primary is unreachable before its replica is promoted; <paramref name="appendFsync"/> Redis's
+    /// <c>appendfsync</c> (<c>always</c>: the append-only file flushed before each answer; <c>everysec</c>: once a
+    /// second).</summary>
     public static async Task<RespCluster> StartAsync(RespEngine engine, int primaries = 3, int replicasEach = 0, RespTls? tls = null,
-        int nodeTimeoutMs = 2000)
+        int nodeTimeoutMs = 2000, string appendFsync = "always")
     {
-        var cluster = new RespCluster(engine, tls, nodeTimeoutMs);
+        if (appendFsync is not ("always" or "everysec"))
+            throw new ArgumentException($"appendfsync {appendFsync}: always or everysec", nameof(appendFsync));
+        if (appendFsync != "always" && engine != RespEngine.Redis)
+            throw new NotSupportedException("the test cluster sets appendfsync on Redis only (Garnet: --aof-commit-wait)");
+        var cluster = new RespCluster(engine, tls, nodeTimeoutMs, appendFsync);
         try
         {
             for (int i = 0; i < primaries * (1 + replicasEach); i++)
@@ -355,7 +363,7 @@ public sealed class RespCluster : IAsyncDisposable
                 // With TLS the port is the TLS port and plain TCP is off.
                 "--port", _tls is null ? port.ToString() : "0", "--bind", "127.0.0.1", "--protected-mode", "no", "--dir", dir,
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", _nodeTimeoutMs.ToString(),
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--loglevel", "warning",
+                "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--daemonize", "no", "--loglevel", "warning",
                 // A replica syncs at once (not after the default 5 s) and may be promoted however long its primary
                 // has been gone.
                 "--repl-diskless-sync-delay", "0", "--cluster-replica-validity-factor", "0",
