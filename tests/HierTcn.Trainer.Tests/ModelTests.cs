@@ -60,7 +60,7 @@ public sealed class ModelTests
     [InlineData(ModelKind.Gru, new[] { "gru.layers.3.weight_hh", "gru.layers.0.weight_ih", "item_embedding.weight" })]
     public void StateDict_EachModel_HasContractNames(ModelKind kind, string[] expected)
     {
-        using var model = ModelFactory.Create(ModelOptions.ForKind(kind) with { HighLayers = 4 }, ItemSource.Ids(100));
+        using var model = ModelFactory.Create(ModelOptions.ForKind(kind) with { HighLayers = 4, LowLayers = 4 }, ItemSource.Ids(100));
         var keys = model.state_dict().Keys.ToHashSet();
         foreach (string name in expected)
         {

@@ -50,10 +50,10 @@ internal static class TrainCommand
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
-        var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1 for hiertcn, 4 otherwise)." };
+        var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
         var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
-        var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default 4)." };
-        var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level GRU size (default 128; flat GRU 200)." };
+        var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default: hiergru and hrnn 1, gru 2; the paper's 4)." };
+        var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level / flat GRU size (default 128)." };
         var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default 4; flat TCN 6)." };
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default 5)." };

@@ -3,19 +3,22 @@ using System.Text.Json.Serialization;
 namespace HierTcn.Trainer.Models;
 
 /// <summary>Model sizes and regularization. Defaults are the paper's (section 4.2.3); <see cref="ForKind"/> fills in
-/// the per-model defaults (flat GRU 4 x 200, flat TCN 6 blocks).</summary>
+/// the per-model defaults: each model's best configuration of the same search (bench/RESULTS.md, "The baselines'
+/// own configurations"), the paper's sizes otherwise.</summary>
 public sealed record ModelOptions
 {
     [JsonPropertyName("kind")] public ModelKind Kind { get; init; } = ModelKind.HierTcn;
     /// <summary>Item embedding size d; also the user embedding's size (tied scoring, eq. 12). Default 128.</summary>
     [JsonPropertyName("item_dim")] public int ItemDim { get; init; } = 128;
-    /// <summary>High-level (user) GRU layers; default 4 (HierTCN through <see cref="ForKind"/>: 1).</summary>
+    /// <summary>High-level (user) GRU layers; default 4, the paper's (every hierarchical model through
+    /// <see cref="ForKind"/>: 1).</summary>
     [JsonPropertyName("high_layers")] public int HighLayers { get; init; } = 4;
     /// <summary>High-level GRU hidden size; default 128.</summary>
     [JsonPropertyName("high_hidden")] public int HighHidden { get; init; } = 128;
-    /// <summary>Low-level GRU layers (HierGRU, HRNN's session GRU) or flat GRU layers; default 4.</summary>
+    /// <summary>Low-level GRU layers (HierGRU, HRNN's session GRU) or flat GRU layers; default 4, the paper's (through
+    /// <see cref="ForKind"/>: HierGRU and HRNN 1, the flat GRU 2).</summary>
     [JsonPropertyName("low_layers")] public int LowLayers { get; init; } = 4;
-    /// <summary>Low-level GRU hidden size; default 128 (flat GRU: 200).</summary>
+    /// <summary>Low-level (or flat) GRU hidden size; default 128.</summary>
     [JsonPropertyName("low_hidden")] public int LowHidden { get; init; } = 128;
     /// <summary>TCN blocks (2 convolutions each, dilation 2^i); default 4 (flat TCN: 6).</summary>
     [JsonPropertyName("tcn_blocks")] public int TcnBlocks { get; init; } = 4;
@@ -35,10 +38,14 @@ public sealed record ModelOptions
     /// <summary>The paper's sizes for <paramref name="kind"/>.</summary>
     public static ModelOptions ForKind(ModelKind kind) => kind switch
     {
-        ModelKind.Gru => new ModelOptions { Kind = kind, LowLayers = 4, LowHidden = 200 },
+        // 2 x 128 (the reference's size): above the paper's 4 x 200 in the search, at 0.42 x its parameters.
+        ModelKind.Gru => new ModelOptions { Kind = kind, LowLayers = 2, LowHidden = 128 },
         ModelKind.Tcn => new ModelOptions { Kind = kind, TcnBlocks = 6 },
         // One high-level layer: better than the paper's four on Globo (bench/RESULTS.md, the ablation table).
         ModelKind.HierTcn => new ModelOptions { Kind = kind, HighLayers = 1 },
+        // One layer at each level: the best of 1/4 x 1/2/4 (HierGRU) and 1/2/4 at both levels (HRNN, whose session GRU
+        // starts from the user GRU's state, so the counts must match) in the search.
+        ModelKind.HierGru or ModelKind.Hrnn => new ModelOptions { Kind = kind, HighLayers = 1, LowLayers = 1 },
         _ => new ModelOptions { Kind = kind },
     };
 
