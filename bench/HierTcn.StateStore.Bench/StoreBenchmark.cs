@@ -30,8 +30,8 @@ public static class StoreBenchmark
             $"{settings.Rounds} rounds of {settings.Seconds} s per phase and side, {Environment.ProcessorCount} cores");
         var embeddedOptions = EngineOptions(settings, Path.Combine(settings.Data, "embedded"));
         var serverOptions = EngineOptions(settings, Path.Combine(settings.Data, "server"));
-        // Bad --engines values fail here, before anything is loaded.
-        RespClusters.GroupByCluster(settings.Engines is "" or "all" ? [] : settings.Engines.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        // The clusters --engines names, one group per cluster; bad values fail here, before anything is loaded.
+        var groups = RespClusters.GroupByCluster(settings.EngineSides());
 
         var engine = await StateStoreEngine.OpenAsync(embeddedOptions);
         var embedded = new EmbeddedStateStore(engine);
@@ -53,10 +53,6 @@ public static class StoreBenchmark
                 await LoadAsync(name, store, settings);
                 sides.Add((name, store));
             }
-            var engines = settings.Engines.Length == 0 ? []
-                : settings.Engines == "all" ? RespClusters.AllSides
-                : settings.Engines.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            var groups = RespClusters.GroupByCluster(engines);
             if (groups.Count == 0)
             {
                 await RunRoundsAsync(sides, settings, results);
@@ -253,6 +249,11 @@ public static class StoreBenchmark
     private sealed record Settings(long Users, int Concurrency, double Seconds, int Rounds, string Data, int Port, int MemoryBits, string Resp,
         string Engines, int RespPort)
     {
+        /// <summary>The <c>--engines</c> sides: none, <c>all</c> (<see cref="RespClusters.AllSides"/>) or a comma-separated list.</summary>
+        public IReadOnlyList<string> EngineSides() => Engines.Length == 0 ? []
+            : Engines == "all" ? RespClusters.AllSides
+            : Engines.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
         /// <summary>The <c>--resp</c> sides: NAME=HOST:PORT,...[@REPLICAS], separated by ';'.</summary>
         public IEnumerable<(string Name, RespStateStoreOptions Options)> RespSides()
         {
