@@ -35,7 +35,7 @@ public sealed class RespCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="primaries"/> primaries with <paramref name="replicasEach"/> replicas each and
     /// waits until every node reports the cluster ok. With <paramref name="tls"/> the nodes speak TLS only, mutual TLS
     /// for clients (Garnet: <c>--tls</c>, client certificates required by default, issuers checked against the
-    /// authority, the nodes checking each other as localhost). <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
+    /// authority, the nodes checking each other by the certificate's first DNS name). <paramref name="nodeTimeoutMs"/> is Redis's <c>cluster-node-timeout</c>: how long
     /// a primary is unreachable before its replica is promoted; <paramref name="appendFsync"/> Redis's
     /// <c>appendfsync</c> (<c>always</c>: the append-only file flushed before each answer; <c>everysec</c>: once a
     /// second).</summary>
