@@ -50,6 +50,15 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TcnRowStep_GatedTcn_EqualsTorchSharpAtEveryPosition()
+    {
+        var run = Stepped(Tiny with { TcnGate = true }, b: 3, t: 80, seed: 14);
+        float worst = run.WorstAgainstTorch();
+        output.WriteLine($"gated TCN, {run.B} sessions of {run.T} rows: max abs diff against TorchSharp at every position {worst:E3}");
+        Assert.True(worst <= Tolerance, $"step vs TorchSharp: {worst} > {Tolerance}");
+    }
+
+    [Fact]
     public void TcnRowStep_PrimedOnLastReceptiveFieldRows_ContinuesAsTheWholeSession()
     {
         // What the service does on a cache miss: zero buffers, then only the session's last receptive_field rows.

@@ -56,6 +56,12 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_RandomHistories_OrtMatchesTorchSharp(string modelType, int b, int t) =>
         Check(Small(ModelKinds.Parse(modelType)), b, t, seed: b * 1000 + t);
 
+    [Theory]
+    [InlineData("hiertcn", 7, 40)]
+    [InlineData("tcn", 7, 40)]
+    public void Export_GatedTcn_OrtMatchesTorchSharp(string modelType, int b, int t) =>
+        Check(Small(ModelKinds.Parse(modelType)) with { TcnGate = true }, b, t, seed: 17);
+
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn), 7, 121, seed: 5);

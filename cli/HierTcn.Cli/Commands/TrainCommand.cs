@@ -57,6 +57,7 @@ internal static class TrainCommand
         var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default 4; flat TCN 6)." };
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default 5)." };
+        var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
@@ -67,7 +68,7 @@ internal static class TrainCommand
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, maxUsers, clip, skipValidation, noFinal, workers,
+            tcnKernel, tcnGate, maxUsers, clip, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -83,6 +84,7 @@ internal static class TrainCommand
                 TcnBlocks = parse.GetValue(tcnBlocks) ?? m.TcnBlocks,
                 TcnChannels = parse.GetValue(tcnChannels) ?? m.TcnChannels,
                 TcnKernel = parse.GetValue(tcnKernel) ?? m.TcnKernel,
+                TcnGate = parse.GetValue(tcnGate) ?? m.TcnGate,
                 Dropout = parse.GetValue(dropout),
                 BatchNorm = parse.GetValue(batchNorm),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,

@@ -91,8 +91,8 @@ internal static class Layers
                 throw new InvalidDataException($"{p} uses masked batch normalization, which the exporter does not support; train without it to export");
             }
             long dilation = 1L << i;
-            string y = g.Op("Relu", [CausalConv(g, w, p + ".conv1", x, shape.Channels, cin, shape.Kernel, dilation)]);
-            y = g.Op("Relu", [CausalConv(g, w, p + ".conv2", y, shape.Channels, shape.Channels, shape.Kernel, dilation)]);
+            string y = Activate(g, w, p, 1, CausalInput(g, x, shape.Kernel, dilation), shape.Channels, cin, shape.Kernel, dilation);
+            y = Activate(g, w, p, 2, CausalInput(g, y, shape.Kernel, dilation), shape.Channels, shape.Channels, shape.Kernel, dilation);
             string residual = w.Contains(p + ".downsample.weight")
                 ? CausalConv(g, w, p + ".downsample", x, shape.Channels, cin, 1, 1)
                 : cin == shape.Channels ? x : throw new InvalidDataException($"{p}.downsample.weight is missing: block input has {cin} channels, output {shape.Channels}");
@@ -116,8 +116,8 @@ internal static class Layers
         {
             string p = $"tcn.blocks.{i}";
             long dilation = 1L << i;
-            string y = g.Op("Relu", [BufferedConv(g, w, p + ".conv1", x, buffers, ref offset, next, shape.Channels, cin, shape.Kernel, dilation)]);
-            y = g.Op("Relu", [BufferedConv(g, w, p + ".conv2", y, buffers, ref offset, next, shape.Channels, shape.Channels, shape.Kernel, dilation)]);
+            string y = Activate(g, w, p, 1, BufferedWindow(g, x, buffers, ref offset, next, cin, shape.Kernel, dilation), shape.Channels, cin, shape.Kernel, dilation);
+            y = Activate(g, w, p, 2, BufferedWindow(g, y, buffers, ref offset, next, shape.Channels, shape.Kernel, dilation), shape.Channels, shape.Channels, shape.Kernel, dilation);
             string residual = w.Contains(p + ".downsample.weight")
                 ? CausalConv(g, w, p + ".downsample", x, shape.Channels, cin, 1, 1)
                 : cin == shape.Channels ? x : throw new InvalidDataException($"{p}.downsample.weight is missing: block input has {cin} channels, output {shape.Channels}");
@@ -129,17 +129,27 @@ internal static class Layers
         return (output, nextBuffers);
     }
 
-    // A causal convolution's output at the new column: its (K-1) x dilation buffered inputs (sliced from the flat
-    // buffers at offset), then x [B, C_in, 1]; the window without its oldest column is the next buffer.
-    private static string BufferedConv(OnnxGraph g, ModelWeights w, string prefix, string x, string buffers, ref long offset, List<string> next,
-        int cout, int cin, int kernel, long dilation)
+    /// <summary>Convolution <paramref name="half"/> (1 or 2) of block <paramref name="block"/> over its padded or
+    /// buffered input, activated: relu(conv), or conv * sigmoid(gate) when the block has <c>gate1</c>/<c>gate2</c>
+    /// weights (a gated TCN; the gate reads the same input window as the convolution).</summary>
+    private static string Activate(OnnxGraph g, ModelWeights w, string block, int half, string window, int cout, int cin, int kernel, long dilation)
+    {
+        string conv = ConvOn(g, w, $"{block}.conv{half}", window, cout, cin, kernel, dilation);
+        string gate = $"{block}.gate{half}";
+        return w.Contains(gate + ".weight")
+            ? g.Op("Mul", [conv, g.Op("Sigmoid", [ConvOn(g, w, gate, window, cout, cin, kernel, dilation)])])
+            : g.Op("Relu", [conv]);
+    }
+
+    // A causal convolution's window at the new column: its (K-1) x dilation buffered inputs (sliced from the flat
+    // buffers at offset), then x [B, C_in, 1]; the window without its oldest column is the next buffer. A convolution
+    // over the window gives exactly one output column.
+    private static string BufferedWindow(OnnxGraph g, string x, string buffers, ref long offset, List<string> next, int cin, int kernel, long dilation)
     {
         long history = (kernel - 1) * dilation;
-        string weight = g.Initializer(prefix + ".weight", w.Get(prefix + ".weight", cout, cin, kernel).Data, cout, cin, kernel);
-        string bias = g.Initializer(prefix + ".bias", w.Get(prefix + ".bias", cout).Data, cout);
         if (history == 0)
         {
-            return g.Op("Conv", [x, weight, bias], OnnxGraph.Ints("kernel_shape", kernel));
+            return x;
         }
         long size = history * cin;
         string flat = g.Op("Slice", [buffers, g.Int64s("starts", offset), g.Int64s("ends", offset + size), g.Int64s("axes", 1)]);
@@ -148,7 +158,7 @@ internal static class Layers
         string window = g.Op("Concat", [past, x], OnnxGraph.Int("axis", 2));
         string advanced = g.Op("Slice", [window, g.Int64s("starts", 1), g.Int64s("ends", history + 1), g.Int64s("axes", 2)]);
         next.Add(g.Op("Reshape", [advanced, g.Int64s("shape", 0, size)]));
-        return g.Op("Conv", [window, weight, bias], OnnxGraph.Ints("kernel_shape", kernel), OnnxGraph.Ints("dilations", dilation));
+        return window;
     }
 
     /// <summary>seq [B, C, T] at each row's last valid step (lengths - 1) -> [B, C].</summary>
@@ -169,10 +179,19 @@ internal static class Layers
         return g.Op("Expand", [g.Op("Unsqueeze", [v, g.Int64s("axes", 1)]), shape]);
     }
 
-    private static string CausalConv(OnnxGraph g, ModelWeights w, string prefix, string x, int cout, int cin, int kernel, long dilation)
+    private static string CausalConv(OnnxGraph g, ModelWeights w, string prefix, string x, int cout, int cin, int kernel, long dilation) =>
+        ConvOn(g, w, prefix, CausalInput(g, x, kernel, dilation), cout, cin, kernel, dilation);
+
+    /// <summary>x [B, C, T] with (K-1) x dilation zeros on the left.</summary>
+    private static string CausalInput(OnnxGraph g, string x, int kernel, long dilation)
     {
         long pad = (kernel - 1) * dilation;
-        string input = pad == 0 ? x : g.Op("Pad", [x, g.Int64s("pads", 0, 0, pad, 0, 0, 0)]);
+        return pad == 0 ? x : g.Op("Pad", [x, g.Int64s("pads", 0, 0, pad, 0, 0, 0)]);
+    }
+
+    /// <summary>The unpadded convolution of <paramref name="prefix"/>'s weights over <paramref name="input"/>.</summary>
+    private static string ConvOn(OnnxGraph g, ModelWeights w, string prefix, string input, int cout, int cin, int kernel, long dilation)
+    {
         string weight = g.Initializer(prefix + ".weight", w.Get(prefix + ".weight", cout, cin, kernel).Data, cout, cin, kernel);
         string bias = g.Initializer(prefix + ".bias", w.Get(prefix + ".bias", cout).Data, cout);
         return g.Op("Conv", [input, weight, bias], OnnxGraph.Ints("kernel_shape", kernel), OnnxGraph.Ints("dilations", dilation));

@@ -26,6 +26,8 @@ public sealed record ModelOptions
     [JsonPropertyName("tcn_channels")] public int TcnChannels { get; init; } = 128;
     /// <summary>TCN kernel size; default 5.</summary>
     [JsonPropertyName("tcn_kernel")] public int TcnKernel { get; init; } = 5;
+    /// <summary>Gated TCN convolutions (conv(x) * sigmoid(gate(x)) instead of relu(conv(x))); default off.</summary>
+    [JsonPropertyName("tcn_gate")] public bool TcnGate { get; init; }
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off).</summary>
     [JsonPropertyName("dropout")] public double Dropout { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>

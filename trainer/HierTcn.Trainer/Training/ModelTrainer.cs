@@ -197,6 +197,7 @@ public sealed class ModelTrainer
         ["tcn_blocks"] = config.Training.Model.TcnBlocks,
         ["tcn_channels"] = config.Training.Model.TcnChannels,
         ["tcn_kernel"] = config.Training.Model.TcnKernel,
+        ["tcn_gate"] = config.Training.Model.TcnGate,
         ["dropout"] = config.Training.Model.Dropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["loss"] = config.Training.Loss.Kind.ToString(),

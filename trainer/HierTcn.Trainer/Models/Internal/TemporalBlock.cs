@@ -6,13 +6,17 @@ namespace HierTcn.Trainer.Models.Internal;
 
 /// <summary>Two causal dilated convolutions with a residual connection (paper section 3.3.2): the input is padded on
 /// the left by (K-1)*dilation, so output t reads inputs t - (K-1)*dilation .. t only.
-/// y = relu(conv2(relu(conv1(x)))); out = relu(y + (downsample(x) or x)).</summary>
+/// y = relu(conv2(relu(conv1(x)))); out = relu(y + (downsample(x) or x)). Gated (<c>gate1</c>, <c>gate2</c>: convolutions
+/// of the same shapes), each relu(conv(x)) becomes conv(x) * sigmoid(gate(x)), the gated linear unit of gated
+/// convolutional networks: a multiplicative interaction of the inputs (the item with the user state) like a GRU's gates.</summary>
 internal sealed class TemporalBlock : nn.Module
 {
 #pragma warning disable IDE1006 // PyTorch names: the fields are the weight names.
     private readonly Conv1d conv1;
     private readonly Conv1d conv2;
     private readonly Conv1d? downsample;
+    private readonly Conv1d? gate1;
+    private readonly Conv1d? gate2;
     private readonly MaskedBatchNorm? bn1;
     private readonly MaskedBatchNorm? bn2;
 #pragma warning restore IDE1006
@@ -20,10 +24,12 @@ internal sealed class TemporalBlock : nn.Module
     private readonly int _dilation;
     private readonly double _dropout;
 
-    public TemporalBlock(string name, int input, int channels, int kernel, int dilation, bool batchNorm, double dropout) : base(name)
+    public TemporalBlock(string name, int input, int channels, int kernel, int dilation, bool batchNorm, double dropout, bool gated = false) : base(name)
     {
         conv1 = nn.Conv1d(input, channels, kernel, dilation: dilation);
         conv2 = nn.Conv1d(channels, channels, kernel, dilation: dilation);
+        gate1 = gated ? nn.Conv1d(input, channels, kernel, dilation: dilation) : null;
+        gate2 = gated ? nn.Conv1d(channels, channels, kernel, dilation: dilation) : null;
         downsample = input != channels ? nn.Conv1d(input, channels, 1) : null;
         bn1 = batchNorm ? new MaskedBatchNorm("bn1", channels) : null;
         bn2 = batchNorm ? new MaskedBatchNorm("bn2", channels) : null;
@@ -38,32 +44,31 @@ internal sealed class TemporalBlock : nn.Module
     /// <returns>[B, T, C].</returns>
     public Tensor Forward(Tensor x, Tensor mask)
     {
-        Tensor y = Causal(conv1, x);
-        if (bn1 is not null)
-        {
-            y = bn1.Forward(y.transpose(1, 2), mask).transpose(1, 2);
-        }
-        y = nn.functional.relu(y);
-        if (training && _dropout > 0)
-        {
-            y = nn.functional.dropout(y, _dropout, training: true);
-        }
-        y = Causal(conv2, y);
-        if (bn2 is not null)
-        {
-            y = bn2.Forward(y.transpose(1, 2), mask).transpose(1, 2);
-        }
-        y = nn.functional.relu(y);
-        if (training && _dropout > 0)
-        {
-            y = nn.functional.dropout(y, _dropout, training: true);
-        }
+        Tensor y = Half(conv1, gate1, bn1, x, mask);
+        y = Half(conv2, gate2, bn2, y, mask);
         Tensor residual = downsample is null ? x : nn.functional.linear(x, downsample.weight!.squeeze(2), downsample.bias);
         return nn.functional.relu(y + residual);
     }
 
+    /// <summary>One convolution of the block with its normalisation, activation (relu, or the gate) and dropout.</summary>
+    private Tensor Half(Conv1d conv, Conv1d? gate, MaskedBatchNorm? bn, Tensor x, Tensor mask)
+    {
+        Tensor input = Shifted(x);
+        Tensor y = Apply(conv, input);
+        if (bn is not null)
+        {
+            y = bn.Forward(y.transpose(1, 2), mask).transpose(1, 2);
+        }
+        y = gate is null ? nn.functional.relu(y) : y * nn.functional.sigmoid(Apply(gate, input));
+        if (training && _dropout > 0)
+        {
+            y = nn.functional.dropout(y, _dropout, training: true);
+        }
+        return y;
+    }
+
     /// <summary>
-    /// The causal dilated convolution of <paramref name="conv"/>'s weights over x [B, T, C_in] as one matrix product:
+    /// The input of a causal dilated convolution over x [B, T, C_in], for <see cref="Apply"/>'s one matrix product:
     /// output t reads inputs t - (K-1)*dilation .. t (zeros before the start), i.e. the rows of x shifted by
     /// 0, dilation, .., (K-1)*dilation placed side by side, times the kernel laid out as [C_out, K*C_in]. A tap j steps
     /// back reads only zeros at every t when j*dilation >= T, so only the <see cref="Taps"/> newest taps run: the same
@@ -72,24 +77,30 @@ internal sealed class TemporalBlock : nn.Module
     /// oneDNN's convolution prepares each new shape (measured: with rows split by length, shapes multiplied and the
     /// convolution kernel's epoch took twice as long; the matrix product did not mind).
     /// </summary>
-    private Tensor Causal(Conv1d conv, Tensor x)
+    private Tensor Shifted(Tensor x)
     {
         long steps = x.shape[1];
         int taps = Taps(_kernel, _dilation, steps);
-        Tensor weight = conv.weight!;                                                // [C_out, C_in, K]
-        Tensor kernel = weight.narrow(2, _kernel - taps, taps).permute(0, 2, 1).reshape(weight.shape[0], -1);
-        Tensor input = x;
-        if (taps > 1)
+        if (taps == 1)
         {
-            Tensor padded = nn.functional.pad(x, [0, 0, (long)(taps - 1) * _dilation, 0]);
-            var shifted = new Tensor[taps];
-            for (int i = 0; i < taps; i++)
-            {
-                shifted[i] = padded.narrow(1, (long)i * _dilation, steps);
-            }
-            input = cat(shifted, 2);                                                 // [B, T, taps * C_in]
+            return x;
         }
-        return nn.functional.linear(input, kernel, conv.bias);
+        Tensor padded = nn.functional.pad(x, [0, 0, (long)(taps - 1) * _dilation, 0]);
+        var shifted = new Tensor[taps];
+        for (int i = 0; i < taps; i++)
+        {
+            shifted[i] = padded.narrow(1, (long)i * _dilation, steps);
+        }
+        return cat(shifted, 2);                                                      // [B, T, taps * C_in]
+    }
+
+    /// <summary><paramref name="conv"/>'s newest taps over the <see cref="Shifted"/> input.</summary>
+    private Tensor Apply(Conv1d conv, Tensor shifted)
+    {
+        Tensor weight = conv.weight!;                                                // [C_out, C_in, K]
+        int taps = (int)(shifted.shape[2] / weight.shape[1]);
+        Tensor kernel = weight.narrow(2, _kernel - taps, taps).permute(0, 2, 1).reshape(weight.shape[0], -1);
+        return nn.functional.linear(shifted, kernel, conv.bias);
     }
 
     /// <summary>How many of a kernel's taps (the newest first) can read a real input in a sequence of
