@@ -21,15 +21,16 @@ internal static class EvalCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report (PROTOCOL.md section 8) here." };
         var score = new Option<string?>("--score") { Description = "Score the users of this dataset (prepared with --catalog-from DATA) instead." };
         var eventsCsv = new Option<string?>("--events-csv") { Description = "Write one CSV row per scored event here." };
+        var device = new Option<string>("--device") { Description = "cpu or cuda (the same evaluation path on a GPU).", DefaultValueFactory = _ => "cpu" };
         var figures = new Option<string?>("--figures") { Description = "Write the paper's Figures 2-4 for this evaluation into this directory." };
 
-        var command = new Command("eval", "Evaluate a trained run's best weights (PROTOCOL.md).") { run, data, split, report, score, eventsCsv, figures };
+        var command = new Command("eval", "Evaluate a trained run's best weights (PROTOCOL.md).") { run, data, split, report, score, eventsCsv, figures, device };
         command.SetAction(parse => CommandRunner.Run(() => Run(parse.GetValue(run)!, parse.GetValue(data)!, parse.GetValue(split)!,
-            parse.GetValue(report), parse.GetValue(score), parse.GetValue(eventsCsv), parse.GetValue(figures))));
+            parse.GetValue(report), parse.GetValue(score), parse.GetValue(eventsCsv), parse.GetValue(figures), parse.GetValue(device)!)));
         return command;
     }
 
-    private static int Run(string runDir, string dataDir, string splitName, string? reportPath, string? scoreDir, string? eventsCsv, string? figures)
+    private static int Run(string runDir, string dataDir, string splitName, string? reportPath, string? scoreDir, string? eventsCsv, string? figures, string device)
     {
         var split = splitName == "validation" ? DataSplit.Validation : DataSplit.Test;
         if (scoreDir is not null && split != DataSplit.Test)
@@ -47,7 +48,7 @@ internal static class EvalCommand
         {
             throw new UserInputException($"--score {scoreDir}: not prepared with --catalog-from {dataDir} (different catalogue or split kind).");
         }
-        var model = TrainedRun.LoadRanking(runDir, fitData);
+        var model = TrainedRun.LoadRanking(runDir, fitData, device);
         var target = scoreData ?? fitData;
         EvaluationReport result = null!;
         AnsiConsole.Progress()

@@ -2,6 +2,7 @@ using HierTcn.Data;
 using HierTcn.Data.Dataset;
 using HierTcn.Trainer.Evaluation;
 using HierTcn.Trainer.Models;
+using TorchSharp;
 
 namespace HierTcn.Trainer.Training;
 
@@ -30,10 +31,16 @@ public static class TrainedRun
         return (model, config);
     }
 
-    /// <summary>The run's model as an <see cref="Data.Evaluation.IRankingModel"/> for the evaluation harness.</summary>
-    public static NeuralRankingModel LoadRanking(string runPath, PreparedDataset data)
+    /// <summary>The run's model as an <see cref="Data.Evaluation.IRankingModel"/> for the evaluation harness, on
+    /// <paramref name="device"/> ("cpu", "cuda" or "cuda:N"; checked before the weights are read).</summary>
+    public static NeuralRankingModel LoadRanking(string runPath, PreparedDataset data, string device = "cpu")
     {
+        var target = TorchRuntime.ParseDevice(device);
         var (model, config) = Load(runPath, data);
+        if (target.type != DeviceType.CPU)
+        {
+            model.to(target);
+        }
         return new NeuralRankingModel(model, ModelTrainer.HyperParameters(config));
     }
 }
