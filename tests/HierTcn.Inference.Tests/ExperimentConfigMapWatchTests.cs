@@ -12,8 +12,8 @@ namespace HierTcn.Inference.Tests;
 /// changes routing at once, with the mounted file unchanged and read only hourly; a bad object is refused like a bad
 /// file; a dropped watch resumes from its resourceVersion, a bookmark's included; a 410 Gone (event or status) or an
 /// ERROR event lists again; a deleted ConfigMap hands the routing to the file until it is created again; a rotated
-/// token is read for the next request; an unreachable API, or one whose certificate another authority issued, leaves
-/// the file in charge.</summary>
+/// token is read for the next request; the API's arms come back when the watch does after an outage; an unreachable
+/// API, or one whose certificate another authority issued, leaves the file in charge.</summary>
 [Collection(ServedModelCollection.Name)]
 public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : IDisposable
 {
@@ -201,6 +201,29 @@ public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : ID
         api.Create(AllV1);
         await WaitUntil(() => AllAssigned(server, "v1"), "the ConfigMap created again (ADDED) applied");
         await WatchUpAsync(server, up: true, "after ADDED");
+    }
+
+    [Fact]
+    public async Task ConfigMapWatch_OutageWhileTheFileChanges_ResumedWatchPutsTheApiArmsBack()
+    {
+        WriteFile(Half);
+        await using var api = await StartApiAsync(AllV2);
+        await using var server = await TestServer.StartAsync(model, Settings(api.Url, TimeSpan.FromMilliseconds(50)));
+        await api.WaitForWatchesAsync(1);
+        await WaitUntil(() => AllAssigned(server, "v2"), "the listed ConfigMap applied over the file");
+
+        // The API goes away: the file is in charge and its change is applied.
+        api.SetUnavailable(true);
+        await WatchUpAsync(server, up: false, "while the API answers 503");
+        WriteFile(AllV1);
+        await WaitUntil(() => AllAssigned(server, "v1"), "the file change applied during the outage");
+
+        // The watch comes back from its version (no list, no event): the ConfigMap it holds is the source again.
+        api.SetUnavailable(false);
+        await api.WaitForWatchesAsync(2);
+        await WaitUntil(() => AllAssigned(server, "v2"), "the API's arms back once the watch resumed");
+        await WatchUpAsync(server, up: true, "after the watch resumed");
+        Assert.Equal(1, Lists(api));
     }
 
     [Fact]
