@@ -268,6 +268,83 @@ public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : ID
         await WaitUntil(() => AllAssigned(server, "v1"), "the file change applied");
     }
 
+    /// <summary>The server as a process of its own (the metric registry is per process): with no ConfigMap configured
+    /// it exports no hiertcn_inference_experiment_api_watch_up series, so HierTcnExperimentApiWatchDown cannot fire
+    /// for pods that only have the file; with one configured and the API unreachable it exports 0.</summary>
+    [Fact]
+    public async Task ServerProcess_ConfigMapConfiguredOrNot_WatchGaugeOnlyWhereConfigured()
+    {
+        WriteFile(Half);
+        var settings = Settings("http://127.0.0.1:1", TimeSpan.FromSeconds(2));
+        Assert.Null(await WatchGaugeOfProcessAsync(withConfigMap: false, settings));
+        Assert.Equal("0", await WatchGaugeOfProcessAsync(withConfigMap: true, settings));
+    }
+
+    /// <summary>Starts the server program on the experiment file, scrapes its metrics once it serves them, stops it,
+    /// and returns the value of the watch gauge, or null without the series.</summary>
+    private async Task<string?> WatchGaugeOfProcessAsync(bool withConfigMap, Dictionary<string, string?> settings)
+    {
+        string store = Directory.CreateTempSubdirectory("hiertcn-inference-watch-gauge-").FullName;
+        int metricsPort;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            metricsPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = store };
+        var args = new List<string>
+        {
+            Path.Combine(AppContext.BaseDirectory, "HierTcn.Inference.Server.dll"), "--Recommender:BundlesDirectory=" + model.BundlesDirectory,
+            "--Recommender:SnapshotsDirectory=" + model.SnapshotsDirectory, "--StateStore:DataDirectory=" + store,
+            "--StateStore:IndexBuckets=1024", "--StateStore:StoreMemorySizeBits=23", "--StateStore:SegmentSizeBits=22",
+            "--RecommenderServer:MetricsHostname=127.0.0.1", $"--RecommenderServer:MetricsPort={metricsPort}",
+            "--RecommenderServer:ExperimentFile=" + File, "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
+        };
+        if (withConfigMap)
+        {
+            foreach (string key in new[] { "ExperimentConfigMap", "KubernetesApiUrl", "ServiceAccountDirectory" })
+                args.Add($"--RecommenderServer:{key}={settings["RecommenderServer:" + key]}");
+        }
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                if (process.HasExited)
+                    Assert.Fail($"the server exited ({process.ExitCode}): {await stderr}{await stdout}");
+                try
+                {
+                    string text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+                    // The experiment's gauge is set once the arms are applied at start, after which the watch starts.
+                    if (text.Contains("hiertcn_inference_experiment_applied_timestamp_seconds{", StringComparison.Ordinal)
+                        && (!withConfigMap || text.Contains("\nhiertcn_inference_experiment_api_watch_up ", StringComparison.Ordinal)))
+                    {
+                        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("hiertcn_inference_experiment_api_watch_up ", StringComparison.Ordinal));
+                        return line?.Split(' ')[1];
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+                Assert.True(DateTime.UtcNow < until, "the server's metrics did not show the applied experiment within 60 s");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(store, recursive: true);
+        }
+    }
+
     [Fact]
     public void Validate_ConfigMapWithoutFile_Refused()
     {

@@ -41,6 +41,7 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
             return;
         _name = options.ExperimentConfigMap;
         _key = Path.GetFileName(options.ExperimentFile);
+        applier.SetApiLive(false);
         using var api = KubernetesApi.Create(options, out string? why);
         if (api is null)
         {
