@@ -106,6 +106,7 @@ public sealed partial class DashboardTests
                      OnlineMetricNames.Lists, OnlineMetricNames.Users, OnlineMetricNames.NextEvents, OnlineMetricNames.Hits,
                      OnlineMetricNames.ReciprocalRank + "_sum", OnlineMetricNames.ReciprocalRank + "_count", OnlineMetricNames.UnmatchedEvents,
                      "hiertcn_inference_experiment_file_rejections_total", "hiertcn_inference_experiment_applied_timestamp_seconds",
+                     "hiertcn_inference_experiment_api_watch_up",
                  })
             Assert.Contains(series, queries, StringComparison.Ordinal);
     }

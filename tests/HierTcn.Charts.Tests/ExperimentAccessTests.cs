@@ -56,9 +56,16 @@ public sealed class ExperimentAccessTests
         var subject = Assert.Single(binding.Subjects);
         Assert.Equal(("ServiceAccount", pod.ServiceAccountName, "recs"), (subject.Kind, subject.Name, subject.NamespaceProperty));
 
-        // The token is mounted where it is used: the inference pods, and no other workload of the chart.
+        // The token is mounted where it is used: the inference pods, and no other workload of the chart; the
+        // ServiceAccount the chart creates mounts none by default.
         Assert.True(pod.AutomountServiceAccountToken);
         Assert.All(otherPods, p => Assert.NotEqual(true, p.AutomountServiceAccountToken));
+        if (values["serviceAccount"]!["create"]!.GetValue<bool>())
+        {
+            var account = Assert.Single(objects, o => o.Kind == "ServiceAccount").As<V1ServiceAccount>();
+            Assert.Equal(pod.ServiceAccountName, account.Metadata.Name);
+            Assert.False(account.AutomountServiceAccountToken);
+        }
 
         // The server watches that ConfigMap, under the key it mounts as the experiment file.
         Assert.Equal(experiment.Metadata.Name, settings["RecommenderServer__ExperimentConfigMap"]);
@@ -68,8 +75,13 @@ public sealed class ExperimentAccessTests
         if (policy["enabled"]!.GetValue<bool>() && policy["egress"]!["enabled"]!.GetValue<bool>() && policy["egress"]!["apiServerTo"]!.AsArray().Count > 0)
         {
             var egress = objects.Where(o => o.Kind == "NetworkPolicy").Select(o => o.As<V1NetworkPolicy>()).Single(p => p.Spec.PolicyTypes.Contains("Egress"));
+            // The policy selects the inference pods, and one of its rules opens the API server's peers on its ports.
+            Assert.NotEmpty(egress.Spec.PodSelector.MatchLabels);
+            Assert.All(egress.Spec.PodSelector.MatchLabels, l => Assert.Equal(l.Value, deployment.Spec.Template.Metadata.Labels[l.Key]));
             var ports = policy["egress"]!["apiServerPorts"]!.AsArray().Select(p => p!.GetValue<long>().ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            Assert.Contains(egress.Spec.Egress, r => ports.Order().SequenceEqual(r.Ports.Select(p => p.Port.Value).Order()));
+            var cidrs = policy["egress"]!["apiServerTo"]!.AsArray().Select(p => p!["ipBlock"]?["cidr"]?.GetValue<string>()).ToList();
+            Assert.Contains(egress.Spec.Egress, r => ports.Order().SequenceEqual(r.Ports.Select(p => p.Port.Value).Order())
+                && cidrs.SequenceEqual(r.To.Select(t => t.IpBlock?.Cidr)));
         }
     }
 }

@@ -12,8 +12,10 @@ namespace HierTcn.Inference.Server.Internal;
 /// like the experiment file goes to <see cref="ExperimentApplier"/>, which applies it or refuses it exactly as it
 /// treats the file. A watch that ends is resumed from the last resourceVersion seen; a 410 Gone (an ERROR event or
 /// the HTTP status) lists again; any failure retries with doubling delays (0.2 s to 30 s) while the file watch
-/// (<see cref="ExperimentFileWatcher"/>) stands in. Not in a cluster, or without a mounted token, the file alone is
-/// followed.
+/// (<see cref="ExperimentFileWatcher"/>) stands in. A watch that opens again after such a failure hands the last
+/// ConfigMap seen to the applier once more, so the API is the source again at once (not only at its next change)
+/// and arms the file brought in meanwhile, which may lag the API, are replaced. Not in a cluster, or without a
+/// mounted token, the file alone is followed.
 /// </summary>
 internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentApplier applier, IOptions<RecommenderServerOptions> server,
     ILogger<ExperimentConfigMapWatcher> log) : BackgroundService
@@ -29,6 +31,9 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
     private TimeSpan _delay = FirstRetry;
     private string? _version;
 
+    // The ConfigMap as last listed or announced (cloned out of its document), null while it does not exist.
+    private JsonElement? _object;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = server.Value;
@@ -36,6 +41,7 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
             return;
         _name = options.ExperimentConfigMap;
         _key = Path.GetFileName(options.ExperimentFile);
+        applier.SetApiLive(false);
         using var api = KubernetesApi.Create(options, out string? why);
         if (api is null)
         {
@@ -97,10 +103,12 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
             : default;
         if (item.ValueKind == JsonValueKind.Object)
         {
+            _object = item.Clone();
             await ApplyAsync(item, stoppingToken).ConfigureAwait(false);
         }
         else
         {
+            _object = null;
             applier.SetApiLive(false);
             ServerLog.ExperimentConfigMapMissing(log, _label, "does not exist");
         }
@@ -122,6 +130,10 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
                 return null;
             await EnsureOkAsync(response, "watch", timeout.Token).ConfigureAwait(false);
             _delay = FirstRetry;
+            // Resumed after a failure, which handed the routing to the file: the object seen last is current up to
+            // this version, so it is the source again (unchanged text is not applied twice).
+            if (!applier.ApiLive && _object is { } last)
+                await ApplyAsync(last, stoppingToken).ConfigureAwait(false);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false));
             while (await reader.ReadLineAsync(timeout.Token).ConfigureAwait(false) is { } line)
             {
@@ -137,10 +149,14 @@ internal sealed class ExperimentConfigMapWatcher(EngineHost host, ExperimentAppl
                     case "ADDED" or "MODIFIED":
                         version = _version = ResourceVersion(obj) ?? version;
                         if (Name(obj) == _name)
+                        {
+                            _object = obj.Clone();
                             await ApplyAsync(obj, stoppingToken).ConfigureAwait(false);
+                        }
                         break;
                     case "DELETED":
                         version = _version = ResourceVersion(obj) ?? version;
+                        _object = null;
                         applier.SetApiLive(false);
                         ServerLog.ExperimentConfigMapMissing(log, _label, "was deleted");
                         break;

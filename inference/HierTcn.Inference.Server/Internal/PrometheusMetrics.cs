@@ -118,9 +118,12 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         "When the experiment (A/B arms and salt) in use was applied from the experiment file (Unix seconds), labelled with its salt.",
         new GaugeConfiguration { LabelNames = ["salt"] });
 
+    // Published once the watch is configured (RecommenderServer:ExperimentConfigMap): a pod that only has the file
+    // has no series, so an alert on 0 concerns pods that should be watching.
     private static readonly Gauge ExperimentApiWatch = Metrics.CreateGauge(
         "hiertcn_inference_experiment_api_watch_up",
-        "1 while the experiment ConfigMap is followed through the Kubernetes API, 0 while the mounted file is (not configured, not reachable, or the ConfigMap missing).");
+        "1 while the experiment ConfigMap is followed through the Kubernetes API, 0 while the mounted file is (no token, the API not reachable, or the ConfigMap missing); absent where no ConfigMap is configured.",
+        new GaugeConfiguration { SuppressInitialValue = true });
 
     private static readonly string[] CutoffText = [.. OnlineMetricNames.Cutoffs.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
