@@ -19,7 +19,7 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
     private IStateStore? _store;
     private bool _ownsStore;
     private StateStoreMetrics? _storeMetrics;
-    private StateStoreEngine? _embedded;
+    private volatile StateStoreEngine? _embedded;
     private IDisposable? _watch;
     private string _arms = "";
 
@@ -120,6 +120,8 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
             await Engine.DisposeAsync().ConfigureAwait(false);
         _storeMetrics?.Detach();
         _storeMetrics?.SetRefusing(false);
+        // Health checks stop reading the engine before it is disposed.
+        _embedded = null;
         if (_store is not null && _ownsStore)
             await _store.DisposeAsync().ConfigureAwait(false);
     }
