@@ -71,6 +71,30 @@ public sealed class ClockTests(ServedModelFixture model)
     }
 
     [Fact]
+    public async Task ObserveAsync_OneEventAnHourAhead_RefusedAndTheUsersRealEventsAreNotLate()
+    {
+        // Issue 13: an event stamped an hour ahead, had it been applied, made every real event of that hour late.
+        var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));
+        await using var store = new ScriptedStateStore();
+        await using var engine = ScriptedEngine.Start(model, store, clock);
+        long[] items = [.. new[] { 1, 2, 3 }.Select(i => model.Data.ItemIds[i])];
+        Assert.Equal(1, (await engine.ObserveAsync([new ObservedEvent(3, items[0], T0 - 5000, "before")])).Applied);
+
+        var ahead = await engine.ObserveAsync([new ObservedEvent(3, items[1], T0 + 3_600_000, "an-hour-ahead")]);
+
+        Assert.Equal(ServeStatus.InvalidArgument, ahead.Status);
+        Assert.Contains("ahead of the server clock", ahead.Error);
+        for (int minute = 1; minute <= 3; minute++)
+        {
+            clock.Now += TimeSpan.FromMinutes(1);
+            var real = await engine.ObserveAsync([new ObservedEvent(3, items[minute % 3], T0 + minute * 60_000, $"real{minute}")]);
+            Assert.Equal((ServeStatus.Ok, 1, 0), (real.Status, real.Applied, real.Late));
+        }
+        var state = (await store.GetAsync(new StateKey("v1", 3))).State!;
+        Assert.Equal([T0 - 5000, T0 + 60_000, T0 + 120_000, T0 + 180_000], state.SessionItemTimes);
+    }
+
+    [Fact]
     public async Task RecommendAsync_DeadlineOnEngineClock_ComputedBeforeExpiredAfter()
     {
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(T0));

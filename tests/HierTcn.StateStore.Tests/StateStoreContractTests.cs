@@ -195,6 +195,20 @@ public abstract class StateStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NegativeUserId_EveryCallInvalidArgumentNothingStored()
+    {
+        var key = new StateKey(TestStates.Model, -5);
+        var put = await Store.PutAsync(TestStates.Make(-5, 1));
+        Assert.Equal(StoreStatus.InvalidArgument, put.Status);
+        Assert.Contains("not negative", put.Error);
+        Assert.Equal(StoreStatus.InvalidArgument, (await Store.CompareAndSwapAsync(TestStates.Make(-5, 1), 0)).Status);
+        Assert.Equal(StoreStatus.InvalidArgument, (await Store.GetAsync(key)).Status);
+        Assert.Equal(StoreStatus.InvalidArgument, (await Store.DeleteAsync(key)).Status);
+        // The same user id without its sign is another user, untouched.
+        Assert.Equal(StoreStatus.NotFound, (await Store.GetAsync(new StateKey(TestStates.Model, 5))).Status);
+    }
+
+    [Fact]
     public async Task CompareAndSwap_ConcurrentWriters_NoLostUpdate()
     {
         // 8 writers increment 4 shared counters by read + CAS + retry; every increment must land exactly once.

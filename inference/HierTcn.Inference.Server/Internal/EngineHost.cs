@@ -1,3 +1,4 @@
+using HierTcn.Inference.Server.Extensions;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
 using HierTcn.StateStore.Monitoring;
@@ -9,13 +10,16 @@ namespace HierTcn.Inference.Server.Internal;
 /// accepts calls; applies changed model arms from configuration (hot swap); disposes both on shutdown. An
 /// <see cref="IStateStore"/> registered in the container is used instead of the configured one and left to the
 /// container to dispose. The embedded store is counted in the state store's own metrics (<see cref="StateStoreMetrics"/>),
-/// as a shard is.</summary>
+/// as a shard is, and is damage-checked on open as a shard is: each checkpoint recovered by a child process first, and
+/// files damaged beyond what recovery bridges without loss leave the server up but refusing (<see cref="StoreRefusal"/>,
+/// health NOT_SERVING, <c>hiertcn_statestore_refusing_to_serve</c> 1) instead of crash-looping.</summary>
 internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender, IOptions<RecommenderServerOptions> server,
     IServiceProvider services, ILoggerFactory loggerFactory, PrometheusMetrics metrics, ILogger<EngineHost> log) : IHostedService
 {
     private IStateStore? _store;
     private bool _ownsStore;
     private StateStoreMetrics? _storeMetrics;
+    private volatile StateStoreEngine? _embedded;
     private IDisposable? _watch;
     private string _arms = "";
 
@@ -23,6 +27,12 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
     public RecommenderEngine Engine { get; private set; } = null!;
 
     public bool IsReady => Engine is not null;
+
+    /// <summary>Why the embedded store refuses to serve (what is damaged, and the repair command); null otherwise.</summary>
+    public string? StoreRefusal { get; private set; }
+
+    /// <summary>The embedded store's engine when it is open; null in the other modes.</summary>
+    public StateStoreEngine? EmbeddedEngine => _embedded;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -47,9 +57,22 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
             // Each checkpoint is recovered by a child process first (Program.cs answers its verb), so a damaged
             // store log ends the child, not the service.
             var storeOptions = services.GetRequiredService<IOptions<StateStoreOptions>>().Value;
-            var embedded = await EmbeddedStateStore.OpenAsync(storeOptions, loggerFactory, ProbeFor(storeOptions), cancellationToken).ConfigureAwait(false);
             _storeMetrics = services.GetRequiredService<StateStoreMetrics>();
-            _storeMetrics.Attach(embedded.Engine);
+            IStateStore embedded;
+            try
+            {
+                var opened = await EmbeddedStateStore.OpenAsync(storeOptions, loggerFactory, ProbeFor(storeOptions), cancellationToken).ConfigureAwait(false);
+                _storeMetrics.Attach(opened.Engine);
+                _embedded = opened.Engine;
+                embedded = opened;
+            }
+            catch (StateStoreDamagedException ex)
+            {
+                StoreRefusal = $"{ex.Reason}. Repair: {RepairStateStoreCommand.Describe(storeOptions.DataDirectory)}";
+                _storeMetrics.SetRefusing(true);
+                ServerLog.StateStoreRefusing(log, StoreRefusal);
+                embedded = new RefusingStateStore(StoreRefusal);
+            }
             _store = new MeteredStateStore(embedded, _storeMetrics);
         }
         Engine = RecommenderEngine.Start(options, _store, metrics, loggerFactory);
@@ -96,6 +119,9 @@ internal sealed class EngineHost(IOptionsMonitor<RecommenderOptions> recommender
         if (Engine is not null)
             await Engine.DisposeAsync().ConfigureAwait(false);
         _storeMetrics?.Detach();
+        _storeMetrics?.SetRefusing(false);
+        // Health checks stop reading the engine before it is disposed.
+        _embedded = null;
         if (_store is not null && _ownsStore)
             await _store.DisposeAsync().ConfigureAwait(false);
     }

@@ -36,4 +36,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(206, LogLevel.Debug, "{Method} refused with InvalidArgument: {Reason}")]
     public static partial void MalformedRequest(ILogger logger, string method, string reason);
+
+    [LoggerMessage(211, LogLevel.Critical, "The embedded state store refuses to serve: {Reason}")]
+    public static partial void StateStoreRefusing(ILogger logger, string reason);
 }

@@ -56,9 +56,10 @@ internal sealed class StateStoreMethodProvider(ServerMetrics metrics, ILogger<St
                 {
                     string reason = $"the request is not a valid {typeof(TRequest).Name} ({ex.Message})";
                     ServerLog.Rejected(logger, method.Name, reason);
-                    metrics.Rejected(method.Name, "invalid_argument");
+                    // In a stream the service counts the empty request it acks; counted here too, it would count twice.
                     if (malformed is not null)
                         return malformed();
+                    metrics.Rejected(method.Name, "invalid_argument");
                     throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, reason));
                 }
             });

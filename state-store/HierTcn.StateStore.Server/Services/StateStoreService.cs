@@ -137,33 +137,43 @@ internal sealed class StateStoreService(EngineHost host, ServerMetrics metrics, 
             WriteResult result;
             UserState? state;
             string? error;
+            string? wrong = null;
             switch (request.OperationCase)
             {
                 case ApplyRequest.OperationOneofCase.Put:
                     result = !UserStateSerializer.TryDeserialize(request.Put.State.Span, out state, out error)
                         ? new WriteResult(StoreStatus.InvalidArgument, 0, "put.state: " + error)
-                        : NotOwned(new StateKey(state.ModelVersion, state.UserId)) is { } wrong
+                        : (wrong = NotOwned(new StateKey(state.ModelVersion, state.UserId))) is not null
                             ? new WriteResult(StoreStatus.InvalidArgument, 0, wrong)
                             : await engine.PutAsync(state).ConfigureAwait(false);
                     break;
                 case ApplyRequest.OperationOneofCase.CompareAndSwap:
                     result = !UserStateSerializer.TryDeserialize(request.CompareAndSwap.State.Span, out state, out error)
                         ? new WriteResult(StoreStatus.InvalidArgument, 0, "compare_and_swap.state: " + error)
-                        : NotOwned(new StateKey(state.ModelVersion, state.UserId)) is { } notMine
-                            ? new WriteResult(StoreStatus.InvalidArgument, 0, notMine)
+                        : (wrong = NotOwned(new StateKey(state.ModelVersion, state.UserId))) is not null
+                            ? new WriteResult(StoreStatus.InvalidArgument, 0, wrong)
                             : await engine.CompareAndSwapAsync(state, request.CompareAndSwap.ExpectedVersion).ConfigureAwait(false);
                     break;
                 case ApplyRequest.OperationOneofCase.Delete when request.Delete.Key is { } key:
                     var deleteKey = new StateKey(key.ModelVersion, key.UserId);
-                    result = NotOwned(deleteKey) is { } notOwned
-                        ? new WriteResult(StoreStatus.InvalidArgument, 0, notOwned)
+                    result = (wrong = NotOwned(deleteKey)) is not null
+                        ? new WriteResult(StoreStatus.InvalidArgument, 0, wrong)
                         : await engine.DeleteAsync(deleteKey).ConfigureAwait(false);
                     break;
                 default:
                     result = new WriteResult(StoreStatus.InvalidArgument, 0, "the request is malformed or carries no put, compare_and_swap or delete (with a key)");
                     break;
             }
-            metrics.Observe("Apply", result.Status, start);
+            if (wrong is null)
+            {
+                metrics.Observe("Apply", result.Status, start);
+            }
+            else
+            {
+                // As a unary call with a key of another shard: counted as wrong_shard, not as a bad request.
+                ServerLog.Rejected(logger, "Apply", wrong);
+                metrics.Rejected("Apply", "wrong_shard");
+            }
             acks.TryWrite(new ApplyAck { Id = request.Id, Result = ToResponse(result) });
         }
         finally
