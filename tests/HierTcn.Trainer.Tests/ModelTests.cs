@@ -27,9 +27,10 @@ public sealed class ModelTests
     public void StateDict_HierTcnPaperSizes_HasContractNamesAndShapes()
     {
         // The paper's 4-layer high level (the default is 1 layer: bench/RESULTS.md, the accuracy ablation).
-        Assert.Equal(1, ModelOptions.ForKind(ModelKind.HierTcn).HighLayers);
+        // The default TCN is one block of kernel 3 (bench/RESULTS.md, "HierTCN's TCN size over three seeds").
+        Assert.Equal((1, 1, 3), (ModelOptions.ForKind(ModelKind.HierTcn).HighLayers, ModelOptions.ForKind(ModelKind.HierTcn).TcnBlocks, ModelOptions.ForKind(ModelKind.HierTcn).TcnKernel));
         TorchRuntime.Seed(1);
-        using var model = new HierTcnModel(ModelOptions.ForKind(ModelKind.HierTcn) with { HighLayers = 4 }, ItemSource.Ids(2521));
+        using var model = new HierTcnModel(ModelOptions.ForKind(ModelKind.HierTcn) with { HighLayers = 4, TcnBlocks = 4, TcnKernel = 5 }, ItemSource.Ids(2521));
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         Assert.Equal([2521L, 128], shapes["item_embedding.weight"]);
         Assert.Equal([128L], shapes["session_start"]);

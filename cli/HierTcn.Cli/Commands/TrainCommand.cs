@@ -54,9 +54,9 @@ internal static class TrainCommand
         var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
         var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default: hiergru and hrnn 1, gru 2; the paper's 4)." };
         var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level / flat GRU size (default 128)." };
-        var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default 4; flat TCN 6)." };
+        var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default: hiertcn 1, tcn 6; the paper's 4)." };
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
-        var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default 5)." };
+        var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
