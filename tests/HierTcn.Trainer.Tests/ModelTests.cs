@@ -54,7 +54,7 @@ public sealed class ModelTests
     }
 
     [Theory]
-    [InlineData(ModelKind.HierTcn, new[] { "high_gru.layers.3.weight_hh", "tcn.blocks.3.conv2.weight", "output.weight", "user_start" })]
+    [InlineData(ModelKind.HierTcn, new[] { "high_gru.layers.3.weight_hh", "tcn.blocks.0.conv2.weight", "output.weight", "user_start" })]
     [InlineData(ModelKind.HierGru, new[] { "high_gru.layers.3.weight_hh", "low_gru.layers.3.bias_hh", "output.bias" })]
     [InlineData(ModelKind.Hrnn, new[] { "user_gru.layers.3.weight_ih", "session_gru.layers.0.weight_ih", "session_init.weight" })]
     [InlineData(ModelKind.Tcn, new[] { "tcn.blocks.5.conv1.weight", "tcn.blocks.0.downsample.weight", "session_start" })]
