@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using HierTcn.Formats.Snapshots;
@@ -9,7 +10,7 @@ namespace HierTcn.Benchmarks;
 
 /// <summary>
 /// Bytes allocated per in-process Recommend, counted rather than timed (so the figure does not depend on the machine's
-/// load): the same engine, store and model as <see cref="RecommendBenchmarks"/>, one user with an open session of
+/// load), then the latency by session length (<see cref="InterleavedLatencyAsync"/>): the same engine, store and model as <see cref="RecommendBenchmarks"/>, one user with an open session of
 /// 1, 16 and 121 events, whole-catalogue k = 20, the embedding known (read + score). Every thread's allocations are
 /// counted (<see cref="GC.GetTotalAllocatedBytes(bool)"/>), as BenchmarkDotNet's MemoryDiagnoser does. With
 /// <c>--types</c> it also lists the types allocated, sampled by the runtime's allocation tick (one sample about every
@@ -25,13 +26,99 @@ internal static class RecommendAllocations
     public static async Task<int> RunAsync(string[] args)
     {
         bool types = args.Contains("--types");
+        int at = Array.IndexOf(args, "--lengths");
+        int[] lengths = at >= 0 && at + 1 < args.Length
+            ? [.. args[at + 1].Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture))]
+            : [1, 16, 121];
         string model = Environment.GetEnvironmentVariable("HIERTCN_BENCH_MODEL") is { Length: > 0 } m ? m
             : throw new InvalidOperationException("set HIERTCN_BENCH_MODEL to the directory HierTcn.LoadGen setup --out wrote (bundles/, snapshots/)");
-        foreach (int length in (int[])[1, 16, 121])
+        foreach (int length in lengths)
         {
             await MeasureAsync(model, length, types).ConfigureAwait(false);
         }
+        await InterleavedLatencyAsync(model, lengths).ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>
+    /// Recommend latency by open-session length, measured so that neither order nor warm-up favours a length: one
+    /// engine and store, one user per length, and every round asks each user once (the order rotated each round), so
+    /// the lengths share the process's state (JIT tiers, ONNX Runtime arenas, caches) call by call. One caller: no
+    /// queueing, so p50 is the cost of one Recommend.
+    /// </summary>
+    private static async Task InterleavedLatencyAsync(string model, int[] lengths)
+    {
+        string snapshots = Path.Combine(model, "snapshots");
+        long[] items;
+        using (var snapshot = ItemSnapshot.OpenCurrent(snapshots))
+        {
+            items = snapshot.ItemIds.ToArray();
+        }
+        string root = Directory.CreateTempSubdirectory("hiertcn-recommend-latency-").FullName;
+        try
+        {
+            await using var store = await EmbeddedStateStore.OpenAsync(new StateStoreOptions
+            {
+                DataDirectory = root,
+                IndexBuckets = 1024,
+                StoreMemorySizeBits = 23,
+                SegmentSizeBits = 22,
+            }).ConfigureAwait(false);
+            await using var engine = RecommenderEngine.Start(new RecommenderOptions
+            {
+                BundlesDirectory = Path.Combine(model, "bundles"),
+                SnapshotsDirectory = snapshots,
+                Models = [new ModelArmOptions { Version = "globo-v1" }],
+                SnapshotPollInterval = TimeSpan.Zero,
+                Batching = new() { MaxWaitMicroseconds = 0 },
+            }, store);
+            var queries = new RecommendQuery[lengths.Length];
+            for (int u = 0; u < lengths.Length; u++)
+            {
+                long time = Start;
+                for (int i = 0; i < lengths[u]; i++)
+                {
+                    time += 1_000;
+                    var e = new ObservedEvent(u + 1, items[(i + 7 * u) % items.Length], time,
+                        string.Create(CultureInfo.InvariantCulture, $"u{u}e{i}"));
+                    await engine.ObserveAsync([e]).ConfigureAwait(false);
+                }
+                queries[u] = new RecommendQuery(u + 1, [], 20, [], null, time);
+            }
+            var ticks = new long[lengths.Length][];
+            for (int u = 0; u < lengths.Length; u++)
+            {
+                ticks[u] = new long[Calls];
+            }
+            for (int round = -Warmup; round < Calls; round++)
+            {
+                for (int j = 0; j < lengths.Length; j++)
+                {
+                    int u = (j + Math.Abs(round)) % lengths.Length;
+                    long t0 = Stopwatch.GetTimestamp();
+                    await RecommendAsync(engine, queries[u]).ConfigureAwait(false);
+                    long spent = Stopwatch.GetTimestamp() - t0;
+                    if (round >= 0)
+                    {
+                        ticks[u][round] = spent;
+                    }
+                }
+            }
+            var p50 = new double[lengths.Length];
+            for (int u = 0; u < lengths.Length; u++)
+            {
+                Array.Sort(ticks[u]);
+                double Us(double q) => ticks[u][(int)Math.Min(Calls - 1, q * Calls)] * 1e6 / Stopwatch.Frequency;
+                p50[u] = Us(0.5);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"latency, session of {lengths[u],3} events, interleaved ({Calls} calls): p50 {Us(0.5):F1} us, p90 {Us(0.9):F1} us, p99 {Us(0.99):F1} us"));
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p50 largest / smallest: {p50.Max() / p50.Min():F3}"));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     private static async Task MeasureAsync(string model, int sessionLength, bool types)

@@ -3,7 +3,9 @@ namespace HierTcn.LoadGen;
 /// <summary>Latencies in microseconds from many threads; percentiles over everything recorded.</summary>
 internal sealed class Latencies
 {
-    private readonly List<double> _values = [];
+    private readonly List<double> _values;
+
+    public Latencies(int capacity = 0) => _values = new List<double>(capacity);
 
     public void Add(double microseconds)
     {

@@ -181,42 +181,15 @@ internal static class LoadGenCommands
         });
         foreach (var (phase, r) in new[] { ("overload", rate), ("recovery", recoverRate) })
         {
-            var latencies = new Latencies();
-            int ok = 0, shed = 0, other = 0;
-            var codes = new Dictionary<StatusCode, int>();
-            var inflight = new List<Task>();
-            var clock = Stopwatch.StartNew();
-            long total = (long)r * seconds;
-            for (long n = 0; n < total; n++)
-            {
-                double due = n / (double)r;
-                double wait = due - clock.Elapsed.TotalSeconds;
-                if (wait > 0.002)
-                    await Task.Delay(TimeSpan.FromSeconds(wait));
-                long index = n;
-                inflight.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        await client.RecommendAsync(work.Request((int)index, k), deadline: DateTime.UtcNow.AddSeconds(5));
-                        latencies.Add((clock.Elapsed.TotalSeconds - due) * 1e6);
-                        Interlocked.Increment(ref ok);
-                    }
-                    catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
-                    {
-                        Interlocked.Increment(ref shed);
-                    }
-                    catch (RpcException e)
-                    {
-                        Interlocked.Increment(ref other);
-                        lock (codes)
-                            codes[e.StatusCode] = codes.GetValueOrDefault(e.StatusCode) + 1;
-                    }
-                }));
-            }
-            await Task.WhenAll(inflight);
+            var serverBefore = metrics is null ? null : await ServerHistogram.ScrapeAsync(http, metrics, "Recommend");
+            var (latencies, ok, shed, other, codes) = await PacedPhaseAsync(client, work, r, seconds, k);
             Console.WriteLine($"open loop {phase}: {r} req/s offered for {seconds} s: {ok} ok ({ok / (double)seconds:F0}/s), {shed} shed "
                 + $"(RESOURCE_EXHAUSTED), {other} other errors ({string.Join(", ", codes)}); accepted {latencies.Summary()}");
+            if (metrics is not null)
+            {
+                var serverAfter = await ServerHistogram.ScrapeAsync(http, metrics, "Recommend");
+                Console.WriteLine($"  server-side Recommend latency (its histogram, this phase): {serverAfter.Minus(serverBefore!).Summary()}");
+            }
         }
         await sampler.CancelAsync();
         await sampling;
@@ -226,6 +199,70 @@ internal static class LoadGenCommands
             Console.WriteLine($"server resident memory: {before / 1048576:F0} MiB before, peak {peak / 1048576:F0} MiB, {after / 1048576:F0} MiB after");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// One open-loop phase: request n is due at n / rate seconds; one dedicated thread sends every request whose time
+    /// has come (sleeping 1 ms between checks, so requests leave in small bursts of what fell due meanwhile, never
+    /// late by more than the sleep) and records each latency from its due time when its response arrives. No task per
+    /// request and no list of them: the generator's own allocations and thread-pool hops would otherwise be counted
+    /// as the server's tail (the client shares the server's cores).
+    /// </summary>
+    private static async Task<(Latencies Latencies, int Ok, int Shed, int Other, Dictionary<StatusCode, int> Codes)> PacedPhaseAsync(
+        Recommender.RecommenderClient client, Workload work, int rate, int seconds, int k)
+    {
+        var latencies = new Latencies((int)Math.Min(int.MaxValue, (long)rate * seconds));
+        int ok = 0, shed = 0, other = 0, pending = 0;
+        var codes = new Dictionary<StatusCode, int>();
+        var allSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = Stopwatch.StartNew();
+        long total = (long)rate * seconds;
+        bool sendingDone = false;
+        void Finish()
+        {
+            if (Interlocked.Decrement(ref pending) == 0 && Volatile.Read(ref sendingDone))
+                allSent.TrySetResult();
+        }
+        async Task SendAsync(long index, double due)
+        {
+            try
+            {
+                await client.RecommendAsync(work.Request((int)index, k), deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync.ConfigureAwait(false);
+                latencies.Add((clock.Elapsed.TotalSeconds - due) * 1e6);
+                Interlocked.Increment(ref ok);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                Interlocked.Increment(ref shed);
+            }
+            catch (RpcException e)
+            {
+                Interlocked.Increment(ref other);
+                lock (codes)
+                    codes[e.StatusCode] = codes.GetValueOrDefault(e.StatusCode) + 1;
+            }
+            finally
+            {
+                Finish();
+            }
+        }
+        var sender = new Thread(() =>
+        {
+            Interlocked.Increment(ref pending);                      // held by the sender until it is done
+            for (long n = 0; n < total; n++)
+            {
+                double due = n / (double)rate;
+                while (clock.Elapsed.TotalSeconds < due)
+                    Thread.Sleep(1);
+                Interlocked.Increment(ref pending);
+                _ = SendAsync(n, due);
+            }
+            Volatile.Write(ref sendingDone, true);
+            Finish();
+        }) { IsBackground = true, Name = "open-loop sender" };
+        sender.Start();
+        await allSent.Task.ConfigureAwait(false);
+        return (latencies, ok, shed, other, codes);
     }
 
     private static async Task<double> ResidentBytesAsync(HttpClient http, string url)
