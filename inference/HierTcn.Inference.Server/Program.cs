@@ -8,7 +8,9 @@ if (CheckpointProbe.IsInvoked(args))
 if (RepairStateStoreCommand.IsInvoked(args))
     return await RepairStateStoreCommand.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(args);
+// appsettings.json is read from beside the program, not from the directory it is started in: started elsewhere, the
+// shipped settings (request logging off, the batching limits) would silently not apply.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddRecommenderServer();
 
 var app = builder.Build();

@@ -49,7 +49,10 @@ public sealed partial class StateStoreEngine
                 _checkpointGate.ExitWriteLock();
             }
             await _store.CompleteCheckpointAsync(cancellationToken).ConfigureAwait(false);
-            CheckpointChecksums.Write(_checkpointDirectory, token, _hlogDirectory);
+            // Reading and summing the checkpoint's files (the index alone is 64 MiB at the default size) blocks for a
+            // while: on its own thread, not a thread-pool thread the service's requests need (bench/RESULTS.md, issue 11).
+            await Task.Factory.StartNew(() => CheckpointChecksums.Write(_checkpointDirectory, token, _hlogDirectory),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
             _retained.Add((token, walAddress));
             while (_retained.Count > 2)
             {
