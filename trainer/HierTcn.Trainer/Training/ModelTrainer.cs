@@ -59,6 +59,18 @@ public sealed class ModelTrainer
 
         TorchRuntime.Seed(_options.Seed);
         using var model = ModelFactory.Create(_options.Model, items);
+        var checkpoints = new Checkpoints(run, CheckpointStep);
+        RunConfig? previous = null;
+        RunDirectory.CheckpointState? restored = null;
+        if (resume && run.HasCheckpoint)
+        {
+            previous = run.ReadConfig();
+            if (previous.Training with { MaxEpochs = 0 } != _options with { MaxEpochs = 0 } || previous.DataSha256 != data.Header.DataSha256)
+            {
+                throw new UserInputException($"{run.ConfigPath}: the run was started with other options or data; resume with the same ones.");
+            }
+            restored = checkpoints.RestoreModel(model);
+        }
         model.to(device);
         var config = new RunConfig
         {
@@ -82,17 +94,11 @@ public sealed class ModelTrainer
         using var optimizer = new FusedAdam(model.parameters(), _options.LearningRate);
         var epochs = new List<EpochMetrics>();
         var state = new RunDirectory.CheckpointState();
-        var checkpoints = new Checkpoints(run, CheckpointStep);
-        if (resume && run.HasCheckpoint)
+        if (restored is not null)
         {
-            var previous = run.ReadConfig();
-            if (previous.Training with { MaxEpochs = 0 } != _options with { MaxEpochs = 0 } || previous.DataSha256 != config.DataSha256)
-            {
-                throw new UserInputException($"{run.ConfigPath}: the run was started with other options or data; resume with the same ones.");
-            }
-            state = checkpoints.Restore(model, optimizer);
+            state = checkpoints.RestoreOptimizer(optimizer, restored);
             epochs = (state.Epochs ?? run.ReadEpochs()).Where(e => e.Epoch <= state.Epoch).ToList();
-            config = config with { CreatedUtc = previous.CreatedUtc };
+            config = config with { CreatedUtc = previous!.CreatedUtc };
             Log.Resumed(_log, run.Path, state.Epoch);
         }
         Directory.CreateDirectory(run.Path);

@@ -8,7 +8,7 @@ namespace HierTcn.Trainer.Training.Internal;
 /// into <c>checkpoint/</c>, then <c>checkpoint/state.json</c> (renamed into place: the commit point) naming them, the
 /// best epoch's weights and the epoch metrics; only then the run's <c>model.bin</c> and <c>epochs.json</c> are
 /// refreshed and files no longer named are deleted. A process killed at any moment leaves either the previous
-/// checkpoint or the new one whole; <see cref="Restore"/> also rewrites the run-level files from the checkpoint it
+/// checkpoint or the new one whole; <see cref="RestoreOptimizer"/> also rewrites the run-level files from the checkpoint it
 /// resumes, so they never disagree with it.
 /// </summary>
 internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
@@ -41,12 +41,21 @@ internal sealed class Checkpoints(RunDirectory run, Action<string>? step = null)
         return state;
     }
 
-    /// <summary>Loads the committed checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>, makes the
-    /// run-level files agree with it, and returns it.</summary>
-    public RunDirectory.CheckpointState Restore(RecommenderModel model, OptimizerHelper optimizer)
+    /// <summary>The committed checkpoint's weights into <paramref name="model"/>, which must still be on the CPU: libtorch
+    /// on CUDA gave an optimizer built over the moved model parameters it no longer knew after loading into them
+    /// (KeyNotFoundException in the optimizer's load, seen on an H200; bench/RESULTS.md), so the weights are loaded
+    /// first, then the model moves, then the optimizer is built and <see cref="RestoreOptimizer"/> runs.</summary>
+    public RunDirectory.CheckpointState RestoreModel(RecommenderModel model)
     {
         var state = RunDirectory.Read<RunDirectory.CheckpointState>(run.CheckpointStatePath);
         model.load(run.CheckpointFile(state.Model));
+        return state;
+    }
+
+    /// <summary>The optimizer state of <paramref name="state"/> (from <see cref="RestoreModel"/>) into
+    /// <paramref name="optimizer"/>; then makes the run-level files agree with the checkpoint.</summary>
+    public RunDirectory.CheckpointState RestoreOptimizer(OptimizerHelper optimizer, RunDirectory.CheckpointState state)
+    {
         optimizer.load_state_dict(run.CheckpointFile(state.Optimizer));
         RefreshRunFiles(state);
         DeleteUnnamed(state);
