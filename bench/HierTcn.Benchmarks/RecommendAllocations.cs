@@ -180,6 +180,45 @@ internal static class RecommendAllocations
                 }
                 listener.Print(Calls);
             }
+            // One new event, then Recommend (the step graphs run), over Users users whose open sessions all start at
+            // this length, so each session grows by ObserveCalls / Users events only.
+            const int ObserveCalls = 2_000, Users = 50;
+            var userTime = new long[Users];
+            for (int u = 0; u < Users; u++)
+            {
+                userTime[u] = Start;
+                for (int i = 0; i < sessionLength; i++)
+                {
+                    userTime[u] += 1_000;
+                    await engine.ObserveAsync([new ObservedEvent(100 + u, items[i % items.Length], userTime[u],
+                        string.Create(CultureInfo.InvariantCulture, $"p{u}e{i}"))]).ConfigureAwait(false);
+                }
+            }
+            var observed = new ObservedEvent[ObserveCalls][];
+            var afterEvent = new RecommendQuery[ObserveCalls];
+            for (int i = 0; i < ObserveCalls; i++)
+            {
+                int u = i % Users;
+                userTime[u] += 1_000;
+                observed[i] = [new ObservedEvent(100 + u, items[(sessionLength + i) % items.Length], userTime[u],
+                    string.Create(CultureInfo.InvariantCulture, $"q{u}e{i}"))];
+                afterEvent[i] = new RecommendQuery(100 + u, [], 20, [], null, userTime[u]);
+            }
+            using var eventListener = types ? new AllocationListener() : null;
+            runs.Reset();
+            runs.Counting = true;
+            before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < ObserveCalls; i++)
+            {
+                await engine.ObserveAsync(observed[i]).ConfigureAwait(false);
+                await RecommendAsync(engine, afterEvent[i]).ConfigureAwait(false);
+            }
+            after = GC.GetTotalAllocatedBytes(precise: true);
+            runs.Counting = false;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  then one new event + Recommend: {(after - before) / (double)ObserveCalls,8:F0} bytes allocated per pair ({ObserveCalls} pairs over {Users} users), "
+                + $"ONNX runs per pair: {runs.Summary(ObserveCalls)}"));
+            eventListener?.Print(ObserveCalls);
         }
         finally
         {
@@ -212,6 +251,14 @@ internal static class RecommendAllocations
                 {
                     System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_runs, role, out _)++;
                 }
+            }
+        }
+
+        public void Reset()
+        {
+            lock (_lock)
+            {
+                _runs.Clear();
             }
         }
 
