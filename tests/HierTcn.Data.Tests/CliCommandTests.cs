@@ -103,4 +103,31 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("--dim must be 2..512", error);
     }
+
+    /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's dropout 0.2),
+    /// and one given explicitly, 0 included, wins.</summary>
+    [Theory]
+    [InlineData("hiertcn", null, 0.2)]
+    [InlineData("hiertcn", "0", 0.0)]
+    [InlineData("hiergru", null, 0.0)]
+    public void Train_DropoutDefault_ComesFromTheModelKind(string model, string? dropout, double expected)
+    {
+        string gen = _tmp.File("gen");
+        var (exit, error) = Run(GenerateCommand.Create(), "--out", gen, "--users", "60", "--items", "30", "--dim", "4", "--topics", "3", "--seed", "5");
+        Assert.True(exit == 0, error);
+        string data = _tmp.File("d");
+        (exit, error) = Run(PrepareCommand.Create(), "--input", Path.Combine(gen, "events.csv.gz"), "--out", data);
+        Assert.True(exit == 0, error);
+        string run = _tmp.File("run");
+        var args = new List<string> { "--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1" };
+        if (dropout is not null)
+        {
+            args.AddRange(["--dropout", dropout]);
+        }
+        (exit, error) = Run(TrainCommand.Create(), [.. args]);
+        Assert.True(exit == 0, error);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
+    }
 }
