@@ -68,6 +68,68 @@ public sealed class StartupTests(ServedModelFixture model)
         }
     }
 
+    /// <summary>Started from another working directory, the server still reads the appsettings.json beside it: its
+    /// shipped logging levels apply (Microsoft.AspNetCore at Warning), so a served request writes no
+    /// "Request starting" line. Read from the working directory, as before, it logged four lines per request.</summary>
+    [ServerBuildFact]
+    public async Task ServerProcess_StartedFromAnotherDirectory_ReadsTheAppsettingsBesideIt()
+    {
+        string dll = Path.Combine(ServerBuildFactAttribute.Folder, "HierTcn.Inference.Server.dll");
+        string work = Directory.CreateTempSubdirectory("hiertcn-inference-cwd-").FullName;
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
+        foreach (string a in new[]
+        {
+            dll, "--Recommender:BundlesDirectory=" + model.BundlesDirectory, "--Recommender:SnapshotsDirectory=" + model.SnapshotsDirectory,
+            "--Recommender:Models:0:Version=v1", "--StateStore:DataDirectory=" + Path.Combine(work, "state"), "--RecommenderServer:MetricsPort=0",
+            $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{port}",
+        })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        p.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        try
+        {
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+            var client = new Recommender.RecommenderClient(channel);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            RecommendResponse? response = null;
+            while (response is null)
+            {
+                try
+                {
+                    response = await client.RecommendAsync(new RecommendRequest { UserId = 1, K = 3 }, deadline: DateTime.UtcNow.AddSeconds(5));
+                }
+                catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline && !p.HasExited)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            Assert.Equal(3, response.Items.Count);
+        }
+        finally
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+            Directory.Delete(work, recursive: true);
+        }
+        string log;
+        lock (output)
+            log = output.ToString();
+        Assert.Contains("Now listening on", log);             // Microsoft.Hosting.Lifetime at Information: logging is on
+        Assert.DoesNotContain("Request starting", log);       // Microsoft.AspNetCore at Warning: the shipped settings apply
+    }
+
     [Fact]
     public async Task Start_EmbeddedStoreLogDamaged_RecoveredBehindTheChildProbeWithEveryState()
     {
