@@ -57,21 +57,8 @@ internal static class RecommendAllocations
         string root = Directory.CreateTempSubdirectory("hiertcn-recommend-latency-").FullName;
         try
         {
-            await using var store = await EmbeddedStateStore.OpenAsync(new StateStoreOptions
-            {
-                DataDirectory = root,
-                IndexBuckets = 1024,
-                StoreMemorySizeBits = 23,
-                SegmentSizeBits = 22,
-            }).ConfigureAwait(false);
-            await using var engine = RecommenderEngine.Start(new RecommenderOptions
-            {
-                BundlesDirectory = Path.Combine(model, "bundles"),
-                SnapshotsDirectory = snapshots,
-                Models = [new ModelArmOptions { Version = "globo-v1" }],
-                SnapshotPollInterval = TimeSpan.Zero,
-                Batching = new() { MaxWaitMicroseconds = 0 },
-            }, store);
+            await using var store = await OpenStoreAsync(root).ConfigureAwait(false);
+            await using var engine = StartEngine(model, store, null);
             var queries = new RecommendQuery[lengths.Length];
             for (int u = 0; u < lengths.Length; u++)
             {
@@ -133,21 +120,8 @@ internal static class RecommendAllocations
         try
         {
             var runs = new RunCounter();
-            await using var store = await EmbeddedStateStore.OpenAsync(new StateStoreOptions
-            {
-                DataDirectory = root,
-                IndexBuckets = 1024,
-                StoreMemorySizeBits = 23,
-                SegmentSizeBits = 22,
-            }).ConfigureAwait(false);
-            await using var engine = RecommenderEngine.Start(new RecommenderOptions
-            {
-                BundlesDirectory = Path.Combine(model, "bundles"),
-                SnapshotsDirectory = snapshots,
-                Models = [new ModelArmOptions { Version = "globo-v1" }],
-                SnapshotPollInterval = TimeSpan.Zero,
-                Batching = new() { MaxWaitMicroseconds = 0 },
-            }, store, runs);
+            await using var store = await OpenStoreAsync(root).ConfigureAwait(false);
+            await using var engine = StartEngine(model, store, runs);
             long time = Start;
             for (int i = 0; i < sessionLength; i++)
             {
@@ -225,6 +199,25 @@ internal static class RecommendAllocations
             Directory.Delete(root, recursive: true);
         }
     }
+
+    /// <summary>A small embedded store in <paramref name="root"/>.</summary>
+    private static Task<EmbeddedStateStore> OpenStoreAsync(string root) => EmbeddedStateStore.OpenAsync(new StateStoreOptions
+    {
+        DataDirectory = root,
+        IndexBuckets = 1024,
+        StoreMemorySizeBits = 23,
+        SegmentSizeBits = 22,
+    });
+
+    /// <summary>The engine on the benchmark model's bundle "globo-v1", no batching wait.</summary>
+    private static RecommenderEngine StartEngine(string model, EmbeddedStateStore store, IRecommenderMetrics? metrics) => RecommenderEngine.Start(new RecommenderOptions
+    {
+        BundlesDirectory = Path.Combine(model, "bundles"),
+        SnapshotsDirectory = Path.Combine(model, "snapshots"),
+        Models = [new ModelArmOptions { Version = "globo-v1" }],
+        SnapshotPollInterval = TimeSpan.Zero,
+        Batching = new() { MaxWaitMicroseconds = 0 },
+    }, store, metrics);
 
     private static async Task RecommendAsync(RecommenderEngine engine, RecommendQuery query)
     {

@@ -259,7 +259,8 @@ internal static class LoadGenCommands
             }
             Volatile.Write(ref sendingDone, true);
             Finish();
-        }) { IsBackground = true, Name = "open-loop sender" };
+        })
+        { IsBackground = true, Name = "open-loop sender" };
         sender.Start();
         await allSent.Task.ConfigureAwait(false);
         return (latencies, ok, shed, other, codes);
