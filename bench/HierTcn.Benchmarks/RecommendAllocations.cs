@@ -48,12 +48,7 @@ internal static class RecommendAllocations
     /// </summary>
     private static async Task InterleavedLatencyAsync(string model, int[] lengths)
     {
-        string snapshots = Path.Combine(model, "snapshots");
-        long[] items;
-        using (var snapshot = ItemSnapshot.OpenCurrent(snapshots))
-        {
-            items = snapshot.ItemIds.ToArray();
-        }
+        long[] items = ItemIds(model);
         string root = Directory.CreateTempSubdirectory("hiertcn-recommend-latency-").FullName;
         try
         {
@@ -110,12 +105,7 @@ internal static class RecommendAllocations
 
     private static async Task MeasureAsync(string model, int sessionLength, bool types)
     {
-        string snapshots = Path.Combine(model, "snapshots");
-        long[] items;
-        using (var snapshot = ItemSnapshot.OpenCurrent(snapshots))
-        {
-            items = snapshot.ItemIds.ToArray();
-        }
+        long[] items = ItemIds(model);
         string root = Directory.CreateTempSubdirectory("hiertcn-recommend-alloc-").FullName;
         try
         {
@@ -198,6 +188,13 @@ internal static class RecommendAllocations
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>The item ids of the benchmark model's current snapshot, in catalogue order.</summary>
+    private static long[] ItemIds(string model)
+    {
+        using var snapshot = ItemSnapshot.OpenCurrent(Path.Combine(model, "snapshots"));
+        return snapshot.ItemIds.ToArray();
     }
 
     /// <summary>A small embedded store in <paramref name="root"/>.</summary>

@@ -8,7 +8,7 @@ if (RepairCommand.IsInvoked(args))
     return await RepairCommand.RunAsync(args);
 
 // appsettings.json is read from beside the program, not from the directory it is started in: started elsewhere, the
-// shipped settings (request logging off, the batching limits) would silently not apply.
+// shipped settings (request logging off) would silently not apply.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 if (!builder.ValidateStateStoreConfiguration(Console.Error))
     return 2;

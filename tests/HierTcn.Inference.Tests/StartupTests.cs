@@ -76,12 +76,7 @@ public sealed class StartupTests(ServedModelFixture model)
     {
         string dll = Path.Combine(ServerBuildFactAttribute.Folder, "HierTcn.Inference.Server.dll");
         string work = Directory.CreateTempSubdirectory("hiertcn-inference-cwd-").FullName;
-        int port;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        int port = TestServer.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
         foreach (string a in new[]
         {
