@@ -111,8 +111,6 @@ public sealed class StateStoreScrapeTests
 
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return HierTcn.Tests.Shared.LoopbackPort.Free();
     }
 }

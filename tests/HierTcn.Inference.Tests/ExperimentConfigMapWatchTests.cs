@@ -285,12 +285,7 @@ public sealed class ExperimentConfigMapWatchTests(ServedModelFixture model) : ID
     private async Task<string?> WatchGaugeOfProcessAsync(bool withConfigMap, Dictionary<string, string?> settings)
     {
         string store = Directory.CreateTempSubdirectory("hiertcn-inference-watch-gauge-").FullName;
-        int metricsPort;
-        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            metricsPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        int metricsPort = TestServer.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = store };
         var args = new List<string>
         {

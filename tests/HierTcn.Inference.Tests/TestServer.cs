@@ -126,9 +126,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     internal static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return HierTcn.Tests.Shared.LoopbackPort.Free();
     }
 
     public async ValueTask DisposeAsync()

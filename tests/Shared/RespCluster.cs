@@ -418,24 +418,10 @@ public sealed class RespCluster : IAsyncDisposable
         for (int attempt = 0; attempt < 200; attempt++)
         {
             int port = Random.Shared.Next(20000, 30000);
-            if (IsFree(port) && IsFree(port + 10000))
+            if (LoopbackPort.IsFree(port) && LoopbackPort.IsFree(port + 10000))
                 return port;
         }
         throw new InvalidOperationException("no free port pair found on 127.0.0.1");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     /// <summary>One server process; keeps the last lines of its output for failure messages.</summary>

@@ -59,9 +59,7 @@ public sealed class FleetProcess : IDisposable
 
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return HierTcn.Tests.Shared.LoopbackPort.Free();
     }
 
     /// <summary>Waits until the standard gRPC health service answers SERVING; fails with the process output when

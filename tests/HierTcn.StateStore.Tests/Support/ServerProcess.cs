@@ -37,9 +37,7 @@ public sealed class ServerProcess : IDisposable
 
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return HierTcn.Tests.Shared.LoopbackPort.Free();
     }
 
     public static ServerProcess Start(int port, string dataDirectory, params string[] extraArgs)
