@@ -40,7 +40,15 @@ public sealed class ServerProcess : IDisposable
         return HierTcn.Tests.Shared.LoopbackPort.Free();
     }
 
-    public static ServerProcess Start(int port, string dataDirectory, params string[] extraArgs)
+    public static ServerProcess Start(int port, string dataDirectory, params string[] extraArgs) =>
+        Launch(port, dataDirectory, shippedLogging: false, workingDirectory: null, extraArgs);
+
+    /// <summary>Started from <paramref name="workingDirectory"/> with the logging levels of the appsettings.json
+    /// beside the program (the tests' own Warning levels left out), as a deployment runs it.</summary>
+    public static ServerProcess StartWithShippedLogging(int port, string dataDirectory, string workingDirectory) =>
+        Launch(port, dataDirectory, shippedLogging: true, workingDirectory, []);
+
+    private static ServerProcess Launch(int port, string dataDirectory, bool shippedLogging, string? workingDirectory, string[] extraArgs)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -48,7 +56,10 @@ public sealed class ServerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null)
+            info.WorkingDirectory = workingDirectory;
         var options = TestStates.SmallOptions(dataDirectory);
+        string[] logging = shippedLogging ? [] : ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:HierTcn=Information"];
         string[] args =
         [
             ServerAssembly(),
@@ -60,8 +71,7 @@ public sealed class ServerProcess : IDisposable
             $"--StateStore:SegmentSizeBits={options.SegmentSizeBits}",
             $"--StateStore:MaxStateBytes={options.MaxStateBytes}",
             "--StateStoreServer:MetricsPort=0",
-            "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:HierTcn=Information",
+            .. logging,
             .. extraArgs,
         ];
         foreach (var arg in args)
