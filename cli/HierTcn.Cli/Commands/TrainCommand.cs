@@ -58,6 +58,7 @@ internal static class TrainCommand
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
+        var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; not exported yet)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
@@ -68,7 +69,7 @@ internal static class TrainCommand
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, tcnGate, maxUsers, clip, skipValidation, noFinal, workers,
+            tcnKernel, tcnGate, tcnSessionMean, maxUsers, clip, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -85,6 +86,7 @@ internal static class TrainCommand
                 TcnChannels = parse.GetValue(tcnChannels) ?? m.TcnChannels,
                 TcnKernel = parse.GetValue(tcnKernel) ?? m.TcnKernel,
                 TcnGate = parse.GetValue(tcnGate) ?? m.TcnGate,
+                TcnSessionMean = parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean,
                 Dropout = parse.GetValue(dropout) ?? m.Dropout,
                 BatchNorm = parse.GetValue(batchNorm),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,

@@ -35,7 +35,7 @@ public sealed class HierTcnModel : HierarchicalModel
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
         high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
-        tcn = new TemporalConvNet("tcn", d + Options.HighHidden, Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate);
+        tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate);
         output = nn.Linear(Options.TcnChannels, d);
         RegisterComponents();
     }
@@ -59,7 +59,14 @@ public sealed class HierTcnModel : HierarchicalModel
     private protected override Tensor LowLevel(Tensor items, Tensor lengths, Tensor top)
     {
         long steps = items.shape[1];
-        Tensor input = cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1);
+        Tensor previous = ShiftedInput(items, session_start);
+        Tensor input = cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1);
+        if (Options.TcnSessionMean)
+        {
+            // Row t: the mean of input rows 0..t (causal; rows past a session's end are never scored).
+            Tensor counts = arange(1, steps + 1, device: items.device).to(previous.dtype).view(1, -1, 1);
+            input = cat([input, previous.cumsum(1) / counts], -1);
+        }
         return output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
     }
 }

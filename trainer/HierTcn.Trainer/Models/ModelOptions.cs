@@ -29,6 +29,11 @@ public sealed record ModelOptions
     [JsonPropertyName("tcn_kernel")] public int TcnKernel { get; init; } = 5;
     /// <summary>Gated TCN convolutions (conv(x) * sigmoid(gate(x)) instead of relu(conv(x))); default off.</summary>
     [JsonPropertyName("tcn_gate")] public bool TcnGate { get; init; }
+    /// <summary>HierTCN only: every low-level input row also carries the mean of the session's input item vectors up to
+    /// it (the start token and the items before the row), a summary of the session that is the same function at every
+    /// position, where the convolution's taps are a different weight for each distance back. Default off; not
+    /// exported yet (the step graphs would carry a running sum).</summary>
+    [JsonPropertyName("tcn_session_mean")] public bool TcnSessionMean { get; init; }
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off; through
     /// <see cref="ForKind"/>: HierTCN and HierGRU 0.2).</summary>
     [JsonPropertyName("dropout")] public double Dropout { get; init; }

@@ -204,6 +204,7 @@ public sealed class ModelTrainer
         ["tcn_channels"] = config.Training.Model.TcnChannels,
         ["tcn_kernel"] = config.Training.Model.TcnKernel,
         ["tcn_gate"] = config.Training.Model.TcnGate,
+        ["tcn_session_mean"] = config.Training.Model.TcnSessionMean,
         ["dropout"] = config.Training.Model.Dropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["loss"] = config.Training.Loss.Kind.ToString(),
