@@ -34,6 +34,28 @@ public sealed partial class TorchParityTests
     }
 
     [Fact]
+    public void Export_RunWithSessionMean_IsRefusedAndWritesNothing()
+    {
+        using var dir = new TempDirectory();
+        using var data = PreparedDataset.Open(GloboSlice.Directory);
+        string run = dir.File("run");
+        var options = new TrainingOptions
+        {
+            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 1, TcnSessionMean = true },
+            MaxEpochs = 1,
+            MaxTrainUsers = 50,
+            Threads = 1,
+            SkipValidation = true,
+        };
+        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
+
+        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "mean"));
+        Assert.Contains("--tcn-session-mean", e.Message);
+        Assert.False(Directory.Exists(dir.File("bundles")) && Directory.EnumerateFileSystemEntries(dir.File("bundles"), "*", SearchOption.AllDirectories).Any(),
+            "a refused export left files behind");
+    }
+
+    [Fact]
     public void Export_TrainedGloboRun_BundleServesTheTrainersOutputs()
     {
         using var dir = new TempDirectory();

@@ -143,13 +143,14 @@ public sealed class ModelTests
     }
 
     [Theory]
-    [InlineData(ModelKind.HierTcn)]
-    [InlineData(ModelKind.HierGru)]
-    [InlineData(ModelKind.Hrnn)]
-    public void Step_HierarchicalFutureInputChanged_EarlierOutputsUnchanged(ModelKind kind)
+    [InlineData(ModelKind.HierTcn, false)]
+    [InlineData(ModelKind.HierGru, false)]
+    [InlineData(ModelKind.Hrnn, false)]
+    [InlineData(ModelKind.HierTcn, true)]
+    public void Step_HierarchicalFutureInputChanged_EarlierOutputsUnchanged(ModelKind kind, bool sessionMean)
     {
         TorchRuntime.Seed(11);
-        using var model = (HierarchicalModel)ModelFactory.Create(Small(kind), ItemSource.Ids(Items));
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(kind) with { TcnSessionMean = sessionMean }, ItemSource.Ids(Items));
         model.eval();
         int[][] sessions = [[3, 4, 5], [6, 7, 8, 9, 10], [11, 12]];
         var a = RunUser(model, sessions);
@@ -184,6 +185,24 @@ public sealed class ModelTests
                 }
             }
         }
+    }
+
+    /// <summary>With <c>--tcn-session-mean</c> a row reads the session's items beyond the convolutions' reach: one block
+    /// of kernel 2 sees rows t-2..t, so the session's first item (row 1) reaches row 4 only through the running mean.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Step_HierTcnSessionMean_ReadsItemsBeyondTheReceptiveField(bool sessionMean)
+    {
+        TorchRuntime.Seed(13);
+        var options = Small(ModelKind.HierTcn) with { TcnBlocks = 1, TcnKernel = 2, TcnSessionMean = sessionMean };
+        using var model = (HierarchicalModel)ModelFactory.Create(options, ItemSource.Ids(Items));
+        model.eval();
+        int[][] sessions = [[6, 7, 8, 9, 10]];
+        var a = RunUser(model, sessions);
+        var b = RunUser(model, [[26, 7, 8, 9, 10]]);
+        Assert.True(a[0][0].allclose(b[0][0], rtol: 0, atol: 1e-6), "the first row moved with the item it predicts");
+        Assert.Equal(!sessionMean, a[0][4].allclose(b[0][4], rtol: 0, atol: 1e-6));
     }
 
     /// <summary>One user's sessions, one step each (row 0), beside a second user that stays fixed (row 1).</summary>
