@@ -34,13 +34,6 @@ public static class RunExport
         var (model, config) = TrainedRun.Load(runPath, data);
         using (model)
         {
-            if (config.Training.Model.TcnSessionMean)
-            {
-                // CONTRACT.md's step graphs read the item row and the high-level state only; without the running mean
-                // the served embedding would not be the trained one.
-                throw new Data.UserInputException(
-                    "the run was trained with --tcn-session-mean true; the step graphs do not carry the session's running mean yet, so it cannot be exported. Train without it to serve.");
-            }
             string type = ModelKinds.Name(config.Training.Model.Kind);
             string modelVersion = version ?? $"{type}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             string snapshots = snapshotDirectory ?? Path.Combine(bundlesDirectory, "snapshots");

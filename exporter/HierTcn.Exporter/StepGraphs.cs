@@ -41,8 +41,13 @@ public static class StepGraphs
                     var high = GruShape.FromWeights(w, "high_gru");
                     var tcn = TcnShape.FromWeights(w);
                     Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
-                    Expect(tcn.InputChannels == d + high.Hidden, $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden}");
-                    return new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+                    // With --tcn-session-mean each row also carries the session's running item mean (d more channels).
+                    bool mean = tcn.InputChannels == 2 * d + high.Hidden;
+                    Expect(mean || tcn.InputChannels == d + high.Hidden,
+                        $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden} (or 2 x {d} + {high.Hidden} with the session mean)");
+                    return mean
+                        ? new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, ReceptiveField: null, SessionMean: true)
+                        : new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
                 }
             case ModelTypes.HierGru:
                 {
@@ -124,11 +129,14 @@ public static class StepGraphs
     {
         var g = Begin("tcn_step", spec);
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
-        string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
+        string[] parts = dims.SessionMean == true
+            ? [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden), Layers.RunningMean(g, Tensors.Items)]
+            : [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)];
+        string x = g.Op("Concat", parts, OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
-        return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state; user embedding at each row's last valid position.");
+        return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state (and, with the session mean, the mean of the rows up to it); user embedding at each row's last valid position.");
     }
 
     /// <summary>HierTCN embed, one row at a time: the row [item, top layer of state] through the TCN with each causal
@@ -138,10 +146,25 @@ public static class StepGraphs
     {
         var g = Begin("tcn_row_step", spec);
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
-        string x = g.Op("Concat", [Tensors.Item, top], OnnxGraph.Int("axis", 1));
-        var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), Tensors.Buffers, TcnShape.FromWeights(w));
+        string x, buffers = Tensors.Buffers;
+        string? sum = null, count = null;
+        if (dims.SessionMean == true)
+        {
+            // The buffers end with the session's running row sum [B, d] and row count [B, 1] (zeros at its start).
+            long convolutions = BundleSignatures.TcnBufferSize(dims) - dims.ItemDim - 1;
+            buffers = g.Op("Slice", [Tensors.Buffers, g.Int64s("starts", 0), g.Int64s("ends", convolutions), g.Int64s("axes", 1)]);
+            sum = g.Op("Add", [g.Op("Slice", [Tensors.Buffers, g.Int64s("starts", convolutions), g.Int64s("ends", convolutions + dims.ItemDim), g.Int64s("axes", 1)]), Tensors.Item]);
+            count = g.Op("Add", [g.Op("Slice", [Tensors.Buffers, g.Int64s("starts", convolutions + dims.ItemDim), g.Int64s("ends", convolutions + dims.ItemDim + 1), g.Int64s("axes", 1)]),
+                g.Initializer("one_row", [1f], 1)]);
+            x = g.Op("Concat", [Tensors.Item, top, g.Op("Div", [sum, count])], OnnxGraph.Int("axis", 1));
+        }
+        else
+        {
+            x = g.Op("Concat", [Tensors.Item, top], OnnxGraph.Int("axis", 1));
+        }
+        var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), buffers, TcnShape.FromWeights(w));
         g.Output(Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), spec.Outputs[0]);
-        g.Output(next, spec.Outputs[1]);
+        g.Output(sum is null ? next : g.Op("Concat", [next, sum, count!], OnnxGraph.Int("axis", 1)), spec.Outputs[1]);
         return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
 

@@ -58,6 +58,30 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         Assert.True(worst <= Tolerance, $"step vs TorchSharp: {worst} > {Tolerance}");
     }
 
+    /// <summary>With <c>--tcn-session-mean</c> the buffers also carry the running row sum and count, so the step equals
+    /// the full window and TorchSharp at every position of 300-row sessions, far past the convolutions' reach.</summary>
+    [Fact]
+    public void TcnRowStep_SessionMean_EqualsFullWindowAndTorchSharpAtEveryPosition()
+    {
+        var run = Stepped(Tiny with { TcnSessionMean = true }, b: 3, t: 300, seed: 15);
+        // conv1 of block 0 reads 2d + H = 22 channels (2 x (22 + 10)), blocks 1 and 2 as without (4 x 20, 8 x 20),
+        // then the running sum (d = 8) and the count: 313 floats, against 288 without the mean.
+        Assert.Equal(313, run.BufferSize);
+        using var full = new Ort(run.Graphs[GraphRoles.Embed]);
+        float worstFull = 0;
+        for (int n = 1; n <= run.T; n++)
+        {
+            var got = full.Run(("items", run.Prefix(n), [run.B, n, run.D]), ("lengths", Enumerable.Repeat((long)n, run.B).ToArray(), [run.B]),
+                ("state", run.State, [run.B, run.Layers, run.Hidden]))["user_embedding"];
+            worstFull = MathF.Max(worstFull, Diff.MaxAbs(run.Stepped[n - 1], got));
+        }
+        float worstTorch = run.WorstAgainstTorch();
+        output.WriteLine($"tcn_row_step with the session mean, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix "
+            + $"{worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
+        Assert.True(worstFull <= Tolerance, $"step vs full window: {worstFull} > {Tolerance}");
+        Assert.True(worstTorch <= Tolerance, $"step vs TorchSharp: {worstTorch} > {Tolerance}");
+    }
+
     [Fact]
     public void TcnRowStep_PrimedOnLastReceptiveFieldRows_ContinuesAsTheWholeSession()
     {
@@ -124,7 +148,7 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         next2.Dispose();
 
         var run = new SteppedRun(graphs, h.Rows(h.Items2, t), state, torch, b, t, h.D, dims.Layers, dims.Hidden,
-            BundleSignatures.TcnBufferSize(dims), dims.ReceptiveField!.Value);
+            BundleSignatures.TcnBufferSize(dims), dims.ReceptiveField ?? int.MaxValue);
         using var step = new Ort(graphs[GraphRoles.EmbedStep]);
         var buffers = new float[b * run.BufferSize];
         for (int j = 0; j < t; j++)

@@ -14,7 +14,6 @@ public sealed partial class TorchParityTests
     /// <summary>A run trained with an option the served graphs do not compute is refused, naming the option.</summary>
     [Theory]
     [InlineData("--item-bias")]
-    [InlineData("--tcn-session-mean")]
     public void Export_RunWithUnservedOption_IsRefusedAndWritesNothing(string option)
     {
         using var dir = new TempDirectory();
@@ -23,7 +22,7 @@ public sealed partial class TorchParityTests
         var model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2 };
         var options = new TrainingOptions
         {
-            Model = option == "--item-bias" ? model with { ItemBias = true } : model with { TcnSessionMean = true },
+            Model = option == "--item-bias" ? model with { ItemBias = true } : model,
             MaxEpochs = 1,
             MaxTrainUsers = 50,
             Threads = 1,

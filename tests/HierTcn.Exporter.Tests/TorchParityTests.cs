@@ -62,6 +62,14 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_GatedTcn_OrtMatchesTorchSharp(string modelType, int b, int t) =>
         Check(Small(ModelKinds.Parse(modelType)) with { TcnGate = true }, b, t, seed: 17);
 
+    /// <summary>HierTCN with <c>--tcn-session-mean</c>: tcn_step computes the running mean with CumSum, every graph equal.</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 40)]
+    [InlineData(64, 121)]
+    public void Export_HierTcnSessionMean_OrtMatchesTorchSharp(int b, int t) =>
+        Check(Small(ModelKind.HierTcn) with { TcnSessionMean = true }, b, t, seed: 23 + t);
+
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn) with { TcnBlocks = 4, TcnKernel = 5 }, 7, 121, seed: 5);

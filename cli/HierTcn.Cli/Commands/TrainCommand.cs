@@ -58,7 +58,7 @@ internal static class TrainCommand
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
-        var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; not exported yet)." };
+        var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default false)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };

@@ -171,6 +171,16 @@ internal static class Layers
         return g.Op("Squeeze", [gathered, g.Int64s("axes", 2)]);
     }
 
+    /// <summary>x [B, T, n] -> [B, T, n]: row t the mean of rows 0..t (the trainer's cumsum / (t + 1)).</summary>
+    public static string RunningMean(OnnxGraph g, string x)
+    {
+        string sum = g.Op("CumSum", [x, g.Int64Scalar("axis", 1)]);
+        string steps = g.Op("Cast", [g.Op("Gather", [g.Op("Shape", [x]), g.Int64Scalar("time", 1)])], OnnxGraph.Int("to", 1));
+        string one = g.Initializer("mean_one", [1f]);
+        string counts = g.Op("Range", [one, g.Op("Add", [steps, one]), one]);
+        return g.Op("Div", [sum, g.Op("Reshape", [counts, g.Int64s("count_shape", 1, -1, 1)])]);
+    }
+
     /// <summary>v [B, n] repeated over the time axis of like [B, T, *] -> [B, T, n].</summary>
     public static string RepeatOverTime(OnnxGraph g, string v, string like, int n)
     {

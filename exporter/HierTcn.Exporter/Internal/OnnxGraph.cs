@@ -45,6 +45,15 @@ internal sealed class OnnxGraph
         return tensor.Name;
     }
 
+    /// <summary>A 0-D int64 initializer (an axis or index input that must be a scalar).</summary>
+    public string Int64Scalar(string name, long value)
+    {
+        var tensor = new TensorProto { Name = Unique(name), DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(new[] { value }.AsSpan()));
+        _graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
     /// <summary>Adds a node with one output and returns that output's name.</summary>
     public string Op(string opType, string[] inputs, params AttributeProto[] attributes) =>
         Node(opType, inputs, [Unique(opType.ToLowerInvariant())], attributes)[0];

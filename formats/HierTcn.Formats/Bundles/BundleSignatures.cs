@@ -62,8 +62,10 @@ public static class BundleSignatures
     public static bool IsOptional(string role) => role == GraphRoles.EmbedStep;
 
     /// <summary>Floats of TCN buffers one user carries between calls of the <see cref="GraphRoles.EmbedStep"/> graph:
-    /// for block i (dilation 2^i) the last (K-1) 2^i inputs of conv1 (C_in_i channels; C_in_0 = d + H, else C) and of
-    /// conv2 (C channels), channel-major per convolution, blocks in order. 15,872 at the default sizes (63,488 bytes).</summary>
+    /// for block i (dilation 2^i) the last (K-1) 2^i inputs of conv1 (C_in_i channels; C_in_0 = d + H, or 2d + H with
+    /// <see cref="ModelDims.SessionMean"/>, else C) and of conv2 (C channels), channel-major per convolution, blocks in
+    /// order; with <see cref="ModelDims.SessionMean"/> then the running sum of the session's rows (d) and their count (1).
+    /// 15,872 at the default sizes (63,488 bytes).</summary>
     /// <exception cref="ArgumentException"><paramref name="dims"/> has no TCN.</exception>
     public static int TcnBufferSize(ModelDims dims)
     {
@@ -71,12 +73,17 @@ public static class BundleSignatures
         {
             throw new ArgumentException("TCN buffers need dims with channels, kernel and blocks", nameof(dims));
         }
+        bool mean = dims.SessionMean == true;
         long size = 0;
         for (int i = 0; i < blocks; i++)
         {
             long history = (long)(k - 1) << i;
-            int input = i == 0 ? dims.ItemDim + dims.Hidden : c;
+            int input = i == 0 ? dims.ItemDim + dims.Hidden + (mean ? dims.ItemDim : 0) : c;
             size += history * (input + c);
+        }
+        if (mean)
+        {
+            size += dims.ItemDim + 1;
         }
         return checked((int)size);
     }

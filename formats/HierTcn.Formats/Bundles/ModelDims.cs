@@ -5,6 +5,9 @@ namespace HierTcn.Formats.Bundles;
 /// <see cref="ReceptiveField"/> is the longest input row count that can change an output (null: unbounded, a GRU).
 /// <see cref="FeatureDim"/> is set for models trained in the feature setting (<c>train --items features</c>): the width
 /// of an item's feature vector, which the bundle's <see cref="GraphRoles.Project"/> graph maps to an item vector of
-/// <see cref="ItemDim"/>; null for ID models, which cannot embed an item they never saw.</summary>
+/// <see cref="ItemDim"/>; null for ID models, which cannot embed an item they never saw. <see cref="SessionMean"/> is
+/// true for a HierTCN trained with <c>--tcn-session-mean</c>: each low-level row also reads the mean of the session's
+/// rows so far, so its receptive field is the whole session (null) and its TCN buffers end with the running sum and
+/// count (<see cref="BundleSignatures.TcnBufferSize"/>); null otherwise.</summary>
 public sealed record ModelDims(int ItemDim, int Layers, int Hidden, int? Channels = null, int? Kernel = null, int? Blocks = null,
-    int? ReceptiveField = null, int? FeatureDim = null);
+    int? ReceptiveField = null, int? FeatureDim = null, bool? SessionMean = null);

@@ -31,8 +31,8 @@ public sealed record ModelOptions
     [JsonPropertyName("tcn_gate")] public bool TcnGate { get; init; }
     /// <summary>HierTCN only: every low-level input row also carries the mean of the session's input item vectors up to
     /// it (the start token and the items before the row), a summary of the session that is the same function at every
-    /// position, where the convolution's taps are a different weight for each distance back. Default off; not
-    /// exported yet (the step graphs would carry a running sum).</summary>
+    /// position, where the convolution's taps are a different weight for each distance back. Default off; exported
+    /// (exporter/CONTRACT.md: the row-step buffers carry the running sum and count).</summary>
     [JsonPropertyName("tcn_session_mean")] public bool TcnSessionMean { get; init; }
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off; through
     /// <see cref="ForKind"/>: HierTCN and HierGRU 0.2).</summary>
