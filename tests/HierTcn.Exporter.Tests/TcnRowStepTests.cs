@@ -34,14 +34,7 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
     public void TcnRowStep_EveryPositionUpTo300Rows_EqualsFullWindowAndTorchSharp()
     {
         var run = Stepped(Tiny, b: 3, t: 300, seed: 11);
-        using var full = new Ort(run.Graphs[GraphRoles.Embed]);
-        float worstFull = 0;
-        for (int n = 1; n <= run.T; n++)
-        {
-            var got = full.Run(("items", run.Prefix(n), [run.B, n, run.D]), ("lengths", Enumerable.Repeat((long)n, run.B).ToArray(), [run.B]),
-                ("state", run.State, [run.B, run.Layers, run.Hidden]))["user_embedding"];
-            worstFull = MathF.Max(worstFull, Diff.MaxAbs(run.Stepped[n - 1], got));
-        }
+        float worstFull = run.WorstAgainstFullWindow();
         float worstTorch = run.WorstAgainstTorch();
         output.WriteLine($"tcn_row_step, {run.B} sessions of {run.T} rows (receptive field {run.ReceptiveField}): max abs diff against "
             + $"tcn_step on every prefix {worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
@@ -67,14 +60,7 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         // conv1 of block 0 reads 2d + H = 22 channels (2 x (22 + 10)), blocks 1 and 2 as without (4 x 20, 8 x 20),
         // then the running sum (d = 8) and the count: 313 floats, against 288 without the mean.
         Assert.Equal(313, run.BufferSize);
-        using var full = new Ort(run.Graphs[GraphRoles.Embed]);
-        float worstFull = 0;
-        for (int n = 1; n <= run.T; n++)
-        {
-            var got = full.Run(("items", run.Prefix(n), [run.B, n, run.D]), ("lengths", Enumerable.Repeat((long)n, run.B).ToArray(), [run.B]),
-                ("state", run.State, [run.B, run.Layers, run.Hidden]))["user_embedding"];
-            worstFull = MathF.Max(worstFull, Diff.MaxAbs(run.Stepped[n - 1], got));
-        }
+        float worstFull = run.WorstAgainstFullWindow();
         float worstTorch = run.WorstAgainstTorch();
         output.WriteLine($"tcn_row_step with the session mean, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix "
             + $"{worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
@@ -172,6 +158,20 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
 
         /// <summary>The first n rows of every session, [B, n, d].</summary>
         public float[] Prefix(int n) => [.. Enumerable.Range(0, B).SelectMany(i => Rows.AsSpan(i * T * D, n * D).ToArray())];
+
+        /// <summary>The largest difference between the step graph at position n - 1 and tcn_step on the first n rows, every n.</summary>
+        public float WorstAgainstFullWindow()
+        {
+            using var full = new Ort(Graphs[GraphRoles.Embed]);
+            float worst = 0;
+            for (int n = 1; n <= T; n++)
+            {
+                var got = full.Run(("items", Prefix(n), [B, n, D]), ("lengths", Enumerable.Repeat((long)n, B).ToArray(), [B]),
+                    ("state", State, [B, Layers, Hidden]))["user_embedding"];
+                worst = MathF.Max(worst, Diff.MaxAbs(Stepped[n - 1], got));
+            }
+            return worst;
+        }
 
         public float WorstAgainstTorch()
         {
