@@ -18,7 +18,10 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
     [InlineData("steps")]
     [InlineData("steps-uncached")]
     [InlineData("full-window")]
-    public async Task Recommend_AfterStreamedHistory_EqualsTrainerScores(string embedding)
+    public Task Recommend_AfterStreamedHistory_EqualsTrainerScores(string embedding) => ReplayEqualsTrainerAsync(model, embedding, output);
+
+    /// <summary>The replay of <see cref="Recommend_AfterStreamedHistory_EqualsTrainerScores"/> on <paramref name="model"/>'s v1.</summary>
+    internal static async Task ReplayEqualsTrainerAsync(ServedModelFixture model, string embedding, ITestOutputHelper output)
     {
         var settings = embedding switch
         {
@@ -134,5 +137,26 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
         });
         Assert.Equal(0, again.Applied);
         Assert.Equal(1, again.Duplicates);
+    }
+}
+
+/// <summary>The acceptance replay for a HierTCN trained with <c>--tcn-session-mean</c>: the running mean travels in the
+/// step graph's buffers and through the full-window graph's CumSum, and the served scores still equal the trainer's.
+/// In the served-model collection, so its graph-run counts (process-wide metrics, the same version name) are not mixed
+/// with <see cref="EndToEndTests"/>' own.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class SessionMeanEndToEndTests(SessionMeanModelFixture fixture, ITestOutputHelper output) : IClassFixture<SessionMeanModelFixture>
+{
+    [Theory]
+    [InlineData("steps")]
+    [InlineData("steps-uncached")]
+    [InlineData("full-window")]
+    public async Task Recommend_SessionMeanModel_EqualsTrainerScores(string embedding)
+    {
+        // The bundle under test is the session-mean one: its manifest says so, with no bound on the receptive field.
+        string manifest = await File.ReadAllTextAsync(Path.Combine(fixture.Model.BundlesDirectory, "v1", "manifest.json"));
+        Assert.Contains("\"session_mean\": true", manifest);
+        Assert.DoesNotContain("receptive_field", manifest);
+        await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output);
     }
 }

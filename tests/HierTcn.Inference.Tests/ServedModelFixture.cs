@@ -25,7 +25,10 @@ public sealed class ServedModelFixture : IDisposable
 
     private readonly NeuralRankingModel _ranking;
 
-    public ServedModelFixture()
+    public ServedModelFixture() : this(sessionMean: false) { }
+
+    /// <param name="sessionMean">Train HierTCN with <c>--tcn-session-mean</c> (<see cref="SessionMeanModelFixture"/>).</param>
+    internal ServedModelFixture(bool sessionMean)
     {
         TorchRuntime.SetThreads(2);
         Root = Directory.CreateTempSubdirectory("hiertcn-inference-").FullName;
@@ -41,6 +44,7 @@ public sealed class ServedModelFixture : IDisposable
                 TcnBlocks = 2,
                 TcnChannels = 16,
                 TcnKernel = 3,
+                TcnSessionMean = sessionMean,
             },
             BatchSize = 8,
             LearningRate = 1e-2,
@@ -173,6 +177,15 @@ public sealed class ServedModelFixture : IDisposable
             // A mapping still open on some platform; the temp directory is cleaned by the OS.
         }
     }
+}
+
+/// <summary><see cref="ServedModelFixture"/> with HierTCN trained with <c>--tcn-session-mean</c> (each row also reads
+/// the session's running item mean; the receptive field is the whole session), exported under the same versions.</summary>
+public sealed class SessionMeanModelFixture : IDisposable
+{
+    public ServedModelFixture Model { get; } = new(sessionMean: true);
+
+    public void Dispose() => Model.Dispose();
 }
 
 [CollectionDefinition(Name)]
