@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using HierTcn.Charts.Tests.Support;
 using HierTcn.Formats.State;
 using HierTcn.StateStore;
@@ -109,8 +107,5 @@ public sealed class StateStoreScrapeTests
         }
     }
 
-    private static int FreePort()
-    {
-        return HierTcn.Tests.Shared.LoopbackPort.Free();
-    }
+    private static int FreePort() => HierTcn.Tests.Shared.LoopbackPort.Free();
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using HierTcn.Inference.Server.Extensions;
 using HierTcn.Inference.V1;
@@ -124,10 +122,7 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 
-    internal static int FreePort()
-    {
-        return HierTcn.Tests.Shared.LoopbackPort.Free();
-    }
+    internal static int FreePort() => HierTcn.Tests.Shared.LoopbackPort.Free();
 
     public async ValueTask DisposeAsync()
     {

@@ -42,7 +42,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         {
             using var server = ServerProcess.Start(port, data, "--StateStore:CheckpointInterval=00:00:00.500");
             await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-            await WaitReadyAsync(store, server);
+            await server.WaitReadyAsync(store);
 
             var keys = users.Keys.Select(u => new StateKey(TestStates.Model, u)).ToList();
             var reads = await store.GetManyAsync(keys);
@@ -138,18 +138,4 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>A write adds one to a stored version; a new key starts above every version issued (so above 0).</summary>
     private static bool IsNextVersion(ulong previous, ulong next) => previous == 0 ? next > 0 : next == previous + 1;
-
-    private static async Task WaitReadyAsync(RemoteStateStore store, ServerProcess server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var probe = await store.GetAsync(new StateKey("probe", 0));
-            if (probe.Status == StoreStatus.NotFound)
-                return;
-            Assert.False(server.HasExited, "the server exited during start:\n" + server.OutputTail);
-            Assert.True(DateTime.UtcNow < deadline, "the server did not answer within 60 s:\n" + server.OutputTail);
-            await Task.Delay(50);
-        }
-    }
 }

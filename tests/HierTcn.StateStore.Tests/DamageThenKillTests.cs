@@ -36,7 +36,7 @@ public sealed class DamageThenKillTests(ITestOutputHelper output) : IDisposable
         using (var first = ServerProcess.Start(port, data, settings))
         {
             await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-            await WaitReadyAsync(store, first);
+            await first.WaitReadyAsync(store);
             for (int round = 1; round <= 3; round++)
             {
                 var writes = await store.PutManyAsync([.. Enumerable.Range(0, 200).Select(u => TestStates.Make(u, round))]);
@@ -52,7 +52,7 @@ public sealed class DamageThenKillTests(ITestOutputHelper output) : IDisposable
         using (var second = ServerProcess.Start(port, data, settings))
         {
             await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-            await WaitReadyAsync(store, second);
+            await second.WaitReadyAsync(store);
             using var kill = new CancellationTokenSource();
             var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(() => WriteAsync(store, users, w, kill.Token))).ToArray();
             // The kill lands at a varying moment once writes are flowing: on a loaded machine a fixed delay ended with
@@ -68,7 +68,7 @@ public sealed class DamageThenKillTests(ITestOutputHelper output) : IDisposable
 
         using var third = ServerProcess.Start(port, data, settings);
         await using var after = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-        await WaitReadyAsync(after, third);
+        await third.WaitReadyAsync(after);
         var reads = await after.GetManyAsync([.. users.Keys.Select(u => new StateKey(TestStates.Model, u))]);
         var problems = new List<string>();
         foreach (var (read, (user, model)) in reads.Zip(users))
@@ -128,20 +128,6 @@ public sealed class DamageThenKillTests(ITestOutputHelper output) : IDisposable
             default:
                 FileDamage.Empty(path);
                 break;
-        }
-    }
-
-    private static async Task WaitReadyAsync(RemoteStateStore store, ServerProcess server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var probe = await store.GetAsync(new StateKey("probe", 0));
-            if (probe.Status == StoreStatus.NotFound)
-                return;
-            Assert.False(server.HasExited, "the server exited during start:\n" + server.OutputTail);
-            Assert.True(DateTime.UtcNow < deadline, "the server did not answer within 60 s:\n" + server.OutputTail);
-            await Task.Delay(50);
         }
     }
 }

@@ -20,13 +20,7 @@ public sealed class ShippedSettingsTests
         {
             using var server = ServerProcess.StartWithShippedLogging(port, data, work);
             await using var store = new RemoteStateStore(new RemoteStateStoreOptions { Shards = [$"http://127.0.0.1:{port}"] });
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while ((await store.GetAsync(new StateKey("probe", 0))).Status != StoreStatus.NotFound)
-            {
-                Assert.False(server.HasExited, "the server exited during start:\n" + server.OutputTail);
-                Assert.True(DateTime.UtcNow < deadline, "the server did not answer within 60 s:\n" + server.OutputTail);
-                await Task.Delay(50);
-            }
+            await server.WaitReadyAsync(store);
             for (int user = 1; user <= 20; user++)
                 Assert.Equal(StoreStatus.NotFound, (await store.GetAsync(new StateKey("probe", user))).Status);
             await Task.Delay(500);                                  // the console output of the last calls reaches us

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
@@ -57,10 +55,7 @@ public sealed class FleetProcess : IDisposable
         return new FleetProcess(name, port, scheme, Process.Start(info) ?? throw new InvalidOperationException($"{name}: dotnet did not start"));
     }
 
-    public static int FreePort()
-    {
-        return HierTcn.Tests.Shared.LoopbackPort.Free();
-    }
+    public static int FreePort() => HierTcn.Tests.Shared.LoopbackPort.Free();
 
     /// <summary>Waits until the standard gRPC health service answers SERVING; fails with the process output when
     /// the process exits or <paramref name="timeout"/> passes. <paramref name="handler"/> makes the client's HTTP

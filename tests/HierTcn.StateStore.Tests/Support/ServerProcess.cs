@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using HierTcn.StateStore.Client;
 
 namespace HierTcn.StateStore.Tests.Support;
 
@@ -35,10 +34,7 @@ public sealed class ServerProcess : IDisposable
         return File.Exists(path) ? path : throw new FileNotFoundException("the state store server is not built", path);
     }
 
-    public static int FreePort()
-    {
-        return HierTcn.Tests.Shared.LoopbackPort.Free();
-    }
+    public static int FreePort() => HierTcn.Tests.Shared.LoopbackPort.Free();
 
     public static ServerProcess Start(int port, string dataDirectory, params string[] extraArgs) =>
         Launch(port, dataDirectory, shippedLogging: false, workingDirectory: null, extraArgs);
@@ -79,6 +75,22 @@ public sealed class ServerProcess : IDisposable
         info.Environment["DOTNET_gcServer"] = "0";
         info.Environment["DOTNET_TieredPGO"] = "0";
         return new ServerProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start"));
+    }
+
+    /// <summary>Waits until the server answers <paramref name="store"/>'s reads (a probe key: NotFound); fails with the
+    /// server's output when it exits or 60 s pass.</summary>
+    public async Task WaitReadyAsync(RemoteStateStore store)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var probe = await store.GetAsync(new StateKey("probe", 0));
+            if (probe.Status == StoreStatus.NotFound)
+                return;
+            Assert.False(HasExited, "the server exited during start:\n" + OutputTail);
+            Assert.True(DateTime.UtcNow < deadline, "the server did not answer within 60 s:\n" + OutputTail);
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
