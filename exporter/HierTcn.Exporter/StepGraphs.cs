@@ -129,10 +129,12 @@ public static class StepGraphs
     {
         var g = Begin("tcn_step", spec);
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
-        string[] parts = dims.SessionMean == true
-            ? [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden), Layers.RunningMean(g, Tensors.Items)]
-            : [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)];
-        string x = g.Op("Concat", parts, OnnxGraph.Int("axis", 2));
+        List<string> parts = [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)];
+        if (dims.SessionMean == true)
+        {
+            parts.Add(Layers.RunningMean(g, Tensors.Items));
+        }
+        string x = g.Op("Concat", [.. parts], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);

@@ -85,9 +85,9 @@ public sealed class StartupTests(ServedModelFixture model)
 
     /// <summary>Under overload the server sheds calls (RESOURCE_EXHAUSTED) without a log line for each: gRPC's call
     /// handler logs every status a service raises at Information, and with the shipped settings before this test
-    /// (Grpc at Information) the console logger then wrote a line per shed call, costing the CPU the overloaded server
-    /// lacked: at half its peak rate a cold server shed most of its calls for the whole run (bench/RESULTS.md,
-    /// issue 11). A queue of one and 256 calls at once makes sure calls are shed.</summary>
+    /// (Grpc at Information) the console logger then wrote a line per shed call, CPU an overloaded server lacks
+    /// (114,091 lines in one overloaded run; bench/RESULTS.md, issue 11). A queue of one and 256 calls at once makes
+    /// sure calls are shed.</summary>
     [ServerBuildFact]
     public async Task ServerProcess_Overloaded_ShedsWithoutALogLinePerCall()
     {
