@@ -360,6 +360,9 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     internal int RequestsHolding(string version) =>
         _registry.Models.TryGetValue(version, out var m) ? Math.Max(0, m.References - 1) : 0;
 
+    /// <summary>Loaded version <paramref name="version"/>, for tests and diagnostics.</summary>
+    internal ServedModel ModelOf(string version) => _registry.Models[version];
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -80,6 +80,13 @@ public sealed class RecommenderOptions
     /// session window). Default 512 (about 8,200 users at the paper's sizes, 65,592 bytes each).</summary>
     public int StepCacheMegabytes { get; set; } = 512;
 
+    /// <summary>Before a model version takes traffic (at start and on a hot swap), made-up batches run through its
+    /// serving path (the high-level update, the embed or step graph, the step cache, scoring with candidates and
+    /// exclusions) for at most this many milliseconds or 64 rounds, whichever ends first, so that the first real
+    /// requests do not pay for compiling that path. Nothing is read from or written to the state store, the cache is
+    /// emptied afterwards and no metric counts the warm-up. 0 turns it off. Default 1000.</summary>
+    public int WarmupMilliseconds { get; set; } = 1000;
+
     /// <summary>Compare-and-swap attempts when another writer changed a user's state concurrently. Default 8.</summary>
     public int MaxStateWriteAttempts { get; set; } = 8;
 
@@ -130,6 +137,8 @@ public sealed class RecommenderOptions
             errors.Add($"MaxSessionItems is {MaxSessionItems}; at least 1");
         if (StepCacheMegabytes < 0)
             errors.Add($"StepCacheMegabytes is {StepCacheMegabytes}; 0 (off) or positive");
+        if (WarmupMilliseconds < 0)
+            errors.Add($"WarmupMilliseconds is {WarmupMilliseconds}; 0 (off) or positive");
         if (MaxStateWriteAttempts < 1)
             errors.Add($"MaxStateWriteAttempts is {MaxStateWriteAttempts}; at least 1");
         if (SnapshotPollInterval < TimeSpan.Zero)

@@ -9,6 +9,9 @@ internal static partial class EngineLog
     public static partial void ModelLoaded(ILogger logger, string modelVersion, string modelType, int itemDim, int layers, int hidden,
         string receptiveField, string directory, string provider, string snapshotVersion, int items);
 
+    [LoggerMessage(109, LogLevel.Information, "Model {ModelVersion} warmed up: {Batches} made-up batches in {Milliseconds:F0} ms")]
+    public static partial void WarmedUp(ILogger logger, string modelVersion, int batches, double milliseconds);
+
     [LoggerMessage(101, LogLevel.Warning, "Model {ModelVersion}: the CUDA execution provider could not be used ({Reason}); running on CPUExecutionProvider")]
     public static partial void CudaFallback(ILogger logger, string modelVersion, string reason);
 

@@ -49,6 +49,6 @@ internal sealed partial class ServedModel
         {
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(users);
         }
-        _metrics?.OnnxRun(Version, GraphRoles.Embed, Stopwatch.GetElapsedTime(begin).TotalSeconds);
+        Ran(GraphRoles.Embed, begin);
     }
 }

@@ -104,7 +104,7 @@ internal sealed partial class ServedModel
             }
             results[members[j]] = results[members[j]] with { Items = kept[..count].ToArray() };
         }
-        _metrics?.OnnxRun(Version, GraphRoles.Score, Stopwatch.GetElapsedTime(begin).TotalSeconds);
+        Ran(GraphRoles.Score, begin);
     }
 
     private void ScoreCandidates(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,

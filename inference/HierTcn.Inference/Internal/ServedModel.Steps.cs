@@ -125,6 +125,6 @@ internal sealed partial class ServedModel
                 next.Slice(r * size, size).CopyTo(work.Buffers.AsSpan(i * size, size));
             }
         }
-        _metrics?.OnnxRun(Version, GraphRoles.EmbedStep, Stopwatch.GetElapsedTime(begin).TotalSeconds);
+        Ran(GraphRoles.EmbedStep, begin);
     }
 }

@@ -30,6 +30,7 @@ internal sealed partial class ServedModel : RefCounted
     private readonly float[] _sessionStart;
     private readonly float[] _userStart;
     private readonly IRecommenderMetrics? _metrics;
+    private readonly int _maxK;
     private readonly ILogger _log;
     private readonly ThreadLocal<BatchScorer> _scorers;
     private readonly List<SnapshotHandle> _retiredSnapshots = [];
@@ -77,6 +78,7 @@ internal sealed partial class ServedModel : RefCounted
         _sessionStart = bundle.StartToken(BundleSignatures.SessionStart).ToArray();
         _userStart = bundle.StartToken(BundleSignatures.UserStart).ToArray();
         int maxK = options.MaxK;
+        _maxK = maxK;
         int maxBatch = options.Batching.MaxBatchSize;
         _maxBatch = maxBatch;
         _scorers = new ThreadLocal<BatchScorer>(() => new BatchScorer(maxBatch, maxK));
@@ -127,6 +129,9 @@ internal sealed partial class ServedModel : RefCounted
     /// <summary>Users the in-pod buffer cache holds (0: no cache).</summary>
     public int StepCacheCapacity => _stepCache?.Capacity ?? 0;
 
+    /// <summary>Users the step cache holds now (0 without one).</summary>
+    public int StepCacheOccupied => _stepCache?.Occupied ?? 0;
+
     /// <summary>The learned state before a user's first session (the caller must not modify it).</summary>
     public ReadOnlySpan<float> UserStart => _userStart;
 
@@ -173,9 +178,21 @@ internal sealed partial class ServedModel : RefCounted
                 new RecommenderOptions { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads }, out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
             var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, score, snapshot, options, metrics, log, clock);
+            // The model owns the graphs and the snapshot from here: a failed warm-up retires it, which frees them.
+            (embed, update, embedStep, score, snapshot) = (null, null, null, null, null);
+            try
+            {
+                model.WarmUp(TimeSpan.FromMilliseconds(options.WarmupMilliseconds));
+            }
+            catch (OnnxRuntimeException e)
+            {
+                model.Retire();
+                throw new InvalidDataException($"{bundle.Directory}: a graph failed on the warm-up batches: {e.Message}", e);
+            }
             EngineLog.ModelLoaded(log, version, m.ModelType, m.Dims.ItemDim, m.Dims.Layers, m.Dims.Hidden,
                 m.Dims.ReceptiveField?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded", bundle.Directory,
-                embed.Provider, snapshot.Version, snapshot.Snapshot.Count);
+                model.Provider, model.CurrentSnapshot.Version, model.CurrentSnapshot.Snapshot.Count);
+            EngineLog.WarmedUp(log, version, model.WarmupRun.Batches, model.WarmupRun.Elapsed.TotalMilliseconds);
             return model;
         }
         catch
@@ -201,7 +218,7 @@ internal sealed partial class ServedModel : RefCounted
         using var m = OrtValue.CreateTensorValueFromMemory(means, [rows, Dim]);
         using var outputs = _update.Run(s, m);
         var result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
-        _metrics?.OnnxRun(Version, GraphRoles.Update, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        Ran(GraphRoles.Update, start);
         return result;
     }
 

@@ -28,6 +28,12 @@ internal sealed class TcnStepCache
 
     public int Capacity => _slots.Length;
 
+    /// <summary>Empties every slot (after the warm-up's made-up users; not while requests run).</summary>
+    public void Clear() => Array.Clear(_slots);
+
+    /// <summary>Slots that hold a user (for tests and diagnostics; counts while requests may change it).</summary>
+    public int Occupied => _slots.Count(e => e is not null);
+
     /// <summary>Bytes one cached user takes (buffers, embedding, high-level state copy, the listed session items of at
     /// most <paramref name="windowItems"/>, bookkeeping).</summary>
     public static long EntryBytes(int bufferSize, int dim, int stateSize, int windowItems)
