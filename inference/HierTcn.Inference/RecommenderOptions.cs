@@ -29,6 +29,17 @@ public sealed class RecommenderOptions
     /// <summary>CUDA device ordinal when <see cref="UseCuda"/>. Default 0.</summary>
     public int CudaDeviceId { get; set; }
 
+    /// <summary>Limit of the CUDA provider's memory arena per graph session, in MiB (ONNX Runtime's
+    /// <c>gpu_mem_limit</c>; the arena grows by what is requested, not by powers of two). Default 2048: the embed and
+    /// step graphs need a few MiB at the paper's sizes, and pods sharing a GPU must not each take it all.</summary>
+    public int CudaMemoryLimitMegabytes { get; set; } = 2048;
+
+    /// <summary>cuDNN's convolution algorithm choice on CUDA: <c>HEURISTIC</c> (default: chosen without running them, so
+    /// no request pays for a search when it brings a new batch shape), <c>EXHAUSTIVE</c> (every algorithm timed once
+    /// per shape, the first time the shape is seen: the warm-up's shapes at start, any other under traffic) or
+    /// <c>DEFAULT</c>.</summary>
+    public string CudnnConvAlgoSearch { get; set; } = "HEURISTIC";
+
     /// <summary>ONNX Runtime intra-op threads per session. Default 1 (the batcher's workers are the parallelism).</summary>
     public int IntraOpThreads { get; set; } = 1;
 
@@ -122,6 +133,10 @@ public sealed class RecommenderOptions
             errors.Add($"IntraOpThreads ({IntraOpThreads}) and InterOpThreads ({InterOpThreads}) must be at least 1");
         if (CudaDeviceId < 0)
             errors.Add($"CudaDeviceId is {CudaDeviceId}; it cannot be negative");
+        if (CudaMemoryLimitMegabytes < 1)
+            errors.Add($"CudaMemoryLimitMegabytes is {CudaMemoryLimitMegabytes}; at least 1");
+        if (CudnnConvAlgoSearch is not ("HEURISTIC" or "EXHAUSTIVE" or "DEFAULT"))
+            errors.Add($"CudnnConvAlgoSearch is \"{CudnnConvAlgoSearch}\"; one of HEURISTIC, EXHAUSTIVE, DEFAULT");
         if (Batching.MaxBatchSize < 1 || Batching.MaxWaitMicroseconds < 0 || Batching.QueueCapacity < 1 || Batching.Workers < 1)
             errors.Add($"Batching: MaxBatchSize ({Batching.MaxBatchSize}), QueueCapacity ({Batching.QueueCapacity}) and Workers "
                 + $"({Batching.Workers}) must be at least 1, MaxWaitMicroseconds ({Batching.MaxWaitMicroseconds}) at least 0");

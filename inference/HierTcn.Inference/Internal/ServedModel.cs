@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using HierTcn.Formats;
 using HierTcn.Formats.Bundles;
 using HierTcn.Inference.Batching;
@@ -159,18 +160,10 @@ internal sealed partial class ServedModel : RefCounted
         SnapshotHandle? snapshot = null;
         try
         {
-            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, options,
-                out string? fallback);
+            string? fallback = LoadModelGraphs(bundle, options, ref embed, ref update, ref embedStep);
             if (fallback is not null)
             {
                 EngineLog.CudaFallback(log, version, fallback);
-            }
-            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, options,
-                out _);
-            if (options.IncrementalEmbedding && bundle.HasGraph(GraphRoles.EmbedStep))
-            {
-                embedStep = OrtGraph.Load(bundle.GraphPath(GraphRoles.EmbedStep), m.Graphs[GraphRoles.EmbedStep], EmbedStepInputs, EmbedStepOutputs,
-                    options, out _);
             }
             // Scoring reads the memory-mapped item matrix in place, so it runs on the CPU whatever the embed graphs use
             // (on a GPU every batch would copy the whole catalogue to the device).
@@ -204,6 +197,40 @@ internal sealed partial class ServedModel : RefCounted
             snapshot?.Retire();
             throw;
         }
+    }
+
+    /// <summary>Loads the model's graphs (embed, update, and the step graph when served) on the configured provider,
+    /// all on the same one: when CUDA takes some but not all, every one is loaded again on the CPU, so a batch never
+    /// moves between devices halfway and the provider the metrics report is the one every model graph runs on.
+    /// Returns why CUDA was not used when it was asked for and could not be; null otherwise.</summary>
+    private static string? LoadModelGraphs(ModelBundle bundle, RecommenderOptions options, [NotNull] ref OrtGraph? embed, [NotNull] ref OrtGraph? update,
+        ref OrtGraph? embedStep)
+    {
+        var m = bundle.Manifest;
+        bool step = options.IncrementalEmbedding && bundle.HasGraph(GraphRoles.EmbedStep);
+        string? reason = null;
+        foreach (var o in new[] { options, new RecommenderOptions { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads } })
+        {
+            embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, o, out string? f1);
+            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, o, out string? f2);
+            string? f3 = null;
+            if (step)
+            {
+                embedStep = OrtGraph.Load(bundle.GraphPath(GraphRoles.EmbedStep), m.Graphs[GraphRoles.EmbedStep], EmbedStepInputs,
+                    EmbedStepOutputs, o, out f3);
+            }
+            reason ??= f1 is not null ? $"{GraphRoles.Embed}: {f1}" : f2 is not null ? $"{GraphRoles.Update}: {f2}"
+                : f3 is not null ? $"{GraphRoles.EmbedStep}: {f3}" : null;
+            if (embed.Provider == update.Provider && (embedStep is null || embedStep.Provider == embed.Provider))
+            {
+                return reason;
+            }
+            embed.Dispose();
+            update.Dispose();
+            embedStep?.Dispose();
+            (embed, update, embedStep) = (null, null, null);
+        }
+        throw new InvalidOperationException("unreachable: the CPU pass loads every graph on the CPU provider");
     }
 
     /// <summary>The update graph (eq. 10) for one user: the next high-level state after a session with MEAN

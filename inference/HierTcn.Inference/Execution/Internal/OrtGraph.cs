@@ -49,7 +49,12 @@ internal sealed class OrtGraph : IDisposable
             try
             {
                 using var cudaOptions = NewOptions(options);
-                cudaOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                // A node the CUDA provider cannot run fails the session here (and the whole graph falls back to the CPU,
+                // logged and in the metrics) instead of running on the CPU unseen, with copies at every such node.
+                cudaOptions.AddSessionConfigEntry(DisableCpuFallback, "1");
+                using var cuda = new OrtCUDAProviderOptions();
+                cuda.UpdateOptions(CudaSettings(options));
+                cudaOptions.AppendExecutionProvider_CUDA(cuda);
                 session = new InferenceSession(path, cudaOptions);
                 provider = ExecutionProviders.Cuda;
             }
@@ -87,6 +92,21 @@ internal sealed class OrtGraph : IDisposable
                 + string.Join(", ", spec.Outputs.Select(o => o.Name)));
         }
     }
+
+    /// <summary>ONNX Runtime's session setting that refuses to place a node on the CPU when another provider is
+    /// appended.</summary>
+    internal const string DisableCpuFallback = "session.disable_cpu_ep_fallback";
+
+    /// <summary>The CUDA provider's settings, all explicit (ONNX Runtime's names): device, arena limit in bytes, arena
+    /// grown by what is requested, cuDNN's algorithm search, copies on the compute stream.</summary>
+    internal static Dictionary<string, string> CudaSettings(RecommenderOptions options) => new()
+    {
+        ["device_id"] = options.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["gpu_mem_limit"] = (options.CudaMemoryLimitMegabytes * 1024L * 1024L).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["arena_extend_strategy"] = "kSameAsRequested",
+        ["cudnn_conv_algo_search"] = options.CudnnConvAlgoSearch,
+        ["do_copy_in_default_stream"] = "1",
+    };
 
     private static SessionOptions NewOptions(RecommenderOptions options) => new()
     {
