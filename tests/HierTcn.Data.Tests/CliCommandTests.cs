@@ -104,13 +104,15 @@ public sealed class CliCommandTests : IDisposable
         Assert.Contains("--dim must be 2..512", error);
     }
 
-    /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's and HierGRU's dropout 0.2),
-    /// and one given explicitly, 0 included, wins.</summary>
+    /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's, HierGRU's and
+    /// HRNN's dropout 0.2, the flat GRU's 0), and one given explicitly, 0 included, wins.</summary>
     [Theory]
     [InlineData("hiertcn", null, 0.2)]
     [InlineData("hiertcn", "0", 0.0)]
     [InlineData("hiergru", null, 0.2)]
-    [InlineData("hrnn", null, 0.0)]
+    [InlineData("hrnn", null, 0.2)]
+    [InlineData("hrnn", "0", 0.0)]
+    [InlineData("gru", null, 0.0)]
     public void Train_DropoutDefault_ComesFromTheModelKind(string model, string? dropout, double expected)
     {
         string gen = _tmp.File("gen");
