@@ -39,7 +39,7 @@ internal sealed partial class ServedModel
             // Scoring reads the memory-mapped item matrix in place, so it runs on the CPU whatever the embed graphs use
             // (on a GPU every batch would copy the whole catalogue to the device).
             score = OrtGraph.Load(bundle.GraphPath(GraphRoles.Score), m.Graphs[GraphRoles.Score], ScoreInputs, ScoreOutputs,
-                new RecommenderOptions { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads }, out _);
+                OnCpu(options), out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
             var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, score, snapshot, options, metrics, log, clock);
             // The model owns the graphs and the snapshot from here: a failed warm-up retires it, which frees them.
@@ -80,7 +80,7 @@ internal sealed partial class ServedModel
         var m = bundle.Manifest;
         bool step = options.IncrementalEmbedding && bundle.HasGraph(GraphRoles.EmbedStep);
         string? reason = null;
-        foreach (var o in new[] { options, new RecommenderOptions { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads } })
+        foreach (var o in new[] { options, OnCpu(options) })
         {
             embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, o, out string? f1);
             update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, o, out string? f2);
@@ -103,4 +103,8 @@ internal sealed partial class ServedModel
         }
         throw new InvalidOperationException("unreachable: the CPU pass loads every graph on the CPU provider");
     }
+
+    /// <summary>The session settings of <paramref name="options"/> (its thread counts) without CUDA.</summary>
+    private static RecommenderOptions OnCpu(RecommenderOptions options) =>
+        new() { IntraOpThreads = options.IntraOpThreads, InterOpThreads = options.InterOpThreads };
 }

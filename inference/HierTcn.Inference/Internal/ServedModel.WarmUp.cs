@@ -56,6 +56,7 @@ internal sealed partial class ServedModel
             float[] mean = snapshot.Snapshot.Row(0).ToArray();
             int longest = Math.Min(SessionCapacity, 6);
             int[] candidates = [.. Enumerable.Range(0, Math.Min(3, ids.Length))];
+            int k = Math.Min(Math.Min(20, _maxK), ids.Length);
             var results = new EmbedResult[_maxBatch];
             for (int round = 0; round < WarmupRounds && clock.Elapsed < budget; round++)
             {
@@ -81,7 +82,7 @@ internal sealed partial class ServedModel
                             Snapshot = snapshot,
                             CandidateRows = i % 3 == 1 ? candidates : null,
                             ExcludedRows = i % 4 == 2 ? [i % ids.Length] : null,
-                            K = Math.Min(Math.Min(20, _maxK), ids.Length),
+                            K = k,
                         };
                     }
                     RunBatch(jobs, results);
