@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using HierTcn.Formats;
 using HierTcn.Inference.Online;
 using static HierTcn.Inference.Tests.Calls;
@@ -12,26 +11,7 @@ public sealed class OnlineMetricsTests(ServedModelFixture model)
 {
     private static readonly DateTime Far = DateTime.MaxValue;
 
-    private sealed class Recorder : IRecommenderMetrics
-    {
-        public ConcurrentQueue<string> Calls { get; } = new();
-
-        public void Batch(string modelVersion, int size, int expired, int queueDepth) { }
-
-        public void OnnxRun(string modelVersion, string role, double seconds) { }
-
-        public void StateStore(string operation, double seconds) { }
-
-        public void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions) { }
-
-        public void ListShown(string modelVersion, bool newUser) => Calls.Enqueue($"shown {modelVersion} new={newUser}");
-
-        public void NextEventRanked(string modelVersion, int rank) => Calls.Enqueue($"ranked {modelVersion} {rank}");
-
-        public void NextEventUnmatched(string modelVersion) => Calls.Enqueue($"unmatched {modelVersion}");
-    }
-
-    private RecommenderEngine Start(ScriptedStateStore store, Recorder metrics, double sampleRate = 1, int capacity = 64) =>
+    private RecommenderEngine Start(ScriptedStateStore store, RecordingMetrics metrics, double sampleRate = 1, int capacity = 64) =>
         RecommenderEngine.Start(new RecommenderOptions
         {
             BundlesDirectory = model.BundlesDirectory,
@@ -45,7 +25,7 @@ public sealed class OnlineMetricsTests(ServedModelFixture model)
     public async Task ObserveAsync_EventAfterRecommend_RankedOnceThenUnmatched()
     {
         await using var store = new ScriptedStateStore();
-        var metrics = new Recorder();
+        var metrics = new RecordingMetrics();
         await using var engine = Start(store, metrics);
         const long user = 41;
         var shown = await engine.RecommendAsync(new RecommendQuery(user, [], 20, [], TimestampMs: T0), Far);
@@ -65,7 +45,7 @@ public sealed class OnlineMetricsTests(ServedModelFixture model)
     public async Task ObserveAsync_ItemNotShownOrListTooOld_RankZeroOrUnmatched()
     {
         await using var store = new ScriptedStateStore();
-        var metrics = new Recorder();
+        var metrics = new RecordingMetrics();
         await using var engine = Start(store, metrics);
         const long user = 42;
         var shown = await engine.RecommendAsync(new RecommendQuery(user, [], 5, [], TimestampMs: T0), Far);
@@ -83,7 +63,7 @@ public sealed class OnlineMetricsTests(ServedModelFixture model)
     public async Task RecommendAsync_SampleRateZeroPointThree_AboutThatShareOfUsersRemembered()
     {
         await using var store = new ScriptedStateStore();
-        var metrics = new Recorder();
+        var metrics = new RecordingMetrics();
         await using var engine = Start(store, metrics, sampleRate: 0.3, capacity: 4096); // room enough that no group of four overflows
         for (long user = 0; user < 400; user++)
         {

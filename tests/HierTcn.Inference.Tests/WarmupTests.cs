@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using HierTcn.Formats.Bundles;
 using HierTcn.Inference.Internal;
 using HierTcn.StateStore.Client;
@@ -14,25 +13,6 @@ namespace HierTcn.Inference.Tests;
 public sealed class WarmupTests(ServedModelFixture model)
 {
     private static readonly DateTime Far = DateTime.MaxValue;
-
-    private sealed class RunCounter : IRecommenderMetrics
-    {
-        public ConcurrentDictionary<string, int> Runs { get; } = new();
-
-        public void Batch(string modelVersion, int size, int expired, int queueDepth) { }
-
-        public void OnnxRun(string modelVersion, string role, double seconds) => Runs.AddOrUpdate(role, 1, (_, n) => n + 1);
-
-        public void StateStore(string operation, double seconds) { }
-
-        public void Loaded(IReadOnlyList<(string ModelVersion, string Provider, string SnapshotVersion)> versions) { }
-
-        public void ListShown(string modelVersion, bool newUser) { }
-
-        public void NextEventRanked(string modelVersion, int rank) { }
-
-        public void NextEventUnmatched(string modelVersion) { }
-    }
 
     private RecommenderEngine Start(IStateStore store, IRecommenderMetrics? metrics, int warmupMilliseconds, bool incremental = true) =>
         RecommenderEngine.Start(new RecommenderOptions
@@ -51,7 +31,7 @@ public sealed class WarmupTests(ServedModelFixture model)
     public async Task Start_WarmsUpEveryGraphOfTheServingPath_UncountedAndUncached(bool incremental)
     {
         await using var store = new ScriptedStateStore();
-        var metrics = new RunCounter();
+        var metrics = new RecordingMetrics();
         // A budget the small model never reaches: every round runs.
         await using var engine = Start(store, metrics, warmupMilliseconds: 60_000, incremental);
         var served = engine.ModelOf("v1");
