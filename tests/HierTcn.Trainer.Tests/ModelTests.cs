@@ -187,6 +187,37 @@ public sealed class ModelTests
         }
     }
 
+    /// <summary><c>--input-dropout</c> acts while training only: in evaluation the model computes what the same weights
+    /// compute without it (so the exported graphs, which have no dropout, stay equal), and in training it changes the rows.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn, false)]
+    [InlineData(ModelKind.HierTcn, true)]
+    [InlineData(ModelKind.HierGru, false)]
+    public void Step_InputDropout_ActsInTrainingOnly(ModelKind kind, bool sessionMean)
+    {
+        var options = Small(kind) with { TcnSessionMean = sessionMean };
+        TorchRuntime.Seed(17);
+        using var plain = (HierarchicalModel)ModelFactory.Create(options, ItemSource.Ids(Items));
+        TorchRuntime.Seed(17);
+        using var dropped = (HierarchicalModel)ModelFactory.Create(options with { InputDropout = 0.5 }, ItemSource.Ids(Items));
+        int[][] sessions = [[3, 4, 5], [6, 7, 8, 9, 10]];
+        plain.eval();
+        dropped.eval();
+        var a = RunUser(plain, sessions);
+        var b = RunUser(dropped, sessions);
+        for (int s = 0; s < sessions.Length; s++)
+        {
+            for (int p = 0; p < sessions[s].Length; p++)
+            {
+                Assert.True(a[s][p].allclose(b[s][p], rtol: 0, atol: 0), $"{kind}: evaluation changed at session {s} position {p}");
+            }
+        }
+        dropped.train();
+        var c = RunUser(dropped, sessions);
+        Assert.Contains(Enumerable.Range(0, sessions.Length).SelectMany(s => Enumerable.Range(0, sessions[s].Length).Select(p => (s, p))),
+            sp => !a[sp.s][sp.p].allclose(c[sp.s][sp.p], rtol: 0, atol: 1e-6));
+    }
+
     /// <summary>With <c>--tcn-session-mean</c> a row reads the session's items beyond the convolutions' reach: one block
     /// of kernel 2 sees rows t-2..t, so the session's first item (row 1) reaches row 4 only through the running mean.</summary>
     [Theory]

@@ -129,12 +129,29 @@ public sealed class TrainingTests
         options.Validate();
         var e = Assert.Throws<Data.UserInputException>(() => (options with { Model = options.Model with { Dropout = 0.2 } }).Validate());
         Assert.Contains("--dropout", e.Message);
+        e = Assert.Throws<Data.UserInputException>(() => (options with { Model = options.Model with { InputDropout = 0.2 } }).Validate());
+        Assert.Contains("--input-dropout", e.Message);
         e = Assert.Throws<Data.UserInputException>(() => (options with { Model = s_small with { Kind = ModelKind.Tcn, BatchNorm = true } }).Validate());
         Assert.Contains("--batch-norm", e.Message);
         e = Assert.Throws<Data.UserInputException>(() => (options with { Batching = "users" }).Validate());
         Assert.Contains("--batching users", e.Message);
         Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Workers = 64, BatchSize = 32 }.Validate());
         Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Workers = 0 }.Validate());
+    }
+
+    /// <summary><c>--input-dropout</c> drops rows of HierTCN's and HierGRU's low-level input; the other models have no such
+    /// rows, and a rate outside [0, 1) is no rate: both are refused with the option named.</summary>
+    [Theory]
+    [InlineData(ModelKind.Gru, 0.2)]
+    [InlineData(ModelKind.Tcn, 0.2)]
+    [InlineData(ModelKind.Hrnn, 0.2)]
+    [InlineData(ModelKind.HierTcn, 1.0)]
+    [InlineData(ModelKind.HierGru, -0.1)]
+    public void InputDropout_OnAModelWithoutLowLevelRowsOrOutOfRange_IsRefused(ModelKind kind, double rate)
+    {
+        new TrainingOptions { Model = s_small with { Kind = kind } }.Validate();
+        var e = Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = kind, InputDropout = rate } }.Validate());
+        Assert.Contains("input_dropout", e.Message.Replace('-', '_'));
     }
 
     [Fact]

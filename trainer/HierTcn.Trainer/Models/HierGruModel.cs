@@ -55,7 +55,7 @@ public sealed class HierGruModel : HierarchicalModel
     private protected override Tensor LowLevel(Tensor items, Tensor lengths, Tensor top)
     {
         long steps = items.shape[1];
-        Tensor input = cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1);
+        Tensor input = InputDropout(cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
         return output.forward(low_gru.Forward(input, low0));
     }

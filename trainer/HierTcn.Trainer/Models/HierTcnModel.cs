@@ -67,6 +67,7 @@ public sealed class HierTcnModel : HierarchicalModel
             Tensor counts = arange(1, steps + 1, device: items.device).to(previous.dtype).view(1, -1, 1);
             input = cat([input, previous.cumsum(1) / counts], -1);
         }
+        input = InputDropout(input);
         return output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
     }
 }

@@ -107,6 +107,11 @@ public abstract class HierarchicalModel : RecommenderModel
         return cat([start, prev], 1);
     }
 
+    /// <summary>Dropout of <see cref="ModelOptions.InputDropout"/> on low-level input rows while training; the rows
+    /// unchanged otherwise.</summary>
+    private protected Tensor InputDropout(Tensor input) =>
+        training && Options.InputDropout > 0 ? nn.functional.dropout(input, Options.InputDropout, training: true) : input;
+
     /// <summary>Folds the pending session into the high state where one is pending, then restarts new users' rows.</summary>
     private protected static Tensor Advance(Tensor high, Tensor pendingLengths, Func<Tensor> update, Tensor newUser, Tensor userStart)
     {

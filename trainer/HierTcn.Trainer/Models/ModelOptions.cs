@@ -37,6 +37,9 @@ public sealed record ModelOptions
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off; through
     /// <see cref="ForKind"/>: HierTCN, HierGRU and HRNN 0.2).</summary>
     [JsonPropertyName("dropout")] public double Dropout { get; init; }
+    /// <summary>HierTCN and HierGRU: dropout on the low level's input rows (previous item vector, high-level state and,
+    /// with <see cref="TcnSessionMean"/>, the session mean) while training; nothing changes at inference. Default 0.</summary>
+    [JsonPropertyName("input_dropout")] public double InputDropout { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
@@ -91,6 +94,10 @@ public sealed record ModelOptions
         if (Dropout is < 0 or >= 1)
         {
             throw new Data.UserInputException($"model option dropout = {Dropout}: must be in [0, 1).");
+        }
+        if (InputDropout is < 0 or >= 1)
+        {
+            throw new Data.UserInputException($"model option input_dropout = {InputDropout}: must be in [0, 1).");
         }
     }
 }

@@ -206,6 +206,7 @@ public sealed class ModelTrainer
         ["tcn_gate"] = config.Training.Model.TcnGate,
         ["tcn_session_mean"] = config.Training.Model.TcnSessionMean,
         ["dropout"] = config.Training.Model.Dropout,
+        ["input_dropout"] = config.Training.Model.InputDropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["loss"] = config.Training.Loss.Kind.ToString(),
         ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,

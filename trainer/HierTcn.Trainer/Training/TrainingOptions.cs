@@ -58,6 +58,7 @@ public sealed record TrainingOptions
     public string? RowSharingRefusal() =>
         Device != "cpu" ? "--device " + Device
         : Model.Dropout > 0 ? "--dropout"
+        : Model.InputDropout > 0 ? "--input-dropout"
         : Model.BatchNorm ? "--batch-norm (its statistics are the whole batch's)"
         : Loss.NeedsNegatives ? "sampled negatives"
         : Batching == "users" && ModelKinds.IsHierarchical(Model.Kind) ? "--batching users"
@@ -77,6 +78,8 @@ public sealed record TrainingOptions
         Check(Items is "ids" or "features", $"--items {Items}: expected ids or features.");
         Check(Batching is "queue" or "users", $"--batching {Batching}: expected queue or users.");
         Check(Batching == "queue" || Model.Kind != ModelKind.Hrnn, "--batching users: HRNN's user level reads its session level; use --batching queue.");
+        Check(Model.InputDropout == 0 || Model.Kind is ModelKind.HierTcn or ModelKind.HierGru,
+            $"--input-dropout {Model.InputDropout}: only hiertcn and hiergru have a low level's input rows to drop.");
         Check(BatchSize >= 1, $"--batch-size {BatchSize}: must be at least 1.");
         Check(LearningRate > 0, $"--lr {LearningRate}: must be positive.");
         Check(LearningRateDecay is > 0 and <= 1, $"--lr-decay {LearningRateDecay}: must be in (0, 1].");
