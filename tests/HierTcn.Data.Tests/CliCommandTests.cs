@@ -105,9 +105,9 @@ public sealed class CliCommandTests : IDisposable
     }
 
     /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's, HierGRU's and
-    /// HRNN's dropout 0.2, the flat GRU's 0), and one given explicitly, 0 included, wins.</summary>
+    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's 0), and one given explicitly, 0 included, wins.</summary>
     [Theory]
-    [InlineData("hiertcn", null, 0.2)]
+    [InlineData("hiertcn", null, 0.3)]
     [InlineData("hiertcn", "0", 0.0)]
     [InlineData("hiergru", null, 0.2)]
     [InlineData("hrnn", null, 0.2)]
@@ -132,5 +132,6 @@ public sealed class CliCommandTests : IDisposable
         Assert.True(exit == 0, error);
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
+        Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("tcn_session_mean").GetBoolean());
     }
 }

@@ -30,6 +30,7 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
         LowLayers = 3,
         LowHidden = 28,
         TcnChannels = 32,
+        TcnSessionMean = false,                                    // the session mean's own tests set it
     };
 
     public static TheoryData<string, int, int> Cases()

@@ -46,7 +46,7 @@ internal static class TrainCommand
         var alpha = new Option<double>("--popularity-alpha") { Description = "Sample negatives by popularity^alpha (0: uniform).", DefaultValueFactory = _ => 0 };
         var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
-        var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn, hiergru and hrnn 0.2, gru and tcn 0)." };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru and hrnn 0.2, gru and tcn 0)." };
         var inputDropout = new Option<double?>("--input-dropout") { Description = "hiertcn and hiergru: dropout on the low level's input rows while training (default 0)." };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
@@ -59,7 +59,7 @@ internal static class TrainCommand
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
-        var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default false)." };
+        var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default: hiertcn true)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
