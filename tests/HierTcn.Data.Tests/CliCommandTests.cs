@@ -105,14 +105,15 @@ public sealed class CliCommandTests : IDisposable
     }
 
     /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's, HierGRU's and
-    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's 0), and one given explicitly, 0 included, wins.</summary>
+    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's 0.2, the flat TCN's 0), and one given explicitly, 0 included, wins.</summary>
     [Theory]
     [InlineData("hiertcn", null, 0.3)]
     [InlineData("hiertcn", "0", 0.0)]
     [InlineData("hiergru", null, 0.2)]
     [InlineData("hrnn", null, 0.2)]
     [InlineData("hrnn", "0", 0.0)]
-    [InlineData("gru", null, 0.0)]
+    [InlineData("gru", null, 0.2)]
+    [InlineData("tcn", null, 0.0)]
     public void Train_DropoutDefault_ComesFromTheModelKind(string model, string? dropout, double expected)
     {
         string gen = _tmp.File("gen");
