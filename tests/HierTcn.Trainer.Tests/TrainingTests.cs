@@ -154,6 +154,56 @@ public sealed class TrainingTests
         Assert.Contains("input_dropout", e.Message.Replace('-', '_'));
     }
 
+    /// <summary>Weight decay shrinks the layers' weight matrices by 1 - lr * decay at every optimizer step and leaves the
+    /// item table, biases and start states alone. At a learning rate of 1e-9 Adam moves no weight by more than about 1e-9 a
+    /// step, so after one epoch of k steps every decayed weight is its undecayed run's times 0.9^k, and every other
+    /// parameter equals its undecayed run's.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    [InlineData(ModelKind.Gru)]
+    public void Run_WeightDecay_ShrinksTheLayersWeightMatricesOnly(ModelKind kind)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var plain = new TrainingOptions
+        {
+            Model = s_small with { Kind = kind, Dropout = 0 },
+            BatchSize = 8,
+            LearningRate = 1e-9,
+            MaxEpochs = 1,
+            SkipValidation = true,
+        };
+        var decayed = plain with { WeightDecay = 1e8 };                                    // 1 - lr * decay = 0.9
+        var a = new ModelTrainer(plain).Run(data, Path.Combine(dir.Path, "plain"), finalEvaluation: false);
+        var b = new ModelTrainer(decayed).Run(data, Path.Combine(dir.Path, "decayed"), finalEvaluation: false);
+        int steps = b.Epochs[0].OptimizerSteps;
+        Assert.Equal(a.Epochs[0].OptimizerSteps, steps);
+        Assert.InRange(steps, 3, 60);
+        double factor = Math.Pow(0.9, steps);
+
+        var (plainModel, _) = TrainedRun.Load(Path.Combine(dir.Path, "plain"), data);
+        var (decayedModel, _) = TrainedRun.Load(Path.Combine(dir.Path, "decayed"), data);
+        var expected = ModelTrainer.DecayedWeights(plainModel).Select(p => p.Handle).ToHashSet();
+        var kept = decayedModel.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        int shrunk = 0;
+        foreach (var (name, p) in plainModel.named_parameters())
+        {
+            float[] x = p.data<float>().ToArray();
+            float[] y = kept[name].data<float>().ToArray();
+            bool decays = expected.Contains(p.Handle);
+            Assert.Equal(decays, p.dim() >= 2 && !name.StartsWith("item_", StringComparison.Ordinal) && !name.Contains("start", StringComparison.Ordinal));
+            for (int i = 0; i < x.Length; i++)
+            {
+                double want = decays ? x[i] * factor : x[i];
+                Assert.True(Math.Abs(y[i] - want) < 1e-5, $"{kind} {name}[{i}]: {y[i]} against {want} ({(decays ? "decayed" : "kept")})");
+            }
+            shrunk += decays ? 1 : 0;
+        }
+        Assert.True(shrunk >= 2, $"{kind}: only {shrunk} parameters decayed");
+        Assert.DoesNotContain(ModelTrainer.DecayedWeights(plainModel), p => p.dim() < 2);
+    }
+
     [Fact]
     public void Run_ResumedAfterOneEpoch_EqualsUninterruptedRun()
     {

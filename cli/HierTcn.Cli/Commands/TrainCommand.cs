@@ -20,7 +20,7 @@ internal static class TrainCommand
         var output = new Option<string>("--out") { Description = "Run directory to create (or continue with --resume).", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint." };
         var epochs = new Option<int>("--epochs") { Description = "Most epochs.", DefaultValueFactory = _ => 20 };
-        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation Recall@10.", DefaultValueFactory = _ => 2 };
+        var patience = new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation Recall@10.", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch-size") { Description = "Queues (hierarchical) or users (flat) per batch.", DefaultValueFactory = _ => 32 };
         var batching = new Option<string>("--batching")
         {
@@ -62,6 +62,7 @@ internal static class TrainCommand
         var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default: hiertcn true)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled weight decay on the layers' weight matrices (AdamW's; 0: off).", DefaultValueFactory = _ => 0 };
         var skipValidation = new Option<bool>("--skip-validation") { Description = "No validation between epochs (timing runs)." };
         var workers = new Option<int>("--workers") { Description = "Threads that each train a share of every batch's rows with one libtorch thread (default 1: libtorch's threads inside each operation; more wants HIERTCN_OMP_WAIT=passive).", DefaultValueFactory = _ => 1 };
         var noFinal = new Option<bool>("--no-final-eval") { Description = "Skip the final validation and test evaluation." };
@@ -70,7 +71,7 @@ internal static class TrainCommand
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, inputDropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, tcnGate, tcnSessionMean, maxUsers, clip, skipValidation, noFinal, workers,
+            tcnKernel, tcnGate, tcnSessionMean, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -125,6 +126,7 @@ internal static class TrainCommand
                 Device = parse.GetValue(device)!,
                 MaxTrainUsers = parse.GetValue(maxUsers),
                 ClipNorm = parse.GetValue(clip),
+                WeightDecay = parse.GetValue(weightDecay),
                 SkipValidation = parse.GetValue(skipValidation),
             };
             return Run(parse.GetValue(data)!, parse.GetValue(output)!, options, parse.GetValue(resume), !parse.GetValue(noFinal));

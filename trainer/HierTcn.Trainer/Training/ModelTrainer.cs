@@ -221,11 +221,20 @@ public sealed class ModelTrainer
         ["device"] = config.Training.Device,
     };
 
+    /// <summary>The parameters <see cref="TrainingOptions.WeightDecay"/> shrinks: the layers' weight matrices (two or
+    /// more dimensions), not the item table or projection, item biases, layer biases or learned start states.</summary>
+    internal static Parameter[] DecayedWeights(RecommenderModel model) =>
+        [.. model.named_parameters()
+            .Where(p => p.parameter.dim() >= 2 && !p.name.StartsWith("item_", StringComparison.Ordinal) && !p.name.Contains("start", StringComparison.Ordinal))
+            .Select(p => p.parameter)];
+
     private EpochMetrics TrainEpoch(RecommenderModel model, FusedAdam optimizer, NegativeSampler? sampler, PreparedDataset data,
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
         Parameter[] parameters = [.. model.parameters()];
+        Parameter[] decayed = _options.WeightDecay > 0 ? DecayedWeights(model) : [];
+        double decay = 1 - optimizer.ParamGroups.First().LearningRate * _options.WeightDecay;
         int seed = _options.Seed * 1000 + epoch;
         long total = sessions.EventCount - sessions.Users.Length;
         var clock = Stopwatch.StartNew();
@@ -277,6 +286,14 @@ public sealed class ModelTrainer
                 }
                 optimizer.step();
                 optimizer.zero_grad();
+                if (decayed.Length > 0)
+                {
+                    using var noGrad = no_grad();
+                    foreach (var p in decayed)
+                    {
+                        p.mul_(decay);
+                    }
+                }
                 steps++;
             }
             count++;
