@@ -116,6 +116,17 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         Assert.True(worst <= Tolerance, $"step vs TorchSharp: {worst} > {Tolerance}");
     }
 
+    /// <summary>With <c>--tcn-context-newest-tap</c> the first convolution's context weights at the older taps are zero,
+    /// so the step graphs, which know nothing of the option, equal TorchSharp (which masks them) at every position.</summary>
+    [Fact]
+    public void TcnRowStep_ContextNewestTap_EqualsTorchSharpAtEveryPosition()
+    {
+        var run = Stepped(Tiny with { TcnSessionMean = true, TcnContextNewestTap = true }, b: 3, t: 60, seed: 18);
+        float worst = run.WorstAgainstTorch();
+        output.WriteLine($"context at the newest tap, {run.B} sessions of {run.T} rows: max abs diff against TorchSharp at every position {worst:E3}");
+        Assert.True(worst <= Tolerance, $"step vs TorchSharp: {worst} > {Tolerance}");
+    }
+
     private static SteppedRun Stepped(ModelOptions options, int b, int t, int seed)
     {
         TorchRuntime.Seed(seed);

@@ -204,6 +204,34 @@ public sealed class TrainingTests
         Assert.DoesNotContain(ModelTrainer.DecayedWeights(plainModel), p => p.dim() < 2);
     }
 
+    /// <summary>With the context read at the newest tap only, training leaves the first convolutions' (conv1's and, gated,
+    /// gate1's) context weights at the older taps exactly zero, the saved weights an ordinary convolution's that the
+    /// exporter reads as they are, while the previous-item columns keep every tap.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_TcnContextNewestTap_OlderTapsContextWeightsStayZero(bool gated)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var model = s_small with { Kind = ModelKind.HierTcn, TcnSessionMean = true, TcnContextNewestTap = true, TcnGate = gated, Dropout = 0.2 };
+        var options = new TrainingOptions { Model = model, BatchSize = 8, LearningRate = 1e-2, MaxEpochs = 1, SkipValidation = true };
+        string runPath = Path.Combine(dir.Path, "run");
+        new ModelTrainer(options).Run(data, runPath, finalEvaluation: false);
+        var (trained, _) = TrainedRun.Load(runPath, data);
+        int d = model.ItemDim, k = model.TcnKernel;
+        foreach (string name in gated ? new[] { "tcn.blocks.0.conv1.weight", "tcn.blocks.0.gate1.weight" } : ["tcn.blocks.0.conv1.weight"])
+        {
+            var w = trained.named_parameters().Single(p => p.name == name).parameter;
+            Assert.Equal(0.0, w.narrow(1, d, w.shape[1] - d).narrow(2, 0, k - 1).abs().max().item<float>());
+            Assert.True(w.narrow(1, d, w.shape[1] - d).narrow(2, k - 1, 1).abs().max().item<float>() > 0, $"{name}: newest tap's context weights are zero");
+            Assert.True(w.narrow(1, 0, d).narrow(2, 0, k - 1).abs().max().item<float>() > 0, $"{name}: previous items' older taps are zero");
+        }
+        var later = trained.named_parameters().Single(p => p.name == "tcn.blocks.1.conv1.weight").parameter;
+        Assert.True(later.narrow(2, 0, k - 1).abs().max().item<float>() > 0, "the second block's convolution was masked too");
+        Assert.Throws<HierTcn.Data.UserInputException>(() => (model with { Kind = ModelKind.HierGru }).Validate());
+    }
+
     [Fact]
     public void Run_ResumedAfterOneEpoch_EqualsUninterruptedRun()
     {

@@ -60,6 +60,7 @@ internal static class TrainCommand
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
         var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default: hiertcn true)." };
+        var tcnContextNewestTap = new Option<bool?>("--tcn-context-newest-tap") { Description = "HierTCN: the first convolution reads the high-level state and session mean at the row's own tap only (true or false; default false)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled weight decay on the layers' weight matrices (AdamW's; 0: off).", DefaultValueFactory = _ => 0 };
@@ -71,7 +72,7 @@ internal static class TrainCommand
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, inputDropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, tcnGate, tcnSessionMean, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
+            tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -89,6 +90,7 @@ internal static class TrainCommand
                 TcnKernel = parse.GetValue(tcnKernel) ?? m.TcnKernel,
                 TcnGate = parse.GetValue(tcnGate) ?? m.TcnGate,
                 TcnSessionMean = parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean,
+                TcnContextNewestTap = parse.GetValue(tcnContextNewestTap) ?? m.TcnContextNewestTap,
                 Dropout = parse.GetValue(dropout) ?? m.Dropout,
                 InputDropout = parse.GetValue(inputDropout) ?? m.InputDropout,
                 BatchNorm = parse.GetValue(batchNorm),

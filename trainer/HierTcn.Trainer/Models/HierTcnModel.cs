@@ -35,7 +35,8 @@ public sealed class HierTcnModel : HierarchicalModel
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
         high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
-        tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate);
+        tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate,
+            Options.TcnContextNewestTap ? d : null);
         output = nn.Linear(Options.TcnChannels, d);
         RegisterComponents();
     }

@@ -35,6 +35,11 @@ public sealed record ModelOptions
     /// <see cref="ForKind"/>: HierTCN on); exported
     /// (exporter/CONTRACT.md: the row-step buffers carry the running sum and count).</summary>
     [JsonPropertyName("tcn_session_mean")] public bool TcnSessionMean { get; init; }
+    /// <summary>HierTCN only: the first convolution reads the row's context (the high-level state and, with
+    /// <see cref="TcnSessionMean"/>, the session mean) at the row's own tap only, and the previous items at every tap;
+    /// otherwise the same context, repeated in every row, is read through every tap. The older taps' context weights
+    /// stay zero, so the saved convolution is an ordinary one and the exported graphs are unchanged. Default off.</summary>
+    [JsonPropertyName("tcn_context_newest_tap")] public bool TcnContextNewestTap { get; init; }
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off; through
     /// <see cref="ForKind"/>: HierTCN 0.3, HierGRU, HRNN, GRU and TCN 0.2).</summary>
     [JsonPropertyName("dropout")] public double Dropout { get; init; }
@@ -101,6 +106,10 @@ public sealed record ModelOptions
         if (Dropout is < 0 or >= 1)
         {
             throw new Data.UserInputException($"model option dropout = {Dropout}: must be in [0, 1).");
+        }
+        if (TcnContextNewestTap && Kind != ModelKind.HierTcn)
+        {
+            throw new Data.UserInputException($"model option tcn_context_newest_tap: only hiertcn has a context in its TCN rows, not {ModelKinds.Name(Kind)}.");
         }
         if (InputDropout is < 0 or >= 1)
         {

@@ -23,8 +23,15 @@ internal sealed class TemporalBlock : nn.Module
     private readonly int _kernel;
     private readonly int _dilation;
     private readonly double _dropout;
+    private readonly int? _allTapColumns;
+    private Tensor? _tapMask;
 
-    public TemporalBlock(string name, int input, int channels, int kernel, int dilation, bool batchNorm, double dropout, bool gated = false) : base(name)
+    /// <param name="allTapColumns">Null: every input column is read at every tap. Otherwise only the first this-many
+    /// input columns are; the first convolutions (conv1, gate1) read the others at the newest tap only (the row's own):
+    /// their weights at the older taps start at zero and get no gradient, so the saved weights are an ordinary
+    /// convolution's with zeros there, and an exported graph computes the same without knowing.</param>
+    public TemporalBlock(string name, int input, int channels, int kernel, int dilation, bool batchNorm, double dropout, bool gated = false,
+        int? allTapColumns = null) : base(name)
     {
         conv1 = nn.Conv1d(input, channels, kernel, dilation: dilation);
         conv2 = nn.Conv1d(channels, channels, kernel, dilation: dilation);
@@ -36,6 +43,15 @@ internal sealed class TemporalBlock : nn.Module
         _kernel = kernel;
         _dilation = dilation;
         _dropout = dropout;
+        if (allTapColumns is int columns && columns < input && kernel > 1)
+        {
+            _allTapColumns = columns;
+            using var noGrad = no_grad();
+            foreach (Conv1d? conv in new[] { conv1, gate1 })
+            {
+                conv?.weight!.narrow(1, columns, input - columns).narrow(2, 0, kernel - 1).zero_();
+            }
+        }
         RegisterComponents();
     }
 
@@ -44,22 +60,22 @@ internal sealed class TemporalBlock : nn.Module
     /// <returns>[B, T, C].</returns>
     public Tensor Forward(Tensor x, Tensor mask)
     {
-        Tensor y = Half(conv1, gate1, bn1, x, mask);
-        y = Half(conv2, gate2, bn2, y, mask);
+        Tensor y = Half(conv1, gate1, bn1, x, mask, masked: true);
+        y = Half(conv2, gate2, bn2, y, mask, masked: false);
         Tensor residual = downsample is null ? x : nn.functional.linear(x, downsample.weight!.squeeze(2), downsample.bias);
         return nn.functional.relu(y + residual);
     }
 
     /// <summary>One convolution of the block with its normalisation, activation (relu, or the gate) and dropout.</summary>
-    private Tensor Half(Conv1d conv, Conv1d? gate, MaskedBatchNorm? bn, Tensor x, Tensor mask)
+    private Tensor Half(Conv1d conv, Conv1d? gate, MaskedBatchNorm? bn, Tensor x, Tensor mask, bool masked)
     {
         Tensor input = Shifted(x);
-        Tensor y = Apply(conv, input);
+        Tensor y = Apply(conv, input, masked);
         if (bn is not null)
         {
             y = bn.Forward(y.transpose(1, 2), mask).transpose(1, 2);
         }
-        y = gate is null ? nn.functional.relu(y) : y * nn.functional.sigmoid(Apply(gate, input));
+        y = gate is null ? nn.functional.relu(y) : y * nn.functional.sigmoid(Apply(gate, input, masked));
         if (training && _dropout > 0)
         {
             y = nn.functional.dropout(y, _dropout, training: true);
@@ -95,12 +111,29 @@ internal sealed class TemporalBlock : nn.Module
     }
 
     /// <summary><paramref name="conv"/>'s newest taps over the <see cref="Shifted"/> input.</summary>
-    private Tensor Apply(Conv1d conv, Tensor shifted)
+    private Tensor Apply(Conv1d conv, Tensor shifted, bool masked)
     {
         Tensor weight = conv.weight!;                                                // [C_out, C_in, K]
+        if (masked && _allTapColumns is int columns)
+        {
+            weight = weight * TapMask(weight, columns);
+        }
         int taps = (int)(shifted.shape[2] / weight.shape[1]);
         Tensor kernel = weight.narrow(2, _kernel - taps, taps).permute(0, 2, 1).reshape(weight.shape[0], -1);
         return nn.functional.linear(shifted, kernel, conv.bias);
+    }
+
+    /// <summary>1 where a first convolution's weight may be non-zero: every tap of the first <paramref name="columns"/>
+    /// input columns, the newest tap of the others. Made once per device, outside any dispose scope.</summary>
+    private Tensor TapMask(Tensor weight, int columns)
+    {
+        if (_tapMask is null || _tapMask.device != weight.device)
+        {
+            var m = ones(weight.shape, dtype: weight.dtype, device: weight.device);
+            m.narrow(1, columns, weight.shape[1] - columns).narrow(2, 0, _kernel - 1).zero_();
+            _tapMask = m.DetachFromDisposeScope();
+        }
+        return _tapMask;
     }
 
     /// <summary>How many of a kernel's taps (the newest first) can read a real input in a sequence of

@@ -12,13 +12,17 @@ internal sealed class TemporalConvNet : nn.Module
     private readonly ModuleList<TemporalBlock> blocks;
 #pragma warning restore IDE1006
 
-    public TemporalConvNet(string name, int input, int channels, int blockCount, int kernel, bool batchNorm, double dropout, bool gated = false) : base(name)
+    /// <param name="allTapColumns">See <see cref="TemporalBlock"/>: the first block's input columns read at every tap
+    /// (null: all).</param>
+    public TemporalConvNet(string name, int input, int channels, int blockCount, int kernel, bool batchNorm, double dropout, bool gated = false,
+        int? allTapColumns = null) : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         blocks = new ModuleList<TemporalBlock>();
         for (int i = 0; i < blockCount; i++)
         {
-            blocks.Add(new TemporalBlock($"block{i}", i == 0 ? input : channels, channels, kernel, 1 << i, batchNorm, dropout, gated));
+            blocks.Add(new TemporalBlock($"block{i}", i == 0 ? input : channels, channels, kernel, 1 << i, batchNorm, dropout, gated,
+                i == 0 ? allTapColumns : null));
         }
         RegisterComponents();
     }
