@@ -105,7 +105,7 @@ public sealed class CliCommandTests : IDisposable
     }
 
     /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's, HierGRU's and
-    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's and the flat TCN's 0.2), and one given explicitly, 0 included, wins. The run's patience defaults to 3 (every
+    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's and the flat TCN's 0.2), and one given explicitly, 0 included, wins. HierGRU's low level is 256 wide, every other model's 128. The run's patience defaults to 3 (every
     /// figure in bench/RESULTS.md's accuracy tables was trained with it) and its weight decay to 0.</summary>
     [Theory]
     [InlineData("hiertcn", null, 0.3)]
@@ -137,6 +137,7 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
         Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("tcn_session_mean").GetBoolean());
         Assert.Equal(3, config.RootElement.GetProperty("training").GetProperty("patience").GetInt32());
+        Assert.Equal(model == "hiergru" ? 256 : 128, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("low_hidden").GetInt32());
         Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("weight_decay").GetDouble());
     }
 

@@ -54,7 +54,7 @@ internal static class TrainCommand
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
         var highHidden = new Option<int?>("--high-hidden") { Description = "High-level GRU size (default 128)." };
         var lowLayers = new Option<int?>("--low-layers") { Description = "Low-level / flat GRU layers (default: hiergru and hrnn 1, gru 2; the paper's 4)." };
-        var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level / flat GRU size (default 128)." };
+        var lowHidden = new Option<int?>("--low-hidden") { Description = "Low-level / flat GRU size (default: hiergru 256, others 128)." };
         var tcnBlocks = new Option<int?>("--tcn-blocks") { Description = "TCN blocks (default: hiertcn 1, tcn 6; the paper's 4)." };
         var tcnChannels = new Option<int?>("--tcn-channels") { Description = "TCN filters (default 128)." };
         var tcnKernel = new Option<int?>("--tcn-kernel") { Description = "TCN kernel size (default: hiertcn 3, tcn 5)." };
