@@ -27,6 +27,18 @@ public sealed class CliCommandTests : IDisposable
         }
     }
 
+    /// <summary>A small generated dataset (60 users, 30 items), prepared; its directory.</summary>
+    private string SmallPreparedData()
+    {
+        string gen = _tmp.File("gen");
+        var (exit, error) = Run(GenerateCommand.Create(), "--out", gen, "--users", "60", "--items", "30", "--dim", "4", "--topics", "3", "--seed", "5");
+        Assert.True(exit == 0, error);
+        string data = _tmp.File("d");
+        (exit, error) = Run(PrepareCommand.Create(), "--input", Path.Combine(gen, "events.csv.gz"), "--out", data);
+        Assert.True(exit == 0, error);
+        return data;
+    }
+
     [Fact]
     public void Prepare_HeaderOnlyFile_ExitsNonZeroWithOneLineError()
     {
@@ -105,8 +117,9 @@ public sealed class CliCommandTests : IDisposable
     }
 
     /// <summary>Model options the command line leaves out come from the model kind's defaults (HierTCN's, HierGRU's and
-    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's and the flat TCN's 0.2), and one given explicitly, 0 included, wins. HierGRU's low level is 256 wide, every other model's 128. The run's patience defaults to 3 (every
-    /// figure in bench/RESULTS.md's accuracy tables was trained with it) and its weight decay to 0.</summary>
+    /// HRNN's dropout 0.3, 0.2 and 0.2, the flat GRU's and the flat TCN's 0.2), and one given explicitly, 0 included, wins.
+    /// HierGRU's low level is 256 wide, every other model's 128. The run's patience defaults to 3 (every figure in
+    /// bench/RESULTS.md's accuracy tables was trained with it) and its weight decay to 0.</summary>
     [Theory]
     [InlineData("hiertcn", null, 0.3)]
     [InlineData("hiertcn", "0", 0.0)]
@@ -118,12 +131,7 @@ public sealed class CliCommandTests : IDisposable
     [InlineData("tcn", "0", 0.0)]
     public void Train_DropoutDefault_ComesFromTheModelKind(string model, string? dropout, double expected)
     {
-        string gen = _tmp.File("gen");
-        var (exit, error) = Run(GenerateCommand.Create(), "--out", gen, "--users", "60", "--items", "30", "--dim", "4", "--topics", "3", "--seed", "5");
-        Assert.True(exit == 0, error);
-        string data = _tmp.File("d");
-        (exit, error) = Run(PrepareCommand.Create(), "--input", Path.Combine(gen, "events.csv.gz"), "--out", data);
-        Assert.True(exit == 0, error);
+        string data = SmallPreparedData();
         string run = _tmp.File("run");
         var args = new List<string> { "--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
             "--skip-validation", "--no-final-eval", "--threads", "1" };
@@ -131,7 +139,7 @@ public sealed class CliCommandTests : IDisposable
         {
             args.AddRange(["--dropout", dropout]);
         }
-        (exit, error) = Run(TrainCommand.Create(), [.. args]);
+        var (exit, error) = Run(TrainCommand.Create(), [.. args]);
         Assert.True(exit == 0, error);
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
@@ -146,14 +154,9 @@ public sealed class CliCommandTests : IDisposable
     [InlineData("1000")]
     public void Train_BadWeightDecay_ExitsNonZeroNamingOption(string decay)
     {
-        string gen = _tmp.File("gen");
-        var (exit, error) = Run(GenerateCommand.Create(), "--out", gen, "--users", "30", "--items", "20", "--dim", "4", "--topics", "2", "--seed", "5");
-        Assert.True(exit == 0, error);
-        string data = _tmp.File("d");
-        (exit, error) = Run(PrepareCommand.Create(), "--input", Path.Combine(gen, "events.csv.gz"), "--out", data);
-        Assert.True(exit == 0, error);
+        string data = SmallPreparedData();
         string run = _tmp.File("run");
-        (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--weight-decay", decay, "--threads", "1");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--weight-decay", decay, "--threads", "1");
         Assert.Equal(1, exit);
         Assert.Contains("--weight-decay", error);
         Assert.False(File.Exists(Path.Combine(run, "model.bin")));

@@ -46,7 +46,7 @@ internal static class TrainCommand
         var alpha = new Option<double>("--popularity-alpha") { Description = "Sample negatives by popularity^alpha (0: uniform).", DefaultValueFactory = _ => 0 };
         var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
-        var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru, hrnn and gru 0.2, tcn 0)." };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru, hrnn, gru and tcn 0.2)." };
         var inputDropout = new Option<double?>("--input-dropout") { Description = "hiertcn and hiergru: dropout on the low level's input rows while training (default 0)." };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };

@@ -49,7 +49,7 @@ internal sealed class TemporalBlock : nn.Module
             using var noGrad = no_grad();
             foreach (Conv1d? conv in new[] { conv1, gate1 })
             {
-                conv?.weight!.narrow(1, columns, input - columns).narrow(2, 0, kernel - 1).zero_();
+                conv?.weight!.mul_(TapMask(conv.weight!, columns));
             }
         }
         RegisterComponents();
@@ -134,6 +134,16 @@ internal sealed class TemporalBlock : nn.Module
             _tapMask = m.DetachFromDisposeScope();
         }
         return _tapMask;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _tapMask?.Dispose();
+            _tapMask = null;
+        }
+        base.Dispose(disposing);
     }
 
     /// <summary>How many of a kernel's taps (the newest first) can read a real input in a sequence of
