@@ -149,6 +149,42 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("weight_decay").GetDouble());
     }
 
+    /// <summary><c>--high-dropout</c> reaches the run's configuration (unset by default: the high level drops at
+    /// <c>--dropout</c>), and a model without a high level refuses it before training.</summary>
+    [Theory]
+    [InlineData("hiertcn", "0.1", 0)]
+    [InlineData("hiergru", null, 0)]
+    [InlineData("gru", "0.1", 1)]
+    public void Train_HighDropout_IsRecordedOrRefused(string model, string? highDropout, int expectedExit)
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var args = new List<string> { "--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1" };
+        if (highDropout is not null)
+        {
+            args.AddRange(["--high-dropout", highDropout]);
+        }
+        var (exit, error) = Run(TrainCommand.Create(), [.. args]);
+        Assert.Equal(expectedExit, exit);
+        if (exit != 0)
+        {
+            Assert.Contains("high_dropout", error);
+            Assert.False(File.Exists(Path.Combine(run, "model.bin")));
+            return;
+        }
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        var recorded = config.RootElement.GetProperty("training").GetProperty("model").GetProperty("high_dropout");
+        if (highDropout is null)
+        {
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, recorded.ValueKind);
+        }
+        else
+        {
+            Assert.Equal(double.Parse(highDropout, System.Globalization.CultureInfo.InvariantCulture), recorded.GetDouble(), 6);
+        }
+    }
+
     [Theory]
     [InlineData("-0.1")]
     [InlineData("1000")]

@@ -220,6 +220,32 @@ public sealed class ModelTests
             sp => !a[sp.s][sp.p].allclose(c[sp.s][sp.p], rtol: 0, atol: 1e-6));
     }
 
+    /// <summary><c>--high-dropout</c> sets the high-level GRU's dropout apart from the low level's: at 0 the high-level
+    /// state after a session is the same on every training pass while the low level's dropout still moves its rows; unset,
+    /// the high level drops at <c>--dropout</c> and its state moves between passes.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    [InlineData(ModelKind.Hrnn)]
+    public void Step_HighDropout_SetsTheHighLevelsRateApart(ModelKind kind)
+    {
+        foreach (double? high in new double?[] { 0, null })
+        {
+            TorchRuntime.Seed(23);
+            using var model = (HierarchicalModel)ModelFactory.Create(Small(kind) with { Dropout = 0.5, HighDropout = high }, ItemSource.Ids(Items));
+            model.train();
+            using var items = tensor(new long[] { 3, 4, 5, 6, 7, 8 }, [2, 3]);
+            using var lengths = tensor(new long[] { 3, 3 });
+            var (_, afterFirst) = model.Step(model.InitialState(2), items, lengths, tensor(new[] { true, true }));
+            var (u1, next1) = model.Step(afterFirst, items, lengths, tensor(new[] { false, false }));
+            var (u2, next2) = model.Step(afterFirst, items, lengths, tensor(new[] { false, false }));
+            Assert.False(u1.allclose(u2, rtol: 0, atol: 1e-7), $"{kind}, high dropout {high}: the low level's dropout did nothing");
+            // The state a step returns holds the high level after folding in the pending session (HRNN's carries its
+            // session GRU state too, which the low level's dropout moves: compare the high level only).
+            Assert.Equal(high is null, !next1.High.allclose(next2.High, rtol: 0, atol: 1e-7));
+        }
+    }
+
     /// <summary>With <c>--tcn-session-mean</c> a row reads the session's items beyond the convolutions' reach: one block
     /// of kernel 2 sees rows t-2..t, so the session's first item (row 1) reaches row 4 only through the running mean.</summary>
     [Theory]

@@ -154,6 +154,21 @@ public sealed class TrainingTests
         Assert.Contains("input_dropout", e.Message.Replace('-', '_'));
     }
 
+    /// <summary><c>--high-dropout</c> belongs to the models with a high level, and a rate outside [0, 1) is no rate: both
+    /// are refused with the option named.</summary>
+    [Theory]
+    [InlineData(ModelKind.Gru, 0.2)]
+    [InlineData(ModelKind.Tcn, 0.2)]
+    [InlineData(ModelKind.HierTcn, 1.0)]
+    [InlineData(ModelKind.HierGru, -0.1)]
+    [InlineData(ModelKind.Hrnn, 1.5)]
+    public void HighDropout_OnAFlatModelOrOutOfRange_IsRefused(ModelKind kind, double rate)
+    {
+        new TrainingOptions { Model = s_small with { Kind = kind } }.Validate();
+        var e = Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = kind, HighDropout = rate } }.Validate());
+        Assert.Contains("high_dropout", e.Message);
+    }
+
     /// <summary>Weight decay shrinks the layers' weight matrices by 1 - lr * decay at every optimizer step and leaves the
     /// item table, biases and start states alone. At a learning rate of 1e-9 Adam moves no weight by more than about 1e-9 a
     /// step, so after one epoch of k steps every decayed weight is its undecayed run's times 0.9^k, and every other

@@ -47,6 +47,7 @@ internal static class TrainCommand
         var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru, hrnn, gru and tcn 0.2)." };
+        var highDropout = new Option<double?>("--high-dropout") { Description = "hiertcn, hiergru and hrnn: the high-level GRU's dropout, when it should differ from --dropout (default: the same)." };
         var inputDropout = new Option<double?>("--input-dropout") { Description = "hiertcn and hiergru: dropout on the low level's input rows while training (default 0)." };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
@@ -71,7 +72,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
-            margin, noImpressions, dropout, inputDropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -92,6 +93,7 @@ internal static class TrainCommand
                 TcnSessionMean = parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean,
                 TcnContextNewestTap = parse.GetValue(tcnContextNewestTap) ?? m.TcnContextNewestTap,
                 Dropout = parse.GetValue(dropout) ?? m.Dropout,
+                HighDropout = parse.GetValue(highDropout) ?? m.HighDropout,
                 InputDropout = parse.GetValue(inputDropout) ?? m.InputDropout,
                 BatchNorm = parse.GetValue(batchNorm),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,

@@ -30,7 +30,7 @@ public sealed class HierGruModel : HierarchicalModel
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
-        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
+        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         low_gru = new GruStack("low_gru", d + Options.HighHidden, Options.LowHidden, Options.LowLayers, Options.Dropout);
         output = nn.Linear(Options.LowHidden, d);
         RegisterComponents();

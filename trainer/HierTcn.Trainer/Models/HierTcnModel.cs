@@ -34,7 +34,7 @@ public sealed class HierTcnModel : HierarchicalModel
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
-        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.Dropout);
+        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate,
             Options.TcnContextNewestTap ? d : null);
         output = nn.Linear(Options.TcnChannels, d);

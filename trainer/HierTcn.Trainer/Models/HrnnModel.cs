@@ -39,7 +39,7 @@ public sealed class HrnnModel : HierarchicalModel
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
-        user_gru = new GruStack("user_gru", Options.LowHidden, Options.HighHidden, Options.HighLayers, Options.Dropout);
+        user_gru = new GruStack("user_gru", Options.LowHidden, Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         session_gru = new GruStack("session_gru", d, Options.LowHidden, Options.LowLayers, Options.Dropout);
         session_init = nn.Linear(Options.HighHidden, Options.LowHidden);
         output = nn.Linear(Options.LowHidden, d);

@@ -43,6 +43,11 @@ public sealed record ModelOptions
     /// <summary>Dropout rate (GRU: candidate activation only; TCN: after each convolution); default 0 (off; through
     /// <see cref="ForKind"/>: HierTCN 0.3, HierGRU, HRNN, GRU and TCN 0.2).</summary>
     [JsonPropertyName("dropout")] public double Dropout { get; init; }
+    /// <summary>Hierarchical models only: the high-level (user) GRU's dropout on its candidate activation, when it should
+    /// differ from <see cref="Dropout"/>; null (the default): <see cref="Dropout"/>.</summary>
+    [JsonPropertyName("high_dropout")] public double? HighDropout { get; init; }
+    /// <summary>The high-level GRU's dropout: <see cref="HighDropout"/>, or <see cref="Dropout"/> when that is unset.</summary>
+    [JsonIgnore] public double HighLevelDropout => HighDropout ?? Dropout;
     /// <summary>HierTCN and HierGRU: dropout on the low level's input rows (previous item vector, high-level state and,
     /// with <see cref="TcnSessionMean"/>, the session mean) while training; nothing changes at inference. Default 0.</summary>
     [JsonPropertyName("input_dropout")] public double InputDropout { get; init; }
@@ -108,6 +113,17 @@ public sealed record ModelOptions
         if (Dropout is < 0 or >= 1)
         {
             throw new Data.UserInputException($"model option dropout = {Dropout}: must be in [0, 1).");
+        }
+        if (HighDropout is double high)
+        {
+            if (high is < 0 or >= 1)
+            {
+                throw new Data.UserInputException($"model option high_dropout = {high}: must be in [0, 1).");
+            }
+            if (Kind is not (ModelKind.HierTcn or ModelKind.HierGru or ModelKind.Hrnn))
+            {
+                throw new Data.UserInputException($"model option high_dropout: {ModelKinds.Name(Kind)} has no high level; only hiertcn, hiergru and hrnn do.");
+            }
         }
         if (TcnContextNewestTap && Kind != ModelKind.HierTcn)
         {
