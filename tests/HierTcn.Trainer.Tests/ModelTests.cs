@@ -220,6 +220,34 @@ public sealed class ModelTests
             sp => !a[sp.s][sp.p].allclose(c[sp.s][sp.p], rtol: 0, atol: 1e-6));
     }
 
+    /// <summary><c>--high-time-gap</c>: the gap enters where the high level folds a session in, so it moves every row of
+    /// the next session and nothing at a user's first session (the high level restarts there); a step without the gaps is
+    /// refused, not run with zeros.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void Step_HighTimeGap_MovesTheSessionAfterTheGap(ModelKind kind)
+    {
+        TorchRuntime.Seed(29);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(kind) with { HighTimeGap = true }, ItemSource.Ids(Items));
+        model.eval();
+        Assert.False(model.ReadsWholeUsers);
+        using var items = tensor(new long[] { 3, 4, 5, 6, 7, 8 }, [2, 3]);
+        using var lengths = tensor(new long[] { 3, 3 });
+        using var start = model.InitialState(2);
+        var (first, afterFirst) = model.Step(start, items, lengths, tensor(new[] { true, true }), tensor(new float[] { 0, 0 }));
+        var (firstAgain, _) = model.Step(start, items, lengths, tensor(new[] { true, true }), tensor(new float[] { 600, 5 }));
+        Assert.True(first.allclose(firstAgain, rtol: 0, atol: 0), $"{kind}: a user's first session read the gap");
+        var (soon, _) = model.Step(afterFirst, items, lengths, tensor(new[] { false, false }), tensor(new float[] { 31, 31 }));
+        var (late, _) = model.Step(afterFirst, items, lengths, tensor(new[] { false, false }), tensor(new float[] { 31, 2880 }));
+        Assert.True(soon[0].allclose(late[0], rtol: 0, atol: 0), $"{kind}: row 0's gap did not change, its rows did");
+        for (int p = 0; p < 3; p++)
+        {
+            Assert.False(soon[1, p].allclose(late[1, p], rtol: 0, atol: 1e-6), $"{kind}: position {p} of the session after the gap ignored it");
+        }
+        Assert.Throws<ArgumentException>(() => model.Step(afterFirst, items, lengths, tensor(new[] { false, false })));
+    }
+
     /// <summary><c>--high-dropout</c> sets the high-level GRU's dropout apart from the low level's: at 0 the high-level
     /// state after a session is the same on every training pass while the low level's dropout still moves its rows; unset,
     /// the high level drops at <c>--dropout</c> and its state moves between passes.</summary>

@@ -1,10 +1,12 @@
 using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
+using HierTcn.Trainer.Evaluation;
 using HierTcn.Trainer.Losses;
 using HierTcn.Trainer.Models;
 using HierTcn.Trainer.Plots;
 using HierTcn.Trainer.Training;
+using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Tests;
 
@@ -152,6 +154,54 @@ public sealed class TrainingTests
         new TrainingOptions { Model = s_small with { Kind = kind } }.Validate();
         var e = Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = kind, InputDropout = rate } }.Validate());
         Assert.Contains("input_dropout", e.Message.Replace('-', '_'));
+    }
+
+    /// <summary><see cref="HierarchicalModel.GapMinutes"/>: minutes since the user's previous event; nothing at a user's
+    /// first session or a row without one.</summary>
+    [Fact]
+    public void GapMinutes_IsTheTimeSinceThePreviousEvent()
+    {
+        long[] ts = [1_000, 61_000, 7_261_000];
+        Assert.Equal(1f, HierarchicalModel.GapMinutes(ts, 1, newUser: false));
+        Assert.Equal(120f, HierarchicalModel.GapMinutes(ts, 2, newUser: false));
+        Assert.Equal(0f, HierarchicalModel.GapMinutes(ts, 2, newUser: true));
+        Assert.Equal(0f, HierarchicalModel.GapMinutes(ts, 0, newUser: false));
+        Assert.Equal(0f, HierarchicalModel.GapMinutes(ts, -1, newUser: false));
+    }
+
+    /// <summary>With <c>--high-time-gap</c> the trainer and the evaluation feed each session's real gap: the gap's input
+    /// column of the high-level GRU moves in training (a zero gap would give it no gradient), and changing that column
+    /// changes the evaluation's scores (with zero gaps it would not). The option is refused with whole-user batches and
+    /// on the models without a session-mean high level.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void Run_HighTimeGap_FeedsTheGapInTrainingAndEvaluation(ModelKind kind)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var options = new TrainingOptions { Model = s_small with { Kind = kind, HighTimeGap = true }, BatchSize = 8, MaxEpochs = 1, SkipValidation = true };
+        string runPath = Path.Combine(dir.Path, "run");
+        new ModelTrainer(options).Run(data, runPath, finalEvaluation: false);
+        TorchRuntime.Seed(options.Seed);
+        using var initial = ModelFactory.Create(options.Model, ItemSource.Ids(data.ItemCount));
+        var (trained, config) = TrainedRun.Load(runPath, data);
+        using var trainedModel = trained;
+        static Tensor GapColumn(RecommenderModel m) =>
+            m.named_parameters().First(p => p.name.StartsWith("high_gru.", StringComparison.Ordinal) && p.name.EndsWith("weight_ih", StringComparison.Ordinal))
+                .parameter.select(1, -1);
+        Assert.False(GapColumn(initial).allclose(GapColumn(trained), rtol: 0, atol: 1e-6), "training never fed a gap");
+
+        var before = Evaluator.Evaluate(data, new NeuralRankingModel(trained, ModelTrainer.HyperParameters(config)), DataSplit.Test);
+        using (no_grad())
+        {
+            GapColumn(trained).mul_(-20);
+        }
+        var after = Evaluator.Evaluate(data, new NeuralRankingModel(trained, ModelTrainer.HyperParameters(config)), DataSplit.Test);
+        Assert.NotEqual(before.Metrics.Event.Mrr, after.Metrics.Event.Mrr);
+
+        Assert.Throws<Data.UserInputException>(() => (options with { Batching = "users" }).Validate());
+        Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = ModelKind.Hrnn, HighTimeGap = true } }.Validate());
     }
 
     /// <summary><c>--high-dropout</c> belongs to the models with a high level, and a rate outside [0, 1) is no rate: both

@@ -288,6 +288,7 @@ public sealed class NeuralRankingModel : IRankingModel
         var result = new Tensor?[queryStep.Length];
         int maxSteps = sessionCount.Max();
         var eventItems = data.EventItems;
+        var timestamps = data.EventTimestamps;
         var state = model.InitialState(rows);
         try
         {
@@ -314,7 +315,17 @@ public sealed class NeuralRankingModel : IRankingModel
                         items[r * t + p] = eventItems[start + p];
                     }
                 }
-                var (u, next) = model.Step(state, tensor(items, [rows, t]).to(dev), tensor(lengths).to(dev), tensor(newUser).to(dev));
+                Tensor? gaps = null;
+                if (model.Options.HighTimeGap)
+                {
+                    var minutes = new float[rows];
+                    for (int r = 0; r < rows; r++)
+                    {
+                        minutes[r] = step < sessionCount[r] ? HierarchicalModel.GapMinutes(timestamps, se[firstSession[r] + step], newUser[r]) : 0f;
+                    }
+                    gaps = tensor(minutes).to(dev);
+                }
+                var (u, next) = model.Step(state, tensor(items, [rows, t]).to(dev), tensor(lengths).to(dev), tensor(newUser).to(dev), gaps);
                 state.Dispose();
                 state = next;
                 var wanted = Enumerable.Range(0, queryStep.Length).Where(i => queryStep[i] == step).ToArray();

@@ -30,7 +30,7 @@ public sealed class HierGruModel : HierarchicalModel
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
-        high_gru = new GruStack("high_gru", d, Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
+        high_gru = new GruStack("high_gru", HighInputWidth(Options, d), Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         low_gru = new GruStack("low_gru", d + Options.HighHidden, Options.LowHidden, Options.LowLayers, Options.Dropout);
         output = nn.Linear(Options.LowHidden, d);
         RegisterComponents();
@@ -38,15 +38,16 @@ public sealed class HierGruModel : HierarchicalModel
 
     private protected override ItemLayer ItemLayer => _items;
 
-    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser)
+    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser,
+        Tensor? gapMinutes = null)
     {
         Tensor h = Advance(state.High, state.PendingLengths,
-            () => high_gru.Step(SessionMean(state.PendingItems, state.PendingLengths), state.High), newUser, user_start);
+            () => high_gru.Step(HighInput(SessionMean(state.PendingItems, state.PendingLengths), gapMinutes), state.High), newUser, user_start);
         Tensor u = LowLevel(items, lengths, h[Options.HighLayers - 1]);
         return (u, new HierarchicalState(h, items, lengths, null));
     }
 
-    public override bool ReadsWholeUsers => true;
+    public override bool ReadsWholeUsers => !Options.HighTimeGap;
 
     private protected override Tensor UserStart => user_start;
 

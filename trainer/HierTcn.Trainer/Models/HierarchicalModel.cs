@@ -21,13 +21,40 @@ public abstract class HierarchicalModel : RecommenderModel
     /// Reads one session per row. <paramref name="items"/> [B, T] int64 (padded at the end), <paramref name="lengths"/>
     /// [B] int64 (0 for a row with no session this step: its state is kept), <paramref name="newUser"/> [B] bool (the
     /// row's session is its user's first: the high-level state restarts from the learned user start).
+    /// <paramref name="gapMinutes"/> [B] float: minutes from the end of the row's pending session to the start of this
+    /// one, read only with <see cref="ModelOptions.HighTimeGap"/> (then required; <see cref="GapMinutes"/> computes it).
     /// Returns u [B, T, d] where u[b, t] predicts items[b, t] from the session's items before t and the earlier
     /// sessions, and the state for the next step.
     /// </summary>
-    public abstract (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser);
+    public abstract (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser,
+        Tensor? gapMinutes = null);
+
+    /// <summary>Minutes from the event before <paramref name="firstEvent"/> (the user's previous event) to it: the
+    /// <see cref="Step"/> gap of a session starting at that global event index; 0 at a user's first session (the high
+    /// level restarts there and reads no gap) or a row with no session (<paramref name="firstEvent"/> &lt; 0).</summary>
+    public static float GapMinutes(ReadOnlySpan<long> timestamps, int firstEvent, bool newUser) =>
+        newUser || firstEvent <= 0 ? 0f : (float)Math.Max(0, (timestamps[firstEvent] - timestamps[firstEvent - 1]) / 60000.0);
+
+    /// <summary>The high level's input for folding in a session: its item mean, and with
+    /// <see cref="ModelOptions.HighTimeGap"/> the gap to the next session as log(1 + minutes) / 10.</summary>
+    private protected Tensor HighInput(Tensor mean, Tensor? gapMinutes)
+    {
+        if (!Options.HighTimeGap)
+        {
+            return mean;
+        }
+        if (gapMinutes is null)
+        {
+            throw new ArgumentException("this model reads the time between sessions (high_time_gap): pass the gap of every row", nameof(gapMinutes));
+        }
+        return cat([mean, (gapMinutes.to(mean.dtype).clamp_min(0).log1p() / 10).unsqueeze(1)], 1);
+    }
+
+    /// <summary>The high level's input width: the item size, plus one with <see cref="ModelOptions.HighTimeGap"/>.</summary>
+    private protected static int HighInputWidth(ModelOptions options, int itemDim) => itemDim + (options.HighTimeGap ? 1 : 0);
 
     /// <summary>Whether the model trains on whole users (<see cref="ForwardUsers"/>): its high level reads only the
-    /// sessions' item means, so all sessions' low levels can run at once after the high level has stepped.</summary>
+    /// sessions' item means (not with <see cref="ModelOptions.HighTimeGap"/>), so all sessions' low levels can run at once after the high level has stepped.</summary>
     public virtual bool ReadsWholeUsers => false;
 
     /// <summary>

@@ -56,7 +56,8 @@ public sealed class HrnnModel : HierarchicalModel
             zeros([batch, 1], int64, dev), zeros([batch], int64, dev), zeros(batch, Options.LowHidden, device: dev));
     }
 
-    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser)
+    public override (Tensor UserEmbeddings, HierarchicalState Next) Step(HierarchicalState state, Tensor items, Tensor lengths, Tensor newUser,
+        Tensor? gapMinutes = null)
     {
         Tensor pendingVector = state.PendingVector ?? throw new ArgumentException("hrnn state lacks the pending session vector");
         Tensor user = Advance(state.High, state.PendingLengths, () => user_gru.Step(pendingVector, state.High), newUser, user_start);

@@ -51,6 +51,10 @@ public sealed record ModelOptions
     /// <summary>HierTCN and HierGRU: dropout on the low level's input rows (previous item vector, high-level state and,
     /// with <see cref="TcnSessionMean"/>, the session mean) while training; nothing changes at inference. Default 0.</summary>
     [JsonPropertyName("input_dropout")] public double InputDropout { get; init; }
+    /// <summary>HierTCN and HierGRU: the high-level GRU also reads the time from the end of the session it folds in to the
+    /// start of the next (the paper's Figure 4: the gap matters), as log(1 + minutes) / 10. Default off; trains with the
+    /// queue generator only, and the exporter refuses it (serving does not feed the gap yet).</summary>
+    [JsonPropertyName("high_time_gap")] public bool HighTimeGap { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
@@ -124,6 +128,10 @@ public sealed record ModelOptions
             {
                 throw new Data.UserInputException($"model option high_dropout: {ModelKinds.Name(Kind)} has no high level; only hiertcn, hiergru and hrnn do.");
             }
+        }
+        if (HighTimeGap && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
+        {
+            throw new Data.UserInputException($"model option high_time_gap: only hiertcn and hiergru fold a session into the high level with a time, not {ModelKinds.Name(Kind)}.");
         }
         if (TcnContextNewestTap && Kind != ModelKind.HierTcn)
         {

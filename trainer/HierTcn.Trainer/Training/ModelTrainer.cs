@@ -363,7 +363,18 @@ public sealed class ModelTrainer
                 Tensor u;
                 if (hierarchical)
                 {
-                    var (output, next) = ((HierarchicalModel)model).Step(carried[w]!, items, lengths, tensor(part.NewUser!).to(device));
+                    Tensor? gaps = null;
+                    if (model.Options.HighTimeGap)
+                    {
+                        var minutes = new float[part.Rows];
+                        var timestamps = data.EventTimestamps;
+                        for (int r = 0; r < part.Rows; r++)
+                        {
+                            minutes[r] = part.Lengths[r] > 0 ? HierarchicalModel.GapMinutes(timestamps, part.Events[r * part.Steps], part.NewUser![r]) : 0f;
+                        }
+                        gaps = tensor(minutes).to(device);
+                    }
+                    var (output, next) = ((HierarchicalModel)model).Step(carried[w]!, items, lengths, tensor(part.NewUser!).to(device), gaps);
                     carried[w]!.Dispose();
                     carried[w] = next;
                     u = output;
