@@ -46,12 +46,6 @@ public static class RunExport
 
     private static string PublishSnapshot(RecommenderModel model, PreparedDataset data, string snapshotDirectory, string version)
     {
-        if (model.Options.HighTimeGap)
-        {
-            // The served high level folds a session in from its item mean alone (CONTRACT.md).
-            throw new Data.UserInputException(
-                "the run was trained with --high-time-gap true; serving does not feed the time between sessions yet, so it cannot be exported. Train without it to serve.");
-        }
         if (model.ItemBias() is not null)
         {
             // The served score is u . e_i (CONTRACT.md); publishing without the bias would serve other rankings.

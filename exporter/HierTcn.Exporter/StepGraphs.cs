@@ -40,22 +40,22 @@ public static class StepGraphs
                 {
                     var high = GruShape.FromWeights(w, "high_gru");
                     var tcn = TcnShape.FromWeights(w);
-                    Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                    bool? gap = HighInputGap(high, d);
                     // With --tcn-session-mean each row also carries the session's running item mean (d more channels).
                     bool mean = tcn.InputChannels == 2 * d + high.Hidden;
                     Expect(mean || tcn.InputChannels == d + high.Hidden,
                         $"tcn input channels {tcn.InputChannels} must be item dim {d} + high-level hidden {high.Hidden} (or 2 x {d} + {high.Hidden} with the session mean)");
                     return mean
-                        ? new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, ReceptiveField: null, SessionMean: true)
-                        : new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField);
+                        ? new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, ReceptiveField: null, SessionMean: true, TimeGap: gap)
+                        : new ModelDims(d, high.Layers, high.Hidden, tcn.Channels, tcn.Kernel, tcn.Blocks, tcn.ReceptiveField, TimeGap: gap);
                 }
             case ModelTypes.HierGru:
                 {
                     var high = GruShape.FromWeights(w, "high_gru");
                     var low = GruShape.FromWeights(w, "low_gru");
-                    Expect(high.Input == d, $"high_gru input size {high.Input} must equal the item dimension {d}");
+                    bool? gap = HighInputGap(high, d);
                     Expect(low.Input == d + high.Hidden, $"low_gru input size {low.Input} must be item dim {d} + high-level hidden {high.Hidden}");
-                    return new ModelDims(d, high.Layers, high.Hidden);
+                    return new ModelDims(d, high.Layers, high.Hidden, TimeGap: gap);
                 }
             case ModelTypes.Hrnn:
                 {
@@ -80,6 +80,15 @@ public static class StepGraphs
             default:
                 throw new InvalidDataException($"unknown model type \"{modelType}\"; known: {string.Join(", ", ModelTypes.All)}");
         }
+    }
+
+    /// <summary>The high level's input: the session mean (d), or the mean and the time gap (d + 1, trained with
+    /// <c>--high-time-gap</c>: true); anything else is refused.</summary>
+    private static bool? HighInputGap(GruShape high, int d)
+    {
+        Expect(high.Input == d || high.Input == d + 1,
+            $"high_gru input size {high.Input} must equal the item dimension {d} (or {d} + 1 with the time between sessions)");
+        return high.Input == d + 1 ? true : null;
     }
 
     /// <summary>Every graph of the model by role (<see cref="GraphRoles"/>); roles that share a file share bytes.
@@ -115,11 +124,24 @@ public static class StepGraphs
         return built;
     }
 
-    /// <summary>HierTCN/HierGRU session close: state [B,L,H], session_mean [B,d] -> next_state = high_gru(state, mean).</summary>
+    /// <summary>HierTCN/HierGRU session close: state [B,L,H], session_mean [B,d] -> next_state = high_gru(state, mean);
+    /// with <see cref="ModelDims.TimeGap"/> the GRU reads [mean, log(1 + max(gap_minutes, 0)) / 10] (the trainer's
+    /// <c>HighInput</c>).</summary>
     internal static byte[] GruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
         var g = Begin("gru_step", spec);
-        var (next, _) = Layers.GruStackStep(g, w, "high_gru", Tensors.State, Tensors.SessionMean, dims.ItemDim, dims.Layers, dims.Hidden);
+        string input = Tensors.SessionMean;
+        int width = dims.ItemDim;
+        if (dims.TimeGap == true)
+        {
+            string zero = g.Initializer("gap_zero", [0f]);
+            string one = g.Initializer("gap_one", [1f]);
+            string ten = g.Initializer("gap_ten", [10f]);
+            string feature = g.Op("Div", [g.Op("Log", [g.Op("Add", [g.Op("Max", [Tensors.GapMinutes, zero]), one])]), ten]);
+            input = g.Op("Concat", [Tensors.SessionMean, g.Op("Unsqueeze", [feature, g.Int64s("gap_axes", 1)])], OnnxGraph.Int("axis", 1));
+            width++;
+        }
+        var (next, _) = Layers.GruStackStep(g, w, "high_gru", Tensors.State, input, width, dims.Layers, dims.Hidden);
         g.Output(next, spec.Outputs[0]);
         return g.ToBytes("HierTCN high-level update (eq. 10): the high-level GRU stack applied to the mean of the closed session's item embeddings.");
     }

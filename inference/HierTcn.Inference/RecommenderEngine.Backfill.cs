@@ -122,6 +122,8 @@ public sealed partial class RecommenderEngine
     private static void CopySessionEvents(UserState source, UserState target, int eventIdCapacity)
     {
         target.LateBeforeMs = source.LateBeforeMs;
+        // An ended session the source had not folded yet (a time-gap model) stays ended: the next event opens a new one.
+        target.SessionEnded = source.SessionEnded && target.SessionCount > 0;
         int n = Math.Min(source.SessionEventIds.Length, source.SessionEventTimes.Length);
         for (int i = 0; i < n; i++)
         {

@@ -204,7 +204,7 @@ public sealed partial class RecommenderEngine
             }
             var state = read.State!;
             ulong expected = state.Version;
-            if (!SessionLogic.Close(state, model.CloseSession))
+            if (!SessionLogic.Close(state, model.CloseSession, model.FoldsAtNextSession))
             {
                 return new EndSessionOutcome(ServeStatus.Ok, null, false, version);
             }

@@ -1,6 +1,7 @@
 using HierTcn.Formats.State;
 using HierTcn.Inference.Batching;
 using HierTcn.Inference.Internal;
+using HierTcn.Inference.Sessions;
 using HierTcn.StateStore;
 
 namespace HierTcn.Inference;
@@ -191,11 +192,23 @@ public sealed partial class RecommenderEngine
         {
             return new EmbedJob { UserId = userId, Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
         }
-        if (state.SessionCount > 0 && model.Rule.StartsNewSession(state.LastEventMs, nowMs))
+        if (state.SessionCount > 0 && (state.SessionEnded || model.Rule.StartsNewSession(state.LastEventMs, nowMs)))
         {
             var mean = new float[model.Dim];
             state.SessionMean(mean);
-            return new EmbedJob { UserId = userId, Hidden = state.HiddenState, CloseMean = mean, SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob
+            {
+                UserId = userId,
+                Hidden = state.HiddenState,
+                CloseMean = mean,
+                CloseGapMinutes = SessionLogic.GapMinutes(state.LastEventMs, nowMs),
+                SessionItems = [],
+                Snapshot = snapshot,
+                CandidateRows = candidates,
+                ExcludedRows = excluded,
+                K = k,
+                Score = score,
+            };
         }
         return new EmbedJob
         {

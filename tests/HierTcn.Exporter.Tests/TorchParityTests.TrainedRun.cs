@@ -33,30 +33,6 @@ public sealed partial class TorchParityTests
             "a refused export left files behind");
     }
 
-    /// <summary>A run whose high level read the time between sessions is refused: the served high level folds a session in
-    /// from its item mean alone, so serving it would score with other states than the trainer's.</summary>
-    [Fact]
-    public void Export_RunWithHighTimeGap_IsRefusedAndWritesNothing()
-    {
-        using var dir = new TempDirectory();
-        using var data = PreparedDataset.Open(GloboSlice.Directory);
-        string run = dir.File("run");
-        var options = new TrainingOptions
-        {
-            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2, HighTimeGap = true },
-            MaxEpochs = 1,
-            MaxTrainUsers = 50,
-            Threads = 1,
-            SkipValidation = true,
-        };
-        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
-
-        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "gap"));
-        Assert.Contains("--high-time-gap", e.Message);
-        Assert.False(Directory.Exists(dir.File("bundles")) && Directory.EnumerateFileSystemEntries(dir.File("bundles"), "*", SearchOption.AllDirectories).Any(),
-            "a refused export left files behind");
-    }
-
     [Fact]
     public void Export_TrainedGloboRun_BundleServesTheTrainersOutputs()
     {

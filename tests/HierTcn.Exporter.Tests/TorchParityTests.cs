@@ -71,6 +71,15 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_HierTcnSessionMean_OrtMatchesTorchSharp(int b, int t) =>
         Check(Small(ModelKind.HierTcn) with { TcnSessionMean = true }, b, t, seed: 23 + t);
 
+    /// <summary>HierTCN and HierGRU with <c>--high-time-gap</c>: gru_step reads gap_minutes (0, under an hour, days)
+    /// beside the session mean, and every graph equals the model that read the same gaps.</summary>
+    [Theory]
+    [InlineData("hiertcn", 7, 40)]
+    [InlineData("hiergru", 7, 40)]
+    [InlineData("hiertcn", 64, 1)]
+    public void Export_HighTimeGap_OrtMatchesTorchSharp(string modelType, int b, int t) =>
+        Check(Small(ModelKinds.Parse(modelType)) with { HighTimeGap = true, TcnSessionMean = modelType == "hiertcn" }, b, t, seed: 31 + b);
+
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn) with { TcnBlocks = 4, TcnKernel = 5 }, 7, 121, seed: 5);
@@ -117,8 +126,10 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     {
         int b = h.B, t = h.T;
         using var s0 = model.InitialState(b);
-        var (_, next1) = model.Step(s0, h.Ids1, h.Lengths1, ones(b, dtype: @bool));
-        var (u2, next2) = model.Step(next1, h.Ids2, h.Lengths2, zeros(b, dtype: @bool));
+        // With --high-time-gap: minutes from each row's first session to its second, from 0 to about a week.
+        float[]? gaps = model.Options.HighTimeGap ? [.. Enumerable.Range(0, b).Select(i => i % 3 == 0 ? 0f : MathF.Pow(10000f, (i % 7) / 6f) + 0.5f * i)] : null;
+        var (_, next1) = model.Step(s0, h.Ids1, h.Lengths1, ones(b, dtype: @bool), gaps is null ? null : zeros(b));
+        var (u2, next2) = model.Step(next1, h.Ids2, h.Lengths2, zeros(b, dtype: @bool), gaps is null ? null : tensor(gaps));
         using (next1)
         using (next2)
         {
@@ -133,7 +144,9 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
             float[] updated = type == ModelTypes.Hrnn
                 ? update.Run(("items", h.Rows(h.Items1, t), [b, t, h.D]), ("lengths", h.L1, [b]),
                     ("state", state1, [b, layers, hidden]))["next_state"]
-                : update.Run(("state", state1, [b, layers, hidden]), ("session_mean", h.SessionMeans(), [b, h.D]))["next_state"];
+                : gaps is null
+                    ? update.Run(("state", state1, [b, layers, hidden]), ("session_mean", h.SessionMeans(), [b, h.D]))["next_state"]
+                    : update.Run(("state", state1, [b, layers, hidden]), ("session_mean", h.SessionMeans(), [b, h.D]), ("gap_minutes", gaps, [b]))["next_state"];
             Report($"{type} update", b, t, updated, state2);
         }
     }

@@ -176,6 +176,37 @@ public sealed class UserStateFormatTests
         Assert.Contains("session_item_times", error);
     }
 
+    /// <summary>An ended session awaiting its fold (a time-gap model's) is flag bit 0: it round-trips, a record with an
+    /// unknown flag bit or the flag without an open session is refused naming the flags, format 1 cannot carry it, and
+    /// <see cref="UserState.ResetSession"/> and <see cref="UserState.Clone"/> treat it as part of the session.</summary>
+    [Fact]
+    public void Serialize_SessionEnded_RoundTripsAsFlagBitZero()
+    {
+        var state = new UserState("m", 1, 0, 1) { LastEventMs = 100 };
+        state.InsertSessionItem(4, 100, [1f], capacity: 3);
+        state.SessionEnded = true;
+        var bytes = UserStateSerializer.Serialize(state);
+        Assert.Equal(1, BitConverter.ToUInt16(bytes, 6));
+        Assert.True(UserStateSerializer.Deserialize(bytes).SessionEnded);
+        Assert.True(state.Clone().SessionEnded);
+        Assert.Contains("format 1", Assert.Throws<ArgumentException>(() => UserStateSerializer.Serialize(state, format: 1)).Message);
+
+        var unknown = (byte[])bytes.Clone();
+        unknown[6] = 3;
+        UserStateSerializer.SetVersion(unknown, 0);
+        Assert.Contains("flags 0x0003", Assert.Throws<InvalidDataException>(() => UserStateSerializer.Deserialize(unknown)).Message);
+
+        state.ResetSession();
+        Assert.False(state.SessionEnded);
+        var empty = UserStateSerializer.Serialize(state);
+        Assert.Equal(0, BitConverter.ToUInt16(empty, 6));
+        empty[6] = 1;
+        UserStateSerializer.SetVersion(empty, 0);
+        Assert.Contains("session_count is 0", Assert.Throws<InvalidDataException>(() => UserStateSerializer.Deserialize(empty)).Message);
+        state.SessionEnded = true;
+        Assert.Throws<ArgumentException>(() => UserStateSerializer.Serialize(state));
+    }
+
     [Fact]
     public void InsertSessionItem_OlderThanAFullList_OnlyJoinsTheSum()
     {

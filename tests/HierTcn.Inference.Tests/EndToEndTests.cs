@@ -21,7 +21,9 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
     public Task Recommend_AfterStreamedHistory_EqualsTrainerScores(string embedding) => ReplayEqualsTrainerAsync(model, embedding, output);
 
     /// <summary>The replay of <see cref="Recommend_AfterStreamedHistory_EqualsTrainerScores"/> on <paramref name="model"/>'s v1.</summary>
-    internal static async Task ReplayEqualsTrainerAsync(ServedModelFixture model, string embedding, ITestOutputHelper output)
+    /// <param name="endSessions">Call EndSession for the user before asking at each new session's first event (the
+    /// ended session must still be folded as the trainer folds it).</param>
+    internal static async Task ReplayEqualsTrainerAsync(ServedModelFixture model, string embedding, ITestOutputHelper output, bool endSessions = false)
     {
         var settings = embedding switch
         {
@@ -52,6 +54,10 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                     await stream.RequestStream.CompleteAsync();
                     var summary = await stream;
                     Assert.Equal(1, summary.Applied);
+                }
+                if (endSessions && sessionStarts.Contains(e))
+                {
+                    Assert.True((await server.Client.EndSessionAsync(new EndSessionRequest { UserId = userId })).Closed);
                 }
                 var response = await server.Client.RecommendAsync(new RecommendRequest
                 {
@@ -158,5 +164,25 @@ public sealed class SessionMeanEndToEndTests(SessionMeanModelFixture fixture, IT
         Assert.Contains("\"session_mean\": true", manifest);
         Assert.DoesNotContain("receptive_field", manifest);
         await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output);
+    }
+}
+
+/// <summary>The acceptance replay for a HierTCN whose high level reads the time between sessions: the served update graph
+/// gets the minutes from a session's last event to the next one's first (at the Recommend that opens it and at the
+/// event that does), also when the client ended the session before (EndSession then only marks it), and the served
+/// scores equal the trainer's.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class TimeGapEndToEndTests(TimeGapModelFixture fixture, ITestOutputHelper output) : IClassFixture<TimeGapModelFixture>
+{
+    [Theory]
+    [InlineData("steps", false)]
+    [InlineData("full-window", false)]
+    [InlineData("steps", true)]
+    public async Task Recommend_TimeGapModel_EqualsTrainerScores(string embedding, bool endSessions)
+    {
+        string manifest = await File.ReadAllTextAsync(Path.Combine(fixture.Model.BundlesDirectory, "v1", "manifest.json"));
+        Assert.Contains("\"time_gap\": true", manifest);
+        Assert.Contains("\"gap_minutes\"", manifest);
+        await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output, endSessions);
     }
 }

@@ -28,7 +28,8 @@ public sealed class ServedModelFixture : IDisposable
     public ServedModelFixture() : this(sessionMean: false) { }
 
     /// <param name="sessionMean">Train HierTCN with <c>--tcn-session-mean</c> (<see cref="SessionMeanModelFixture"/>).</param>
-    internal ServedModelFixture(bool sessionMean)
+    /// <param name="timeGap">Train it with <c>--high-time-gap</c> too (<see cref="TimeGapModelFixture"/>).</param>
+    internal ServedModelFixture(bool sessionMean, bool timeGap = false)
     {
         TorchRuntime.SetThreads(2);
         Root = Directory.CreateTempSubdirectory("hiertcn-inference-").FullName;
@@ -45,6 +46,7 @@ public sealed class ServedModelFixture : IDisposable
                 TcnChannels = 16,
                 TcnKernel = 3,
                 TcnSessionMean = sessionMean,
+                HighTimeGap = timeGap,
             },
             BatchSize = 8,
             LearningRate = 1e-2,
@@ -184,6 +186,16 @@ public sealed class ServedModelFixture : IDisposable
 public sealed class SessionMeanModelFixture : IDisposable
 {
     public ServedModelFixture Model { get; } = new(sessionMean: true);
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary><see cref="ServedModelFixture"/> with HierTCN trained with <c>--tcn-session-mean</c> and
+/// <c>--high-time-gap</c> (its high level reads the minutes between sessions; a session is folded in when the next one
+/// starts), exported under the same versions.</summary>
+public sealed class TimeGapModelFixture : IDisposable
+{
+    public ServedModelFixture Model { get; } = new(sessionMean: true, timeGap: true);
 
     public void Dispose() => Model.Dispose();
 }

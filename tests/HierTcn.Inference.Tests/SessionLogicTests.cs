@@ -23,8 +23,12 @@ public sealed class SessionLogicTests : IDisposable
         _snapshot = ItemSnapshot.Open(ItemSnapshotDirectory.Publish(_dir, "s", ids, vectors, 2));
     }
 
-    /// <summary>An order-sensitive stand-in for the update graph: h' = (31 h0 + mean0, h1 + 1).</summary>
-    private static float[] CloseSession(float[] h, float[] mean) => [31 * h[0] + mean[0], h[1] + 1];
+    /// <summary>An order-sensitive stand-in for the update graph: h' = (31 h0 + mean0, h1 + 1); it ignores the gap, as a
+    /// model whose high level does not read the time does.</summary>
+    private static float[] CloseSession(float[] h, float[] mean, float gapMinutes) => [31 * h[0] + mean[0], h[1] + 1];
+
+    /// <summary>A stand-in for a time-gap model's update graph: h' = (mean0, gap minutes).</summary>
+    private static float[] CloseWithGap(float[] h, float[] mean, float gapMinutes) => [mean[0], gapMinutes];
 
     private static UserState NewState() => new("v1", 1, 2, 2);
 
@@ -154,6 +158,44 @@ public sealed class SessionLogicTests : IDisposable
         Assert.Equal(1, Apply(state, Ev(2, T, "b")).Late);
         Assert.Equal(1, Apply(state, Ev(2, T + 1, "c")).Applied);
         Assert.Equal([2L], state.SessionItems);
+    }
+
+    /// <summary>A session closed by a later event is folded with the minutes from its last event to that event.</summary>
+    [Fact]
+    public void Apply_EventAfterTheSessionGap_FoldsWithTheMinutesBetween()
+    {
+        var state = NewState();
+        SessionLogic.Apply(state, [Ev(3, T, "a"), Ev(5, T + 60_000, "b")], _snapshot, Rule, 5, 256, CloseWithGap);
+        var counts = SessionLogic.Apply(state, [Ev(2, T + 60_000 + 90 * 60_000, "c")], _snapshot, Rule, 5, 256, CloseWithGap);
+        Assert.Equal(1, counts.SessionsClosed);
+        Assert.Equal([4f, 90f], state.HiddenState);                      // the mean of items 3 and 5, 90 minutes
+        Assert.Equal([2L], state.SessionItems);
+    }
+
+    /// <summary>For a model that reads the time between sessions, EndSession only marks the session ended: nothing is
+    /// folded until the next event, which starts a new session even within the session gap and folds the ended one with
+    /// the real minutes between them; the mark survives the stored form, and a second EndSession has nothing to end.</summary>
+    [Fact]
+    public void Close_FoldAtNextSession_FoldsWhenTheNextEventComesWithItsGap()
+    {
+        var state = NewState();
+        SessionLogic.Apply(state, [Ev(3, T, "a"), Ev(5, T + 1000, "b")], _snapshot, Rule, 5, 256, CloseWithGap);
+        float[] before = [.. state.HiddenState];
+        Assert.True(SessionLogic.Close(state, CloseWithGap, foldAtNextSession: true));
+        Assert.True(state.SessionEnded);
+        Assert.Equal(before, state.HiddenState);
+        Assert.Equal(2, state.SessionCount);
+        Assert.False(SessionLogic.Close(state, CloseWithGap, foldAtNextSession: true));
+
+        state = UserStateSerializer.Deserialize(UserStateSerializer.Serialize(state));
+        Assert.True(state.SessionEnded);
+        Assert.Equal(1, SessionLogic.Apply(state, [Ev(2, T + 1000, "late")], _snapshot, Rule, 5, 256, CloseWithGap).Late);
+        var counts = SessionLogic.Apply(state, [Ev(2, T + 1000 + 6 * 60_000, "c")], _snapshot, Rule, 5, 256, CloseWithGap);
+        Assert.Equal(1, counts.SessionsClosed);
+        Assert.Equal([4f, 6f], state.HiddenState);
+        Assert.False(state.SessionEnded);
+        Assert.Equal([2L], state.SessionItems);
+        Assert.Equal(1, state.SessionCount);
     }
 
     [Fact]

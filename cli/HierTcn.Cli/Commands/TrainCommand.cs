@@ -62,7 +62,7 @@ internal static class TrainCommand
         var tcnGate = new Option<bool?>("--tcn-gate") { Description = "Gated TCN convolutions: conv(x) * sigmoid(gate(x)) instead of relu (true or false)." };
         var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default: hiertcn true)." };
         var tcnContextNewestTap = new Option<bool?>("--tcn-context-newest-tap") { Description = "HierTCN: the first convolution reads the high-level state and session mean at the row's own tap only (true or false; default false)." };
-        var highTimeGap = new Option<bool?>("--high-time-gap") { Description = "hiertcn and hiergru: the high level also reads the time between sessions (true or false; default false; not exported)." };
+        var highTimeGap = new Option<bool?>("--high-time-gap") { Description = "hiertcn and hiergru: the high level also reads the time between sessions (true or false; default false)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled weight decay on the layers' weight matrices (AdamW's; 0: off).", DefaultValueFactory = _ => 0 };

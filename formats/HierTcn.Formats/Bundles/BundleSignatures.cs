@@ -6,7 +6,8 @@ namespace HierTcn.Formats.Bundles;
 /// cannot drift. B and T are the dynamic batch and time dimensions; d, L, H come from <see cref="ModelDims"/>.
 /// <list type="table">
 /// <item><term>hiertcn</term><description>embed <c>tcn_step</c>: items [B,T,d], lengths [B] int64, state [B,L,H] -> user_embedding [B,d];
-/// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] -> next_state [B,L,H]; embed_step (optional)
+/// update <c>gru_step</c>: state [B,L,H], session_mean [B,d] (and with <see cref="ModelDims.TimeGap"/> gap_minutes [B])
+/// -> next_state [B,L,H]; embed_step (optional)
 /// <c>tcn_row_step</c>: item [B,d], state [B,L,H], buffers [B,S] -> user_embedding [B,d], next_buffers [B,S], S =
 /// <see cref="TcnBufferSize"/></description></item>
 /// <item><term>hiergru</term><description>embed <c>low_gru_step</c> (as tcn_step); update <c>gru_step</c></description></item>
@@ -45,6 +46,7 @@ public static class BundleSignatures
         public const string State = "state";
         public const string NextState = "next_state";
         public const string SessionMean = "session_mean";
+        public const string GapMinutes = "gap_minutes";
         public const string UserEmbedding = "user_embedding";
         public const string Item = "item";
         public const string NewSession = "new_session";
@@ -136,7 +138,9 @@ public static class BundleSignatures
         var lengths = new TensorSpec(Tensors.Lengths, TensorSpec.Int64, [b]);
         var userEmbedding = F(Tensors.UserEmbedding, b, d);
         GraphSpec SessionEmbed(string file) => new(file, [items, lengths, state], [userEmbedding]);
-        var highUpdate = new GraphSpec("gru_step.onnx", [state, F(Tensors.SessionMean, b, d)], [nextState]);
+        var highUpdate = dims.TimeGap == true
+            ? new GraphSpec("gru_step.onnx", [state, F(Tensors.SessionMean, b, d), F(Tensors.GapMinutes, b)], [nextState])
+            : new GraphSpec("gru_step.onnx", [state, F(Tensors.SessionMean, b, d)], [nextState]);
         switch (modelType)
         {
             case ModelTypes.HierTcn:

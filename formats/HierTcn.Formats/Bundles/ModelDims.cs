@@ -8,6 +8,9 @@ namespace HierTcn.Formats.Bundles;
 /// <see cref="ItemDim"/>; null for ID models, which cannot embed an item they never saw. <see cref="SessionMean"/> is
 /// true for a HierTCN trained with <c>--tcn-session-mean</c>: each low-level row also reads the mean of the session's
 /// rows so far, so its receptive field is the whole session (null) and its TCN buffers end with the running sum and
-/// count (<see cref="BundleSignatures.TcnBufferSize"/>); null otherwise.</summary>
+/// count (<see cref="BundleSignatures.TcnBufferSize"/>); null otherwise. <see cref="TimeGap"/> is true for a HierTCN or
+/// HierGRU trained with <c>--high-time-gap</c>: its update graph also reads the minutes from the folded session's last
+/// event to the next session's start (<see cref="BundleSignatures.Tensors.GapMinutes"/>), so a session is folded in
+/// when the next one begins; null otherwise.</summary>
 public sealed record ModelDims(int ItemDim, int Layers, int Hidden, int? Channels = null, int? Kernel = null, int? Blocks = null,
-    int? ReceptiveField = null, int? FeatureDim = null, bool? SessionMean = null);
+    int? ReceptiveField = null, int? FeatureDim = null, bool? SessionMean = null, bool? TimeGap = null);

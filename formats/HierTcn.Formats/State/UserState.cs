@@ -83,6 +83,12 @@ public sealed class UserState
     /// resend could not be told from a new event). 0 when nothing is excluded.</summary>
     public long LateBeforeMs { get; set; }
 
+    /// <summary>True when the open session was ended (EndSession) but is not yet folded into <see cref="HiddenState"/>:
+    /// a model whose high level reads the time between sessions folds a session in only when the next one starts, so
+    /// the gap is known. The next event starts a new session whatever its time. Cleared by <see cref="ResetSession"/>;
+    /// false for every other model.</summary>
+    public bool SessionEnded { get; set; }
+
     /// <summary>True when the state was read without its session item times and event ids and times (those arrays are
     /// empty; <see cref="UserStateSerializer.TryDeserialize(ReadOnlySpan{byte}, bool, out UserState?, out string?)"/>):
     /// enough to rank, not to apply events, and refused by the serializer.</summary>
@@ -131,6 +137,7 @@ public sealed class UserState
         SessionStartMs = 0;
         SessionEventIds = [];
         SessionEventTimes = [];
+        SessionEnded = false;
     }
 
     /// <summary>Writes the open session's MEAN into <paramref name="destination"/>; zeros when no session is open.</summary>
@@ -207,6 +214,7 @@ public sealed class UserState
         SessionEventIds = (long[])SessionEventIds.Clone(),
         SessionEventTimes = (long[])SessionEventTimes.Clone(),
         LateBeforeMs = LateBeforeMs,
+        SessionEnded = SessionEnded,
         EventsOmitted = EventsOmitted,
     };
 

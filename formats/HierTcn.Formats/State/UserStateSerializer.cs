@@ -11,7 +11,7 @@ namespace HierTcn.Formats.State;
 /// <code>
 /// offset 0   magic "HTUS"
 ///        4   uint16 format version (2)
-///        6   uint16 flags (0)
+///        6   uint16 flags: bit 0 = the open session was ended and awaits its fold (format 2 on); no other bit is set
 ///        8   uint64 version                  (patched in place by the store, see SetVersion)
 ///       16   int64  user id
 ///       24   int64  last event time, ms
@@ -59,6 +59,7 @@ public static class UserStateSerializer
     private const int VersionOffset = 8;
     private const int FixedHeaderSize = 37;
     private static ReadOnlySpan<byte> Magic => "HTUS"u8;
+    private const ushort SessionEndedFlag = 1;
 
     /// <summary>Size in bytes of <paramref name="state"/>'s serialized form in format <paramref name="format"/>
     /// (default <see cref="FormatVersion"/>).</summary>
@@ -118,10 +119,14 @@ public static class UserStateSerializer
             throw new ArgumentException($"session event times has {state.SessionEventTimes.Length} values for {state.SessionEventIds.Length} session event ids", nameof(state));
         if (state.SessionCount < 0)
             throw new ArgumentException($"session count is {state.SessionCount}, it cannot be negative", nameof(state));
+        if (state.SessionEnded && state.SessionCount == 0)
+            throw new ArgumentException("the state says its open session was ended, but no session is open", nameof(state));
+        if (state.SessionEnded && format == 1)
+            throw new ArgumentException("format 1 cannot hold an ended session that awaits its fold (a time-gap model's); write format 2", nameof(state));
 
         Magic.CopyTo(destination);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], format);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], state.SessionEnded ? SessionEndedFlag : (ushort)0);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], state.Version);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], state.UserId);
         BinaryPrimitives.WriteInt64LittleEndian(destination[24..], state.LastEventMs);
@@ -188,6 +193,12 @@ public static class UserStateSerializer
         int sessionCount = BinaryPrimitives.ReadInt32LittleEndian(bytes[32..]);
         if (sessionCount < 0)
             return Fail($"user state field session_count is {sessionCount}, it cannot be negative", out error);
+        ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]);
+        if ((flags & ~SessionEndedFlag) != 0 || (flags != 0 && format == 1))
+            return Fail($"user state has flags 0x{flags:x4}, this build knows 0x{SessionEndedFlag:x4} (format 2 on)", out error);
+        bool sessionEnded = (flags & SessionEndedFlag) != 0;
+        if (sessionEnded && sessionCount == 0)
+            return Fail("user state flags say the open session was ended, but session_count is 0", out error);
         int modelBytes = bytes[36];
         if (modelBytes == 0)
             return Fail("user state field model_version is empty", out error);
@@ -263,6 +274,7 @@ public static class UserStateSerializer
             SessionEventIds = sessionIds,
             SessionEventTimes = sessionTimes,
             LateBeforeMs = lateBeforeMs,
+            SessionEnded = sessionEnded,
             EventsOmitted = omitEvents,
         };
         error = null;

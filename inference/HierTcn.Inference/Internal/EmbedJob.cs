@@ -18,6 +18,10 @@ internal sealed class EmbedJob
     /// the update graph first and embeds an empty new session. Null otherwise.</summary>
     public float[]? CloseMean { get; init; }
 
+    /// <summary>With <see cref="CloseMean"/>: minutes from the closed session's last event to the request (the update
+    /// graph's gap_minutes, read by a model whose high level reads the time between sessions).</summary>
+    public float CloseGapMinutes { get; init; }
+
     /// <summary>Open-session items to embed, oldest first (empty after a close or for a new user).</summary>
     public required long[] SessionItems { get; init; }
 

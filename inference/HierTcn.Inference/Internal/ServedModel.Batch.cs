@@ -78,16 +78,18 @@ internal sealed partial class ServedModel
         }
         var states = new float[closing * StateSize];
         var means = new float[closing * Dim];
+        var gaps = new float[closing];
         for (int i = 0, j = 0; i < b; i++)
         {
             if (jobs[i].CloseMean is { } mean)
             {
                 jobs[i].Hidden.CopyTo(states, j * StateSize);
                 mean.CopyTo(means, j * Dim);
+                gaps[j] = jobs[i].CloseGapMinutes;
                 j++;
             }
         }
-        var next = RunUpdate(states, means, closing);
+        var next = RunUpdate(states, means, gaps, closing);
         for (int i = 0, j = 0; i < b; i++)
         {
             if (jobs[i].CloseMean is not null)

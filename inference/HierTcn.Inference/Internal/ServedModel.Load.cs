@@ -83,7 +83,7 @@ internal sealed partial class ServedModel
         foreach (var o in new[] { options, OnCpu(options) })
         {
             embed = OrtGraph.Load(bundle.GraphPath(GraphRoles.Embed), m.Graphs[GraphRoles.Embed], EmbedInputs, EmbedOutputs, o, out string? f1);
-            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputs, UpdateOutputs, o, out string? f2);
+            update = OrtGraph.Load(bundle.GraphPath(GraphRoles.Update), m.Graphs[GraphRoles.Update], UpdateInputsOf(m.Dims), UpdateOutputs, o, out string? f2);
             string? f3 = null;
             if (step)
             {

@@ -46,6 +46,12 @@ internal sealed partial class ServedModel : RefCounted
 
     /// <summary>What the service feeds the update graph, in <see cref="RunUpdate"/>'s order, and what it reads back.</summary>
     internal static readonly string[] UpdateInputs = [Tensors.State, Tensors.SessionMean];
+
+    /// <summary>The update graph's inputs for a model whose high level reads the time between sessions.</summary>
+    internal static readonly string[] TimeGapUpdateInputs = [Tensors.State, Tensors.SessionMean, Tensors.GapMinutes];
+
+    /// <summary>The update inputs of a model of <paramref name="dims"/>.</summary>
+    internal static string[] UpdateInputsOf(ModelDims dims) => dims.TimeGap == true ? TimeGapUpdateInputs : UpdateInputs;
     internal static readonly string[] UpdateOutputs = [Tensors.NextState];
 
     /// <summary>What the service feeds the score graph, in <see cref="ScoreCatalogue"/>'s order, and reads back.</summary>
@@ -137,17 +143,23 @@ internal sealed partial class ServedModel : RefCounted
 
     public SnapshotHandle CurrentSnapshot => _snapshot;
 
-    /// <summary>The update graph (eq. 10) for one user: the next high-level state after a session with MEAN
-    /// <paramref name="mean"/>.</summary>
-    public float[] CloseSession(float[] state, float[] mean) => RunUpdate(state, mean, 1);
+    /// <summary>True for a model whose high level reads the time between sessions (<see cref="ModelDims.TimeGap"/>): a
+    /// session is folded in when the next one starts, so EndSession only marks it ended.</summary>
+    public bool FoldsAtNextSession => Bundle.Manifest.Dims.TimeGap == true;
 
-    private float[] RunUpdate(float[] states, float[] means, int rows)
+    /// <summary>The update graph (eq. 10) for one user: the next high-level state after a session with MEAN
+    /// <paramref name="mean"/>, the next session starting <paramref name="gapMinutes"/> after its last event (read only
+    /// by a <see cref="FoldsAtNextSession"/> model).</summary>
+    public float[] CloseSession(float[] state, float[] mean, float gapMinutes) => RunUpdate(state, mean, [gapMinutes], 1);
+
+    private float[] RunUpdate(float[] states, float[] means, float[] gapMinutes, int rows)
     {
         var dims = Bundle.Manifest.Dims;
         long start = Stopwatch.GetTimestamp();
         using var s = OrtValue.CreateTensorValueFromMemory(states, [rows, dims.Layers, dims.Hidden]);
         using var m = OrtValue.CreateTensorValueFromMemory(means, [rows, Dim]);
-        using var outputs = _update.Run(s, m);
+        using var g = FoldsAtNextSession ? OrtValue.CreateTensorValueFromMemory(gapMinutes, [rows]) : null;
+        using var outputs = g is null ? _update.Run(s, m) : _update.Run(s, m, g);
         var result = outputs[0].GetTensorDataAsSpan<float>().ToArray();
         Ran(GraphRoles.Update, start);
         return result;
