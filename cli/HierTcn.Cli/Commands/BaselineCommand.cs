@@ -14,7 +14,7 @@ internal static class BaselineCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Prepared dataset directory (./hiertcn prepare) to fit on.", Required = true };
-        var model = new Option<string>("--model") { Description = "Baseline: pop, cooc or sknn.", Required = true };
+        var model = new Option<string>("--model") { Description = "Baseline: pop, recentpop, cooc or sknn.", Required = true };
         model.AcceptOnlyFromAmong([.. BaselineModels.Names]);
         var split = new Option<string>("--split") { Description = "Split to score: validation or test.", DefaultValueFactory = _ => "test" };
         split.AcceptOnlyFromAmong("validation", "test");
@@ -33,10 +33,15 @@ internal static class BaselineCommand
         };
         var remind = new Option<bool>("--remind") { Description = "sknn: let items of the current session score from neighbours." };
         var batch = new Option<int>("--batch-size") { Description = "Queries per scoring call.", DefaultValueFactory = _ => 512 };
-
-        var command = new Command("baseline", "Fit a simple baseline (pop, cooc, sknn) on the training split and evaluate it.")
+        var window = new Option<double>("--window-minutes")
         {
-            data, model, split, report, score, eventsCsv, sampleSize, neighbours, sessionAware, remind, batch,
+            Description = "recentpop: count the training events of this many minutes before each event.",
+            DefaultValueFactory = _ => RecentPopularityModel.DefaultWindowMs / 60_000.0,
+        };
+
+        var command = new Command("baseline", "Fit a simple baseline (pop, recentpop, cooc, sknn) on the training split and evaluate it.")
+        {
+            data, model, split, report, score, eventsCsv, sampleSize, neighbours, sessionAware, remind, batch, window,
         };
         command.SetAction(parse => CommandRunner.Run(() => Run(
             parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(split)!, parse.GetValue(report), parse.GetValue(score),
@@ -48,13 +53,17 @@ internal static class BaselineCommand
                 SessionAware = parse.GetValue(sessionAware),
                 Remind = parse.GetValue(remind),
             },
-            parse.GetValue(batch))));
+            parse.GetValue(batch), parse.GetValue(window))));
         return command;
     }
 
     private static int Run(string dataDir, string modelName, string splitName, string? reportPath, string? scoreDir, string? eventsCsv,
-        SessionKnnOptions knn, int batchSize)
+        SessionKnnOptions knn, int batchSize, double windowMinutes = RecentPopularityModel.DefaultWindowMs / 60_000.0)
     {
+        if (!(windowMinutes > 0) || double.IsInfinity(windowMinutes))
+        {
+            throw new UserInputException($"--window-minutes must be a positive number of minutes, got {windowMinutes}");
+        }
         if (batchSize < 1)
         {
             throw new UserInputException($"--batch-size must be positive, got {batchSize}");
@@ -72,7 +81,7 @@ internal static class BaselineCommand
         }
 
         var clock = Stopwatch.StartNew();
-        var model = BaselineModels.Fit(modelName, fitData, knn);
+        var model = BaselineModels.Fit(modelName, fitData, knn, (long)Math.Round(windowMinutes * 60_000));
         double fitSeconds = clock.Elapsed.TotalSeconds;
 
         var target = scoreData ?? fitData;

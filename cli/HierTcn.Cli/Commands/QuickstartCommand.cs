@@ -51,7 +51,7 @@ internal static class QuickstartCommand
 
         List<string[]> steps = [["prepare", "--input", input, "--out", data, "--split", "cold"]];
         var reportFiles = new List<string>();
-        foreach (string model in new[] { "pop", "cooc", "sknn" })
+        foreach (string model in new[] { "pop", "recentpop", "cooc", "sknn" })
         {
             string report = Path.Combine(reports, $"{model}.json");
             reportFiles.Add(report);

@@ -96,6 +96,26 @@ public sealed class BaselineCommandTests : IDisposable
         Assert.Contains("section 9", error);
     }
 
+    /// <summary>recentpop's window reaches the report; a window that is no positive number of minutes is refused.</summary>
+    [Theory]
+    [InlineData("0", 1)]
+    [InlineData("-5", 1)]
+    [InlineData("NaN", 1)]
+    [InlineData("7.5", 0)]
+    public void Baseline_RecentPopWindow_RecordedOrRefused(string minutes, int expectedExit)
+    {
+        string report = _tmp.File("recentpop.json");
+        var (exit, error) = Run("--data", _cold, "--model", "recentpop", "--window-minutes", minutes, "--report", report);
+        Assert.Equal(expectedExit, exit);
+        if (exit != 0)
+        {
+            Assert.Contains("--window-minutes", error);
+            return;
+        }
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(report));
+        Assert.Equal(7.5, json.RootElement.GetProperty("hyper_parameters").GetProperty("window_minutes").GetDouble());
+    }
+
     [Fact]
     public void Baseline_MissingDataset_ExitsNonZeroNamingPrepare()
     {

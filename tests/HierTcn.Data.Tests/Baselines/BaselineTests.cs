@@ -51,6 +51,36 @@ public sealed class BaselineTests : IDisposable
         Assert.Equal([1L, 1, 1], PopularityModel.Fit(data).Counts);
     }
 
+    /// <summary>recentpop counts the training users' events in [t - window, t) before the event at t (one at t is not
+    /// before it, the test user's own are not training events), and adds all-time popularity / (max + 1) to break ties.</summary>
+    [Fact]
+    public void RecentPopularity_CountsTrainingEventsInTheWindowBeforeTheEvent()
+    {
+        using var data = Small();
+        var recent = RecentPopularityModel.Fit(data, windowMs: 2 * Min);
+        // Event 8 (user 12's item 0 at 1 minute): training events at 0 are in, those at 1 minute are not.
+        Assert.Equal([1.5f, 0.75f, 0.25f, 1.25f, 0, 0], Row(recent, data, new ScoreQuery(2, 8)));
+        // Event 9 (item 5 at 2 minutes): everything at 0 and 1 minute.
+        Assert.Equal([2.5f, 1.75f, 0.25f, 1.25f, 0, 0], Row(recent, data, new ScoreQuery(2, 9)));
+        Assert.Equal([1.5f, 1.75f, 0.25f, 0.25f, 0, 0], Row(RecentPopularityModel.Fit(data, windowMs: Min), data, new ScoreQuery(2, 9)));
+        Assert.Equal(2.0, recent.HyperParameters["window_minutes"]);
+        Assert.Throws<UserInputException>(() => RecentPopularityModel.Fit(data, windowMs: 0));
+    }
+
+    /// <summary>In a warm split only events before T1 are training events: a later one is never counted, however near.</summary>
+    [Fact]
+    public void RecentPopularity_WarmSplit_CountsEventsBeforeT1Only()
+    {
+        using var data = _sets.Warm(3,
+        [
+            new TestUser(1, DataSplit.Train, (0, 10), (1, 20), (2, 150)),
+            new TestUser(2, DataSplit.Train, (2, 30), (2, 250)),
+        ], t1: 100, t2: 200);
+        var recent = RecentPopularityModel.Fit(data, windowMs: 1000);
+        // User 2's event at 250 (global event 4): in its window [-750, 250) only the events before T1 = 100 count.
+        Assert.Equal([1.5f, 1.5f, 1.5f], Row(recent, data, new ScoreQuery(1, 4)));
+    }
+
     [Fact]
     public void Transition_LastItem_ScoresSuccessorCountsWithPopularityTieBreak()
     {
