@@ -46,6 +46,12 @@ public static class RunExport
 
     private static string PublishSnapshot(RecommenderModel model, PreparedDataset data, string snapshotDirectory, string version)
     {
+        if (model.Options.RecentPopPrior)
+        {
+            // The served score is u . e_i (CONTRACT.md); serving keeps no live counts of recent clicks yet.
+            throw new Data.UserInputException(
+                "the run was trained with --recent-pop-prior true; serving keeps no counts of recent clicks yet, so it cannot be exported. Train without it to serve.");
+        }
         if (model.ItemBias() is not null)
         {
             // The served score is u . e_i (CONTRACT.md); publishing without the bias would serve other rankings.

@@ -33,6 +33,30 @@ public sealed partial class TorchParityTests
             "a refused export left files behind");
     }
 
+    /// <summary>A run trained with the recent-popularity prior is refused: serving keeps no live counts of recent clicks,
+    /// so it would score without the prior the model was trained with.</summary>
+    [Fact]
+    public void Export_RunWithRecentPopPrior_IsRefusedAndWritesNothing()
+    {
+        using var dir = new TempDirectory();
+        using var data = PreparedDataset.Open(GloboSlice.Directory);
+        string run = dir.File("run");
+        var options = new TrainingOptions
+        {
+            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2, RecentPopPrior = true },
+            MaxEpochs = 1,
+            MaxTrainUsers = 50,
+            Threads = 1,
+            SkipValidation = true,
+        };
+        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
+
+        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "prior"));
+        Assert.Contains("--recent-pop-prior", e.Message);
+        Assert.False(Directory.Exists(dir.File("bundles")) && Directory.EnumerateFileSystemEntries(dir.File("bundles"), "*", SearchOption.AllDirectories).Any(),
+            "a refused export left files behind");
+    }
+
     [Fact]
     public void Export_TrainedGloboRun_BundleServesTheTrainersOutputs()
     {

@@ -204,6 +204,61 @@ public sealed class TrainingTests
         Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = ModelKind.Hrnn, HighTimeGap = true } }.Validate());
     }
 
+    /// <summary><c>--recent-pop-prior</c>: training learns the prior's weight (it starts at 1 and moves, so the trainer
+    /// fed counts), and the evaluation's scores are the model's plus exactly w log(1 + the training users' clicks of the
+    /// 15 minutes before each event), recentpop's counts. Refused with sampled or pairwise losses, whole-user batches,
+    /// and models other than hiertcn and hiergru.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void Run_RecentPopPrior_LearnsItsWeightAndTheEvaluationAddsIt(ModelKind kind)
+    {
+        using var dir = new TempDir();
+        using var data = Walks(dir);
+        var options = new TrainingOptions { Model = s_small with { Kind = kind, RecentPopPrior = true }, BatchSize = 8, MaxEpochs = 1, SkipValidation = true };
+        string runPath = Path.Combine(dir.Path, "run");
+        new ModelTrainer(options).Run(data, runPath, finalEvaluation: false);
+        var (trained, config) = TrainedRun.Load(runPath, data);
+        using var model = trained;
+        var weight = model.named_parameters().Single(p => p.name == "recent_pop_weight").parameter;
+        float w = weight.item<float>();
+        Assert.NotEqual(1f, w);
+
+        var queries = Enumerable.Range(0, data.UserCount).Where(u => data.UserSplit[u] == (byte)DataSplit.Test)
+            .SelectMany(u => Enumerable.Range(data.UserEvents(u).Start + 1, data.UserEvents(u).End - data.UserEvents(u).Start - 1).Select(e => new ScoreQuery(u, e)))
+            .ToArray();
+        int n = data.ItemCount;
+        var with = new float[queries.Length * n];
+        new NeuralRankingModel(model, ModelTrainer.HyperParameters(config)).Score(data, queries, with);
+        using (no_grad())
+        {
+            weight.zero_();
+        }
+        var without = new float[queries.Length * n];
+        new NeuralRankingModel(model, ModelTrainer.HyperParameters(config)).Score(data, queries, without);
+        var recent = RecentPopularityModel.Fit(data);
+        var counts = new float[n];
+        int nonZero = 0;
+        double worst = 0;
+        for (int q = 0; q < queries.Length; q++)
+        {
+            Array.Clear(counts);
+            recent.AddWindowCounts(data.EventTimestamps[queries[q].Event], counts);
+            for (int i = 0; i < n; i++)
+            {
+                nonZero += counts[i] > 0 ? 1 : 0;
+                worst = Math.Max(worst, Math.Abs(with[q * n + i] - without[q * n + i] - w * MathF.Log(1 + counts[i])));
+            }
+        }
+        Assert.True(nonZero > queries.Length, $"only {nonZero} non-zero counts over {queries.Length} queries: the test shows nothing");
+        Assert.True(worst < 1e-4, $"scores minus the prior differ by {worst}");
+
+        Assert.Throws<Data.UserInputException>(() => (options with { Loss = new LossOptions { Kind = LossKind.Bpr } }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (options with { Loss = new LossOptions { SampledSoftmax = true } }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (options with { Batching = "users" }).Validate());
+        Assert.Throws<Data.UserInputException>(() => new TrainingOptions { Model = s_small with { Kind = ModelKind.Gru, RecentPopPrior = true } }.Validate());
+    }
+
     /// <summary><c>--high-dropout</c> belongs to the models with a high level, and a rate outside [0, 1) is no rate: both
     /// are refused with the option named.</summary>
     [Theory]

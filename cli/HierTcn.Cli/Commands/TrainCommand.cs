@@ -63,6 +63,7 @@ internal static class TrainCommand
         var tcnSessionMean = new Option<bool?>("--tcn-session-mean") { Description = "HierTCN: each low-level row also reads the mean of the session's items so far (true or false; default: hiertcn true)." };
         var tcnContextNewestTap = new Option<bool?>("--tcn-context-newest-tap") { Description = "HierTCN: the first convolution reads the high-level state and session mean at the row's own tap only (true or false; default false)." };
         var highTimeGap = new Option<bool?>("--high-time-gap") { Description = "hiertcn and hiergru: the high level also reads the time between sessions (true or false; default false)." };
+        var recentPopPrior = new Option<bool?>("--recent-pop-prior") { Description = "hiertcn and hiergru: every score also gets w log(1 + the training users' clicks of the item in the 15 minutes before the event), w learned (true or false; default false; not exported)." };
         var maxUsers = new Option<int>("--max-train-users") { Description = "Train on the first N training users only (0: all).", DefaultValueFactory = _ => 0 };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient norm (0: off).", DefaultValueFactory = _ => 0 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled weight decay on the layers' weight matrices (AdamW's; 0: off).", DefaultValueFactory = _ => 0 };
@@ -74,7 +75,7 @@ internal static class TrainCommand
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
-            tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
+            tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, recentPopPrior, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
         {
@@ -94,6 +95,7 @@ internal static class TrainCommand
                 TcnSessionMean = parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean,
                 TcnContextNewestTap = parse.GetValue(tcnContextNewestTap) ?? m.TcnContextNewestTap,
                 HighTimeGap = parse.GetValue(highTimeGap) ?? m.HighTimeGap,
+                RecentPopPrior = parse.GetValue(recentPopPrior) ?? m.RecentPopPrior,
                 Dropout = parse.GetValue(dropout) ?? m.Dropout,
                 HighDropout = parse.GetValue(highDropout) ?? m.HighDropout,
                 InputDropout = parse.GetValue(inputDropout) ?? m.InputDropout,

@@ -78,13 +78,27 @@ public sealed class RecentPopularityModel : IRankingModel
         var timestamps = data.EventTimestamps;
         for (int q = 0; q < queries.Length; q++)
         {
-            long t = timestamps[queries[q].Event];
             var row = scores.Slice(q * catalogue, catalogue);
             _tie.CopyTo(row);
-            for (int i = LowerBound(t - _windowMs), end = LowerBound(t); i < end; i++)
-            {
-                row[_items[i]] += 1f;
-            }
+            AddWindowCounts(timestamps[queries[q].Event], row);
+        }
+    }
+
+    /// <summary>The window's length in ms.</summary>
+    public long WindowMs => _windowMs;
+
+    /// <summary>Adds to <paramref name="row"/> (one value per dense item) each item's training events in
+    /// [<paramref name="timeMs"/> - window, <paramref name="timeMs"/>): the counts this model ranks by, without the
+    /// tie-break (what a model reading recent popularity as an input needs).</summary>
+    public void AddWindowCounts(long timeMs, Span<float> row)
+    {
+        if (row.Length != _tie.Length)
+        {
+            throw new ArgumentException($"row has {row.Length} values, the catalogue {_tie.Length} items", nameof(row));
+        }
+        for (int i = LowerBound(timeMs - _windowMs), end = LowerBound(timeMs); i < end; i++)
+        {
+            row[_items[i]] += 1f;
         }
     }
 

@@ -1,3 +1,4 @@
+using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Trainer.Batching;
@@ -96,7 +97,12 @@ public sealed class NeuralRankingModel : IRankingModel
                 }
                 user = user.index_select(0, tensor(position).to(user.device));
             }
-            Tensor s = _model.Scores(user).to(float32).cpu().contiguous();
+            Tensor s = _model.Scores(user);
+            if (_model.Options.RecentPopPrior)
+            {
+                s = s + _model.RecentPopPrior(RecentCounts(data, queries).to(s.device))!;
+            }
+            s = s.to(float32).cpu().contiguous();
             s.data<float>().CopyTo(scores);
         }
         finally
@@ -104,6 +110,28 @@ public sealed class NeuralRankingModel : IRankingModel
             _model.train(wasTraining);
         }
     }
+
+    /// <summary>Each query's training-user clicks of the window before its event [Q, N] (the recent-popularity prior's
+    /// input), from <paramref name="data"/>'s own training split (fitted once per dataset).</summary>
+    private Tensor RecentCounts(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries)
+    {
+        if (!ReferenceEquals(_recentPopData, data))
+        {
+            _recentPop = RecentPopularityModel.Fit(data);
+            _recentPopData = data;
+        }
+        int n = data.ItemCount;
+        var counts = new float[queries.Length * n];
+        var timestamps = data.EventTimestamps;
+        for (int q = 0; q < queries.Length; q++)
+        {
+            _recentPop!.AddWindowCounts(timestamps[queries[q].Event], counts.AsSpan(q * n, n));
+        }
+        return tensor(counts, [queries.Length, n]);
+    }
+
+    private RecentPopularityModel? _recentPop;
+    private PreparedDataset? _recentPopData;
 
     /// <summary>Positions a flat model's chunk may pad to (rows x the longest history): sorted by length, a chunk
     /// takes up to the user batch of users until the next would pass it, so the longest users (up to 1,000 events)

@@ -17,6 +17,7 @@ public sealed class HierTcnModel : HierarchicalModel
     private readonly Embedding? item_embedding;
     private readonly Linear? item_projection;
     private readonly Parameter? item_bias;
+    private readonly Parameter? recent_pop_weight;
     private readonly Parameter session_start;
     private readonly Parameter user_start;
     private readonly GruStack high_gru;
@@ -31,6 +32,7 @@ public sealed class HierTcnModel : HierarchicalModel
         item_embedding = _items.Embedding;
         item_projection = _items.Projection;
         item_bias = _items.Bias;
+        recent_pop_weight = _items.RecentPopWeight;
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));

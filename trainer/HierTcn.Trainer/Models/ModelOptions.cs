@@ -55,6 +55,10 @@ public sealed record ModelOptions
     /// start of the next (the paper's Figure 4: the gap matters), as log(1 + minutes) / 10. Default off; trains with the
     /// queue generator only, and the exporter refuses it (serving does not feed the gap yet).</summary>
     [JsonPropertyName("high_time_gap")] public bool HighTimeGap { get; init; }
+    /// <summary>HierTCN and HierGRU: every score also gets w log(1 + c_i), c_i the training users' clicks of item i in
+    /// the 15 minutes before the event (<c>recentpop</c>'s counts), w learned (<c>recent_pop_weight</c>). Full-catalogue
+    /// cross-entropy only; not exported (serving keeps no live counts yet). Default off.</summary>
+    [JsonPropertyName("recent_pop_prior")] public bool RecentPopPrior { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
@@ -128,6 +132,10 @@ public sealed record ModelOptions
             {
                 throw new Data.UserInputException($"model option high_dropout: {ModelKinds.Name(Kind)} has no high level; only hiertcn, hiergru and hrnn do.");
             }
+        }
+        if (RecentPopPrior && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
+        {
+            throw new Data.UserInputException($"model option recent_pop_prior: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
         }
         if (HighTimeGap && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
         {

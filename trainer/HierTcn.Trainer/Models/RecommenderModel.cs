@@ -33,6 +33,11 @@ public abstract class RecommenderModel : nn.Module
     /// <summary>The per-item score bias [N], or null when the model has none.</summary>
     public Tensor? ItemBias() => ItemLayer.Bias;
 
+    /// <summary>With <see cref="ModelOptions.RecentPopPrior"/>: w log(1 + <paramref name="recentCounts"/>) [P, N], the
+    /// score each item gets from the training users' clicks of the window before each event; null without the prior.</summary>
+    public Tensor? RecentPopPrior(Tensor recentCounts) =>
+        ItemLayer.RecentPopWeight is { } w ? recentCounts.log1p() * w : null;
+
     /// <summary>Scores of every item for the user embeddings <paramref name="user"/> [P, d] -> [P, N]: u . e_i (+ b_i).</summary>
     public Tensor Scores(Tensor user)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using HierTcn.Data;
+using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Trainer.Batching;
@@ -232,6 +233,7 @@ public sealed class ModelTrainer
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
+        RecentPopularityModel? recentPop = model.Options.RecentPopPrior ? RecentPopularityModel.Fit(data) : null;
         Parameter[] parameters = [.. model.parameters()];
         Parameter[] decayed = _options.WeightDecay > 0 ? DecayedWeights(model) : [];
         double decay = 1 - optimizer.ParamGroups.First().LearningRate * _options.WeightDecay;
@@ -254,7 +256,20 @@ public sealed class ModelTrainer
         double Backward(Tensor user, Tensor targets, int[] eventIds, long stepEvents, Tensor?[]? into = null)
         {
             Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
-            Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, model.ItemBias());
+            Tensor? bias = model.ItemBias();
+            if (recentPop is not null)
+            {
+                // Each scored event's counts of the window before it ([P, N]), as the evaluation adds them.
+                var counts = new float[eventIds.Length * data.ItemCount];
+                var timestamps = data.EventTimestamps;
+                for (int i = 0; i < eventIds.Length; i++)
+                {
+                    recentPop.AddWindowCounts(timestamps[eventIds[i]], counts.AsSpan(i * data.ItemCount, data.ItemCount));
+                }
+                Tensor prior = model.RecentPopPrior(tensor(counts, [eventIds.Length, data.ItemCount]).to(device))!;
+                bias = bias is null ? prior : prior + bias;
+            }
+            Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, bias);
             Tensor scaled = loss * ((double)eventIds.Length / stepEvents);
             if (into is null)
             {

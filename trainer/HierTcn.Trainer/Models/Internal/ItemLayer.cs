@@ -35,12 +35,19 @@ internal sealed class ItemLayer
         {
             Bias = new Parameter(zeros(source.Count));
         }
+        if (options.RecentPopPrior)
+        {
+            RecentPopWeight = new Parameter(ones(1));
+        }
     }
 
     public Embedding? Embedding { get; }
     public Linear? Projection { get; }
     /// <summary>Per-item score bias b [N] (a learned popularity term), registered as <c>item_bias</c>; null when off.</summary>
     public Parameter? Bias { get; }
+    /// <summary>The weight w of the recent-popularity prior (score + w log(1 + recent clicks)), registered as
+    /// <c>recent_pop_weight</c> [1]; null when off.</summary>
+    public Parameter? RecentPopWeight { get; }
     /// <summary>The item (and user) embedding size d.</summary>
     public int Dim { get; }
 
