@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Table 2 of the paper on a prepared dataset: the baselines pop, cooc and sknn and the five neural models (trained with
+# Table 2 of the paper on a prepared dataset: the baselines pop, recentpop, cooc and sknn and the five neural models (trained with
 # the given options), each evaluated on validation and test; prints one Markdown table from the JSON reports.
 # Usage: bench/trainer/table2.sh DATA OUT [train options, e.g. --epochs 1]
 set -euo pipefail
@@ -9,7 +9,7 @@ cli="${HIERTCN_CLI:-$root/hiertcn}"   # e.g. "dotnet /path/hiertcn.dll": a build
 models="${MODELS:-hiertcn hiergru hrnn tcn gru}"   # BASELINES="" leaves the baselines out
 mkdir -p "$out"
 reports=()
-for b in ${BASELINES-pop cooc sknn}; do
+for b in ${BASELINES-pop recentpop cooc sknn}; do
   for s in validation test; do
     $cli baseline --data "$data" --model "$b" --split "$s" --report "$out/$b.$s.json" > "$out/$b.$s.log" 2>&1
     reports+=("$out/$b.$s.json")
