@@ -100,7 +100,7 @@ public sealed class NeuralRankingModel : IRankingModel
             Tensor s = _model.Scores(user);
             if (_model.Options.RecentPopPrior)
             {
-                s = s + _model.RecentPopPrior(RecentCounts(data, queries).to(s.device))!;
+                s = Models.Internal.Arith.Add(s, _model.RecentPopPrior(RecentCounts(data, queries).to(s.device))!);
             }
             s = s.to(float32).cpu().contiguous();
             s.data<float>().CopyTo(scores);

@@ -42,7 +42,7 @@ public abstract class RecommenderModel : nn.Module
     public Tensor Scores(Tensor user)
     {
         Tensor s = user.matmul(ItemVectors().t());
-        return ItemLayer.Bias is { } b ? s.add_(b) : s;
+        return ItemLayer.Bias is { } b ? Arith.AddInPlace(s, b) : s;
     }
 
     /// <summary>Vectors of the dense item ids <paramref name="ids"/> -> [..., d].</summary>

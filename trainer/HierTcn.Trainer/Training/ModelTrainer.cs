@@ -267,7 +267,7 @@ public sealed class ModelTrainer
                     recentPop.AddWindowCounts(timestamps[eventIds[i]], counts.AsSpan(i * data.ItemCount, data.ItemCount));
                 }
                 Tensor prior = model.RecentPopPrior(tensor(counts, [eventIds.Length, data.ItemCount]).to(device))!;
-                bias = bias is null ? prior : prior + bias;
+                bias = bias is null ? prior : Models.Internal.Arith.Add(prior, bias);
             }
             Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, bias);
             Tensor scaled = loss * ((double)eventIds.Length / stepEvents);

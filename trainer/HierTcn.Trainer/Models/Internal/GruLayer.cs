@@ -40,14 +40,14 @@ internal sealed class GruLayer : nn.Module
         Tensor gh = nn.functional.linear(h, weight_hh, bias_hh);
         Tensor[] i = gi.chunk(3, -1);
         Tensor[] g = gh.chunk(3, -1);
-        Tensor r = (i[0] + g[0]).sigmoid_();
-        Tensor z = (i[1] + g[1]).sigmoid_();
-        Tensor n = (i[2] + r * g[2]).tanh_();
+        Tensor r = Arith.Add(i[0], g[0]).sigmoid_();
+        Tensor z = Arith.Add(i[1], g[1]).sigmoid_();
+        Tensor n = Arith.Add(i[2], r * g[2]).tanh_();
         if (training && _dropout > 0)
         {
             n = nn.functional.dropout(n, _dropout, training: true);
         }
         // h' = (1 - z) * n + z * h
-        return (n + z * (h - n)).MoveToOuterDisposeScope();
+        return Arith.Add(n, z * Arith.Sub(h, n)).MoveToOuterDisposeScope();
     }
 }

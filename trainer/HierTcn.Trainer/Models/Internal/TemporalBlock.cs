@@ -63,7 +63,7 @@ internal sealed class TemporalBlock : nn.Module
         Tensor y = Half(conv1, gate1, bn1, x, mask, masked: true);
         y = Half(conv2, gate2, bn2, y, mask, masked: false);
         Tensor residual = downsample is null ? x : nn.functional.linear(x, downsample.weight!.squeeze(2), downsample.bias);
-        return nn.functional.relu(y + residual);
+        return nn.functional.relu(Arith.Add(y, residual));
     }
 
     /// <summary>One convolution of the block with its normalisation, activation (relu, or the gate) and dropout.</summary>

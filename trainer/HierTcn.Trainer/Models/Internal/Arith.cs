@@ -1,0 +1,35 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace HierTcn.Trainer.Models.Internal;
+
+/// <summary>
+/// Tensor addition with the alpha Scalar held alive for the native call. TorchSharp's <c>a + b</c> and
+/// <c>a.add_(b)</c> pass a temporary Scalar alpha = 1 whose only reference ends when its handle is read, so a
+/// garbage collection during the call can finalize it while libtorch reads it: the trainer's rare
+/// "c10::Scalar::toFloat" crashes, in the loss's add and the GRU cell's adds, came more often under more allocation.
+/// Here the Scalar is disposed only after the call returns.
+/// </summary>
+internal static class Arith
+{
+    /// <summary>a + b.</summary>
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        using var one = 1.0.ToScalar();
+        return a.add(b, one);
+    }
+
+    /// <summary>a - b.</summary>
+    public static Tensor Sub(Tensor a, Tensor b)
+    {
+        using var minusOne = (-1.0).ToScalar();
+        return a.add(b, minusOne);
+    }
+
+    /// <summary>a += b in place; returns a.</summary>
+    public static Tensor AddInPlace(Tensor a, Tensor b)
+    {
+        using var one = 1.0.ToScalar();
+        return a.add_(b, one);
+    }
+}
