@@ -6,9 +6,9 @@ namespace HierTcn.Trainer.Models.Internal;
 /// <summary>
 /// Tensor addition with the alpha Scalar held alive for the native call. TorchSharp's <c>a + b</c> and
 /// <c>a.add_(b)</c> pass a temporary Scalar alpha = 1 whose only reference ends when its handle is read, so a
-/// garbage collection during the call can finalize it while libtorch reads it: the trainer's rare
-/// "c10::Scalar::toFloat" crashes, in the loss's add and the GRU cell's adds, came more often under more allocation.
-/// Here the Scalar is disposed only after the call returns.
+/// garbage collection during the call can finalize it while libtorch reads it: the likely cause of the trainer's rare
+/// "c10::Scalar::toFloat" crashes, in the loss's add and the GRU cell's adds, which came more often under more
+/// allocation. Here the Scalar is disposed only after the call returns.
 /// </summary>
 internal static class Arith
 {
