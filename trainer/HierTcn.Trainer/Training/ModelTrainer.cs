@@ -270,7 +270,7 @@ public sealed class ModelTrainer
                 bias = bias is null ? prior : Models.Internal.Arith.Add(prior, bias);
             }
             Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, bias);
-            Tensor scaled = loss * ((double)eventIds.Length / stepEvents);
+            Tensor scaled = Models.Internal.Arith.Mul(loss, (double)eventIds.Length / stepEvents);
             if (into is null)
             {
                 scaled.backward();
@@ -306,7 +306,7 @@ public sealed class ModelTrainer
                     using var noGrad = no_grad();
                     foreach (var p in decayed)
                     {
-                        p.mul_(decay);
+                        Models.Internal.Arith.MulInPlace(p, decay);
                     }
                 }
                 steps++;

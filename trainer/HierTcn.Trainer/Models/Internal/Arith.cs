@@ -4,11 +4,12 @@ using static TorchSharp.torch;
 namespace HierTcn.Trainer.Models.Internal;
 
 /// <summary>
-/// Tensor addition with the alpha Scalar held alive for the native call. TorchSharp's <c>a + b</c> and
+/// Tensor arithmetic with its Scalar held alive for the native call. TorchSharp's <c>a + b</c> and
 /// <c>a.add_(b)</c> pass a temporary Scalar alpha = 1 whose only reference ends when its handle is read, so a
 /// garbage collection during the call can finalize it while libtorch reads it: the likely cause of the trainer's rare
 /// "c10::Scalar::toFloat" crashes, in the loss's add and the GRU cell's adds, which came more often under more
-/// allocation. Here the Scalar is disposed only after the call returns.
+/// allocation (after the adds were mended, the next such crash came in the loss's scaling by a double, an implicit
+/// Scalar as well). Here the Scalar is disposed only after the call returns.
 /// </summary>
 internal static class Arith
 {
@@ -24,6 +25,27 @@ internal static class Arith
     {
         using var minusOne = (-1.0).ToScalar();
         return a.add(b, minusOne);
+    }
+
+    /// <summary>a * k.</summary>
+    public static Tensor Mul(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.mul(scalar);
+    }
+
+    /// <summary>a * k in place; returns a.</summary>
+    public static Tensor MulInPlace(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.mul_(scalar);
+    }
+
+    /// <summary>a / k.</summary>
+    public static Tensor Div(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.div(scalar);
     }
 
     /// <summary>a += b in place; returns a.</summary>
