@@ -11,15 +11,20 @@ namespace HierTcn.Exporter.Tests;
 /// then served from those files alone and compared with the reloaded TorchSharp model on real sessions.</summary>
 public sealed partial class TorchParityTests
 {
-    [Fact]
-    public void Export_RunWithItemBias_IsRefusedAndWritesNothing()
+    /// <summary>Runs whose scores serving cannot reproduce are refused, naming the option, and leave no files: a per-item
+    /// bias (serving scores u . e_i) and the recent-popularity prior (serving keeps no live counts of recent clicks).</summary>
+    [Theory]
+    [InlineData("--item-bias")]
+    [InlineData("--recent-pop-prior")]
+    public void Export_RunServingCannotScore_IsRefusedAndWritesNothing(string option)
     {
         using var dir = new TempDirectory();
         using var data = PreparedDataset.Open(GloboSlice.Directory);
         string run = dir.File("run");
+        var model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2 };
         var options = new TrainingOptions
         {
-            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2, ItemBias = true },
+            Model = option == "--item-bias" ? model with { ItemBias = true } : model with { RecentPopPrior = true },
             MaxEpochs = 1,
             MaxTrainUsers = 50,
             Threads = 1,
@@ -27,32 +32,8 @@ public sealed partial class TorchParityTests
         };
         new ModelTrainer(options).Run(data, run, finalEvaluation: false);
 
-        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "biased"));
-        Assert.Contains("--item-bias", e.Message);
-        Assert.False(Directory.Exists(dir.File("bundles")) && Directory.EnumerateFileSystemEntries(dir.File("bundles"), "*", SearchOption.AllDirectories).Any(),
-            "a refused export left files behind");
-    }
-
-    /// <summary>A run trained with the recent-popularity prior is refused: serving keeps no live counts of recent clicks,
-    /// so it would score without the prior the model was trained with.</summary>
-    [Fact]
-    public void Export_RunWithRecentPopPrior_IsRefusedAndWritesNothing()
-    {
-        using var dir = new TempDirectory();
-        using var data = PreparedDataset.Open(GloboSlice.Directory);
-        string run = dir.File("run");
-        var options = new TrainingOptions
-        {
-            Model = new ModelOptions { Kind = ModelKind.HierTcn, ItemDim = 16, HighLayers = 1, HighHidden = 16, TcnChannels = 16, TcnBlocks = 2, RecentPopPrior = true },
-            MaxEpochs = 1,
-            MaxTrainUsers = 50,
-            Threads = 1,
-            SkipValidation = true,
-        };
-        new ModelTrainer(options).Run(data, run, finalEvaluation: false);
-
-        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "prior"));
-        Assert.Contains("--recent-pop-prior", e.Message);
+        var e = Assert.Throws<Data.UserInputException>(() => RunExport.Export(run, data.Directory, dir.File("bundles"), version: "refused"));
+        Assert.Contains(option, e.Message);
         Assert.False(Directory.Exists(dir.File("bundles")) && Directory.EnumerateFileSystemEntries(dir.File("bundles"), "*", SearchOption.AllDirectories).Any(),
             "a refused export left files behind");
     }
