@@ -9,7 +9,8 @@ namespace HierTcn.Data.Baselines;
 /// other users' clicks just before the one predicted (PROTOCOL.md section 6: the model knows the time of the event it
 /// predicts); ties, an empty window included, are broken by all-time training popularity. What a service can count from
 /// its live event stream, so the bar a news recommender must clear: on Globo's cold split it is above every neural
-/// model of this repository (bench/RESULTS.md, "The time between sessions"). Immutable after fitting; safe to share.
+/// model of this repository that does not read these counts (bench/RESULTS.md, "The time between sessions"). Immutable
+/// after fitting; safe to share.
 /// </summary>
 public sealed class RecentPopularityModel : IRankingModel
 {
