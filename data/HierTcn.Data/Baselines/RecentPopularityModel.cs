@@ -103,6 +103,21 @@ public sealed class RecentPopularityModel : IRankingModel
         }
     }
 
+    /// <summary>The window's counts (<see cref="AddWindowCounts"/>) before each of <paramref name="events"/> (global
+    /// event indices of <paramref name="data"/>): [events.Length * N], row-major, one row per event.</summary>
+    public float[] WindowCounts(PreparedDataset data, ReadOnlySpan<int> events)
+    {
+        int n = _tie.Length;
+        TrainingRanges.CheckCatalogue(data, n, Name);
+        var counts = new float[events.Length * n];
+        var timestamps = data.EventTimestamps;
+        for (int i = 0; i < events.Length; i++)
+        {
+            AddWindowCounts(timestamps[events[i]], counts.AsSpan(i * n, n));
+        }
+        return counts;
+    }
+
     /// <summary>The first training event at or after <paramref name="time"/>.</summary>
     private int LowerBound(long time)
     {

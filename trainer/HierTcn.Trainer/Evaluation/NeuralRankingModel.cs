@@ -120,14 +120,12 @@ public sealed class NeuralRankingModel : IRankingModel
             _recentPop = RecentPopularityModel.Fit(data);
             _recentPopData = data;
         }
-        int n = data.ItemCount;
-        var counts = new float[queries.Length * n];
-        var timestamps = data.EventTimestamps;
+        var events = new int[queries.Length];
         for (int q = 0; q < queries.Length; q++)
         {
-            _recentPop!.AddWindowCounts(timestamps[queries[q].Event], counts.AsSpan(q * n, n));
+            events[q] = queries[q].Event;
         }
-        return tensor(counts, [queries.Length, n]);
+        return tensor(_recentPop!.WindowCounts(data, events), [queries.Length, data.ItemCount]);
     }
 
     private RecentPopularityModel? _recentPop;

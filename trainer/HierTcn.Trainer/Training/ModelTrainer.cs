@@ -260,12 +260,7 @@ public sealed class ModelTrainer
             if (recentPop is not null)
             {
                 // Each scored event's counts of the window before it ([P, N]), as the evaluation adds them.
-                var counts = new float[eventIds.Length * data.ItemCount];
-                var timestamps = data.EventTimestamps;
-                for (int i = 0; i < eventIds.Length; i++)
-                {
-                    recentPop.AddWindowCounts(timestamps[eventIds[i]], counts.AsSpan(i * data.ItemCount, data.ItemCount));
-                }
+                var counts = recentPop.WindowCounts(data, eventIds);
                 Tensor prior = model.RecentPopPrior(tensor(counts, [eventIds.Length, data.ItemCount]).to(device))!;
                 bias = bias is null ? prior : Models.Internal.Arith.Add(prior, bias);
             }
