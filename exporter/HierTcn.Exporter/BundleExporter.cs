@@ -19,12 +19,27 @@ public static class BundleExporter
     /// <param name="sessionGapMs">The session rule the model was trained with.</param>
     /// <param name="itemFeatures">The model was trained on item features (<c>train --items features</c>): the bundle
     /// then has the item projection graph and <c>feature_dim</c> (set by itself when the weights have an item_projection).</param>
+    /// <param name="recentPopWindowMs">The window of the recent-popularity prior the model was trained with; required
+    /// when the weights have <see cref="StepGraphs.RecentPopWeight"/> (<c>--recent-pop-prior</c>), refused otherwise.</param>
     /// <exception cref="InvalidDataException">The weights do not fit the model type (the message names the weight).</exception>
     public static ModelBundle Export(string bundlesDirectory, string modelType, ModelWeights weights, string modelVersion,
         ItemSnapshotRef? snapshot = null, TrainingSummary? training = null, long sessionGapMs = HierTcn.Formats.SessionRule.DefaultGapMs,
-        bool itemFeatures = false)
+        bool itemFeatures = false, long? recentPopWindowMs = null)
     {
         var dims = StepGraphs.Dims(modelType, weights, itemFeatures);
+        RecentPopPriorSpec? prior = null;
+        if (dims.RecentPop == true)
+        {
+            if (recentPopWindowMs is not > 0)
+            {
+                throw new InvalidDataException($"the weights have {StepGraphs.RecentPopWeight} (a recent-popularity prior) but no positive window was given: {recentPopWindowMs}");
+            }
+            prior = new RecentPopPriorSpec(weights.Get(StepGraphs.RecentPopWeight, 1).Data[0], recentPopWindowMs.Value);
+        }
+        else if (recentPopWindowMs is not null)
+        {
+            throw new InvalidDataException($"a recent-popularity window was given but the weights have no {StepGraphs.RecentPopWeight}");
+        }
         if (snapshot is not null && snapshot.Dimension != dims.ItemDim)
         {
             throw new InvalidDataException($"item snapshot {snapshot.Version} has dimension {snapshot.Dimension}, the model's item dimension is {dims.ItemDim}");
@@ -51,6 +66,7 @@ public static class BundleExporter
             SessionGapMs = sessionGapMs,
             Training = training,
             ItemSnapshot = snapshot,
+            RecentPopPrior = prior,
         };
         return ModelBundle.Load(ModelBundleWriter.Write(bundlesDirectory, manifest, files));
     }

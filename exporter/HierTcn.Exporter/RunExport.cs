@@ -1,3 +1,4 @@
+using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Formats.Bundles;
@@ -40,18 +41,13 @@ public static class RunExport
             string snapshotPath = PublishSnapshot(model, data, snapshots, modelVersion);
             return BundleExporter.Export(bundlesDirectory, type, TorchWeights.From(model), modelVersion,
                 BundleExporter.Reference(snapshotPath), Summary(runPath, config), data.Header.SessionGapMs,
-                itemFeatures: config.Training.Items == "features");
+                itemFeatures: config.Training.Items == "features",
+                recentPopWindowMs: model.Options.RecentPopPrior ? RecentPopularityModel.DefaultWindowMs : null);
         }
     }
 
     private static string PublishSnapshot(RecommenderModel model, PreparedDataset data, string snapshotDirectory, string version)
     {
-        if (model.Options.RecentPopPrior)
-        {
-            // The served score is u . e_i (CONTRACT.md); serving keeps no live counts of recent clicks yet.
-            throw new Data.UserInputException(
-                "the run was trained with --recent-pop-prior true; serving keeps no counts of recent clicks yet, so it cannot be exported. Train without it to serve.");
-        }
         if (model.ItemBias() is not null)
         {
             // The served score is u . e_i (CONTRACT.md); publishing without the bias would serve other rankings.

@@ -11,6 +11,9 @@ namespace HierTcn.Exporter;
 /// </summary>
 public static class StepGraphs
 {
+    /// <summary>The learned weight w of the recent-popularity prior (<c>--recent-pop-prior</c>), [1].</summary>
+    public const string RecentPopWeight = "recent_pop_weight";
+
     /// <summary>Sizes of a model of <paramref name="modelType"/>, read from its weights and checked for consistency.
     /// <paramref name="itemFeatures"/> says the model was trained in the feature setting; its feature dimension is then
     /// <c>item_projection.weight</c>'s input width, or d when it used the features as they are. Weights with an
@@ -19,6 +22,13 @@ public static class StepGraphs
     public static ModelDims Dims(string modelType, ModelWeights w, bool itemFeatures = false)
     {
         var dims = ArchitectureDims(modelType, w);
+        if (w.Contains(RecentPopWeight))
+        {
+            // Trained with --recent-pop-prior: the score graph adds the prior (BundleManifest.RecentPopPrior).
+            Expect(modelType is ModelTypes.HierTcn or ModelTypes.HierGru, $"a {modelType} model has no {RecentPopWeight}");
+            w.Get(RecentPopWeight, 1);
+            dims = dims with { RecentPop = true };
+        }
         if (w.Contains("item_projection.weight"))
         {
             return dims with { FeatureDim = w.Get("item_projection.weight", dims.ItemDim, -1).Shape[1] };
@@ -262,11 +272,16 @@ public static class StepGraphs
         return Layers.GruStackSequence(g, w, "session_gru", Tensors.Items, Tensors.Lengths, dims.ItemDim, session.Layers, session.Hidden, initial);
     }
 
-    /// <summary>Scores u . e_i for every row of the item matrix (eq. 12) and keeps the k best, best first.</summary>
+    /// <summary>Scores u . e_i for every row of the item matrix (eq. 12), plus item_prior when the spec reads one (a
+    /// <see cref="ModelDims.RecentPop"/> model: w log(1 + c_i), computed by the service), and keeps the k best, best first.</summary>
     internal static byte[] ScoreTopK(GraphSpec spec)
     {
         var g = Begin("score_topk", spec);
         string scores = g.Op("MatMul", [Tensors.UserEmbedding, g.Op("Transpose", [Tensors.ItemMatrix], OnnxGraph.Ints("perm", 1, 0))]);
+        if (spec.Inputs.Any(i => i.Name == Tensors.ItemPrior))
+        {
+            scores = g.Op("Add", [scores, Tensors.ItemPrior]);
+        }
         var top = g.Ops("TopK", [scores, Tensors.K], 2, OnnxGraph.Int("axis", 1), OnnxGraph.Int("largest", 1), OnnxGraph.Int("sorted", 1));
         g.Output(top[0], spec.Outputs[0]);
         g.Output(top[1], spec.Outputs[1]);

@@ -99,7 +99,10 @@ public sealed partial class RecommenderEngine
         CancellationToken cancellationToken)
     {
         string version = model.Version;
-        var appliedEvents = IsMeasured(userId) ? new List<ObservedEvent>(events.Count) : null;
+        bool measured = IsMeasured(userId);
+        // The clicks a model with a recent-popularity prior ranks by: counted once applied (so exactly once by event id).
+        bool countClicks = _registry.CountsClicks;
+        var appliedEvents = measured || countClicks ? new List<ObservedEvent>(events.Count) : null;
         var snapshot = model.AcquireSnapshot();
         try
         {
@@ -140,9 +143,16 @@ public sealed partial class RecommenderEngine
                 var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
                 if (write.IsOk)
                 {
-                    if (appliedEvents is not null)
+                    if (countClicks)
                     {
-                        RankNextEvents(model, userId, appliedEvents);
+                        foreach (var e in appliedEvents!)
+                        {
+                            _clicks.Add(e.ItemId, e.TimestampMs);
+                        }
+                    }
+                    if (measured)
+                    {
+                        RankNextEvents(model, userId, appliedEvents!);
                     }
                     return (counts, null);
                 }

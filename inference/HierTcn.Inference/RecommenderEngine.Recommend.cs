@@ -66,7 +66,7 @@ public sealed partial class RecommenderEngine
                     }
                 }
                 long now = query.TimestampMs == 0 ? Now() : query.TimestampMs;
-                var job = BuildJob(model, query.UserId, read.State, now, snapshot, candidates, excluded, k, score: true);
+                var job = BuildJob(model, query.UserId, read.State, now, snapshot, candidates, excluded, k, score: true, priorAtMs: query.TimestampMs);
                 var (status, result, message) = await RunAsync(model, job, deadlineUtc, cancellationToken).ConfigureAwait(false);
                 if (status != ServeStatus.Ok)
                 {
@@ -186,11 +186,11 @@ public sealed partial class RecommenderEngine
 
     /// <summary>The batch row for a user's state at time <paramref name="nowMs"/>.</summary>
     private static EmbedJob BuildJob(ServedModel model, long userId, UserState? state, long nowMs, SnapshotHandle snapshot, int[]? candidates,
-        HashSet<int>? excluded, int k, bool score)
+        HashSet<int>? excluded, int k, bool score, long priorAtMs = 0)
     {
         if (state is null)
         {
-            return new EmbedJob { UserId = userId, Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score };
+            return new EmbedJob { UserId = userId, Hidden = model.UserStart.ToArray(), SessionItems = [], Snapshot = snapshot, CandidateRows = candidates, ExcludedRows = excluded, K = k, Score = score, PriorAtMs = priorAtMs };
         }
         if (state.SessionCount > 0 && (state.SessionEnded || model.Rule.StartsNewSession(state.LastEventMs, nowMs)))
         {
@@ -208,6 +208,7 @@ public sealed partial class RecommenderEngine
                 ExcludedRows = excluded,
                 K = k,
                 Score = score,
+                PriorAtMs = priorAtMs,
             };
         }
         return new EmbedJob
@@ -222,6 +223,7 @@ public sealed partial class RecommenderEngine
             ExcludedRows = excluded,
             K = k,
             Score = score,
+            PriorAtMs = priorAtMs,
         };
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using HierTcn.Formats.State;
 using HierTcn.Inference.Internal;
 using HierTcn.Inference.Online;
+using HierTcn.Inference.Popularity;
 using HierTcn.Inference.Routing;
 using HierTcn.StateStore;
 using HierTcn.StateStore.Client;
@@ -25,6 +26,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly IRecommenderMetrics? _metrics;
     private readonly ILogger _log;
     private readonly TimeProvider _clock;
+    private readonly RecentClicks _clicks;
     private readonly SemaphoreSlim _swap = new(1, 1);
     private readonly SemaphoreSlim[] _userLocks;
     private readonly ITimer? _poll;
@@ -34,12 +36,15 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private volatile Registry _registry;
     private int _disposed;
 
-    private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms);
+    /// <param name="CountsClicks">A loaded model has a recent-popularity prior: applied events are kept as recent clicks.</param>
+    private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms,
+        bool CountsClicks);
 
     private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
-        Registry registry)
+        Registry registry, RecentClicks clicks)
     {
         _options = options;
+        _clicks = clicks;
         _store = store;
         _metrics = metrics;
         _log = log;
@@ -75,8 +80,9 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
         clock ??= TimeProvider.System;
-        var registry = BuildRegistry(options, options.ExperimentSalt, [.. options.Models], new Dictionary<string, ServedModel>(), metrics, log, clock, out _);
-        var engine = new RecommenderEngine(options, store, metrics, log, clock, registry);
+        var clicks = new RecentClicks(options.RecentClicksRetentionMinutes * 60_000L, options.RecentClicksCapacity);
+        var registry = BuildRegistry(options, options.ExperimentSalt, [.. options.Models], new Dictionary<string, ServedModel>(), clicks, metrics, log, clock, out _);
+        var engine = new RecommenderEngine(options, store, metrics, log, clock, registry, clicks);
         engine.ReportLoaded();
         return engine;
     }
@@ -134,7 +140,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         try
         {
             var old = _registry;
-            var next = BuildRegistry(_options, salt, arms, old.Models, _metrics, _log, _clock, out var removed);
+            var next = BuildRegistry(_options, salt, arms, old.Models, _clicks, _metrics, _log, _clock, out var removed);
             _registry = next;
             foreach (var model in removed)
             {
@@ -193,7 +199,8 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     }
 
     private static Registry BuildRegistry(RecommenderOptions options, string salt, IReadOnlyList<ModelArmOptions> arms,
-        IReadOnlyDictionary<string, ServedModel> loaded, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock, out List<ServedModel> removed)
+        IReadOnlyDictionary<string, ServedModel> loaded, RecentClicks clicks, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
+        out List<ServedModel> removed)
     {
         var router = new VersionRouter(salt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
@@ -208,7 +215,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
                     continue;
                 }
                 string snapshots = string.IsNullOrWhiteSpace(arm.SnapshotsDirectory) ? options.SnapshotsDirectory : arm.SnapshotsDirectory;
-                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log, clock);
+                var model = ServedModel.Load(options.BundlesDirectory, arm.Version, snapshots, options, metrics, log, clock, clicks);
                 fresh.Add(model);
                 models[arm.Version] = model;
             }
@@ -220,7 +227,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         removed = [.. loaded.Values.Where(m => !models.ContainsKey(m.Version))];
         EngineLog.ArmsApplied(log, string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}")), salt);
-        return new Registry(models, router, [.. arms]);
+        return new Registry(models, router, [.. arms], models.Values.Any(m => m.HasPrior));
     }
 
     private void ReportLoaded()

@@ -202,6 +202,44 @@ public sealed class BundleTests : IDisposable
     private static void Rehash(string bundle, string file) => EditManifest(bundle, m =>
         m["files"]![file] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(bundle, file)))));
 
+    /// <summary>A model with a recent-popularity prior: the manifest carries w and the window, the score graph reads
+    /// item_prior; a manifest that drops either half, or carries a non-positive window, is refused; the exporter refuses
+    /// a prior without a window and a window without a prior.</summary>
+    [Theory]
+    [InlineData(ModelTypes.HierTcn)]
+    [InlineData(ModelTypes.HierGru)]
+    public void Export_RecentPopPrior_ManifestCarriesItAndTheLoaderChecksIt(string type)
+    {
+        var plain = RandomWeights.For(type, seed: 11);
+        var tensors = plain.Names.ToDictionary(n => n, n => plain[n]);
+        tensors[StepGraphs.RecentPopWeight] = new WeightTensor([1], [0.75f]);
+        var weights = new ModelWeights(tensors);
+        var bundle = BundleExporter.Export(_dir.File("bundles"), type, weights, "prior", recentPopWindowMs: 600_000);
+        Assert.Equal(new RecentPopPriorSpec(0.75f, 600_000), bundle.Manifest.RecentPopPrior);
+        Assert.True(bundle.Manifest.Dims.RecentPop);
+        using (var ort = new Ort(File.ReadAllBytes(bundle.GraphPath(GraphRoles.Score))))
+        {
+            Assert.Equal(["user_embedding", "item_matrix", "k", "item_prior"], ort.Inputs.Keys);
+        }
+        string manifest = Path.Combine(bundle.Directory, BundleManifest.FileName);
+        string good = File.ReadAllText(manifest);
+        EditManifest(bundle.Directory, m => m.Remove("recent_pop_prior"));
+        Assert.Contains("no recent_pop_prior", Assert.Throws<InvalidDataException>(() => ModelBundle.Load(bundle.Directory)).Message);
+        File.WriteAllText(manifest, good);
+        EditManifest(bundle.Directory, m => m["dims"]!.AsObject().Remove("recent_pop"));
+        Assert.Contains("dims.recent_pop is not true", Assert.Throws<InvalidDataException>(() => ModelBundle.Load(bundle.Directory)).Message);
+        File.WriteAllText(manifest, good);
+        EditManifest(bundle.Directory, m => m["recent_pop_prior"]!["window_ms"] = 0);
+        Assert.Contains("positive window_ms", Assert.Throws<InvalidDataException>(() => ModelBundle.Load(bundle.Directory)).Message);
+        File.WriteAllText(manifest, good);
+        Assert.NotNull(ModelBundle.Load(bundle.Directory).Manifest.RecentPopPrior);
+
+        Assert.Contains("no positive window", Assert.Throws<InvalidDataException>(
+            () => BundleExporter.Export(_dir.File("bundles"), type, weights, "prior-no-window")).Message);
+        Assert.Contains("no recent_pop_weight", Assert.Throws<InvalidDataException>(
+            () => BundleExporter.Export(_dir.File("bundles"), type, plain, "window-no-prior", recentPopWindowMs: 600_000)).Message);
+    }
+
     private static void EditManifest(string bundle, Action<JsonObject> edit)
     {
         string path = Path.Combine(bundle, BundleManifest.FileName);

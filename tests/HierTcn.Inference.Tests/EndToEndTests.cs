@@ -31,18 +31,43 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
             "steps-uncached" => new Dictionary<string, string?> { ["Recommender:StepCacheMegabytes"] = "0" },
             _ => new Dictionary<string, string?> { ["Recommender:IncrementalEmbedding"] = "false" },
         };
+        if (model.RecentPop)
+        {
+            // The replay observes a day of training clicks first: keep them all (the retention runs behind the newest click).
+            settings["Recommender:RecentClicksRetentionMinutes"] = "2880";
+        }
         await using var server = await TestServer.StartAsync(model, settings);
         // prometheus-net's registry is process-wide, so earlier tests' runs are in it too: compare counts before and after.
         var (stepsBefore, windowsBefore) = await RunCountsAsync(server.MetricsPort);
         var data = model.Data;
-        float worst = 0;
+        float worst = 0, largestPrior = 0;
         int compared = 0, newSessions = 0;
+        if (model.RecentPop)
+        {
+            // The click stream a prior model counts: every training user's events, observed before the replay.
+            var observe = new ObserveEventsRequest();
+            for (int u = 0; u < data.UserCount; u++)
+            {
+                if (data.UserSplit[u] == (byte)Data.Dataset.DataSplit.Train)
+                {
+                    var (first, last) = data.UserEvents(u);
+                    observe.Events.AddRange(Enumerable.Range(first, last - first).Select(e => DatasetReplay.EventOf(data, data.UserIds[u], e)));
+                }
+            }
+            var applied = await server.Client.ObserveEventsAsync(observe);
+            Assert.Equal(observe.Events.Count, applied.Applied);
+            // A retry of the whole call applies nothing, so counts nothing twice (the replay below would see it).
+            var again = await server.Client.ObserveEventsAsync(observe);
+            Assert.Equal((0, observe.Events.Count), (again.Applied, again.Duplicates));
+        }
         foreach (int user in model.TestUsers.Take(4))
         {
             var (start, end) = data.UserEvents(user);
             long userId = data.UserIds[user];
             var queries = Enumerable.Range(start + 1, end - start - 1).ToList();
-            var expected = model.TrainerScores(user, queries);
+            var trainer = model.TrainerScores(user, queries);
+            var expectations = queries.Select((e, q) => model.ServedExpectation(user, e, trainer[q])).ToArray();
+            var expected = expectations.Select(x => x.Served).ToArray();
             var sessionStarts = new HashSet<int>(data.SessionEvents.ToArray());
             for (int q = 0; q < queries.Count; q++)
             {
@@ -74,6 +99,25 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                 {
                     worst = MathF.Max(worst, MathF.Abs(served[data.ItemIds[i]] - expected[q][i]));
                 }
+                if (model.RecentPop)
+                {
+                    // How far the prior moves these scores from the model's own (the comparison must see it).
+                    float[] plain = expectations[q].Plain;
+                    largestPrior = Enumerable.Range(0, data.ItemCount).Select(i => MathF.Abs(expected[q][i] - plain[i])).Prepend(largestPrior).Max();
+                    // Ranking candidates (scored in C#, not by the score graph) adds the same prior.
+                    var candidates = await server.Client.RecommendAsync(new RecommendRequest
+                    {
+                        UserId = userId,
+                        K = ServedModelFixture.ItemCount,
+                        TimestampMs = data.EventTimestamps[e],
+                        CandidateItemIds = { data.ItemIds.ToArray().Where((_, i) => i % 2 == 0) },
+                    });
+                    Assert.Equal(ServedModelFixture.ItemCount / 2, candidates.Items.Count);
+                    foreach (var item in candidates.Items)
+                    {
+                        worst = MathF.Max(worst, MathF.Abs(item.Score - served[item.ItemId]));
+                    }
+                }
                 Assert.True(response.Items.Zip(response.Items.Skip(1)).All(p => p.First.Score >= p.Second.Score), "not sorted best first");
                 compared++;
                 newSessions += sessionStarts.Contains(e) ? 1 : 0;
@@ -86,6 +130,11 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
         output.WriteLine($"{embedding}: served vs trainer: {compared} recommendations ({newSessions} at a new session's first event), "
             + $"{ServedModelFixture.ItemCount} items each; max abs diff {worst:E3}");
         Assert.True(newSessions > 0 && compared > newSessions);
+        if (model.RecentPop)
+        {
+            output.WriteLine($"the prior term reached {largestPrior:F3} (w = {model.PriorWeight:F4})");
+            Assert.True(largestPrior > 100 * Tolerance, $"the replay never saw a click in a window: the prior term is at most {largestPrior}");
+        }
         Assert.True(worst <= Tolerance, $"max abs diff {worst} > {Tolerance}");
     }
 
@@ -184,5 +233,23 @@ public sealed class TimeGapEndToEndTests(TimeGapModelFixture fixture, ITestOutpu
         Assert.Contains("\"time_gap\": true", manifest);
         Assert.Contains("\"gap_minutes\"", manifest);
         await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output, endSessions);
+    }
+}
+
+/// <summary>The acceptance replay for a HierTCN trained with the recent-popularity prior: the server counts the clicks it
+/// observes (every training user's, then the replayed user's own) and adds w log(1 + clicks in the 15 minutes before the
+/// request) to the scores; they equal the trainer's model scores plus that term counted from the dataset.</summary>
+[Collection(ServedModelCollection.Name)]
+public sealed class RecentPopEndToEndTests(RecentPopModelFixture fixture, ITestOutputHelper output) : IClassFixture<RecentPopModelFixture>
+{
+    [Theory]
+    [InlineData("steps")]
+    [InlineData("full-window")]
+    public async Task Recommend_RecentPopModel_EqualsTrainerScoresWithTheObservedClicks(string embedding)
+    {
+        string manifest = await File.ReadAllTextAsync(Path.Combine(fixture.Model.BundlesDirectory, "v1", "manifest.json"));
+        Assert.Contains("\"recent_pop\": true", manifest);
+        Assert.Contains("\"window_ms\": 900000", manifest);
+        await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output);
     }
 }

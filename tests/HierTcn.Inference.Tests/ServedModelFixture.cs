@@ -1,3 +1,4 @@
+using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Exporter;
@@ -29,8 +30,10 @@ public sealed class ServedModelFixture : IDisposable
 
     /// <param name="sessionMean">Train HierTCN with <c>--tcn-session-mean</c> (<see cref="SessionMeanModelFixture"/>).</param>
     /// <param name="timeGap">Train it with <c>--high-time-gap</c> too (<see cref="TimeGapModelFixture"/>).</param>
-    internal ServedModelFixture(bool sessionMean, bool timeGap = false)
+    /// <param name="recentPop">Train it with <c>--recent-pop-prior</c> (<see cref="RecentPopModelFixture"/>).</param>
+    internal ServedModelFixture(bool sessionMean, bool timeGap = false, bool recentPop = false)
     {
+        RecentPop = recentPop;
         TorchRuntime.SetThreads(2);
         Root = Directory.CreateTempSubdirectory("hiertcn-inference-").FullName;
         Data = WriteDataset(Path.Combine(Root, "data"));
@@ -47,6 +50,7 @@ public sealed class ServedModelFixture : IDisposable
                 TcnKernel = 3,
                 TcnSessionMean = sessionMean,
                 HighTimeGap = timeGap,
+                RecentPopPrior = recentPop,
             },
             BatchSize = 8,
             LearningRate = 1e-2,
@@ -65,12 +69,15 @@ public sealed class ServedModelFixture : IDisposable
         SnapshotsDirectory = Path.Combine(Root, "snapshots");
         BundlesDirectory = Path.Combine(Root, "bundles");
         string snapshot = ItemSnapshotDirectory.Publish(SnapshotsDirectory, "items-1", Data.ItemIds, ItemEmbeddings, Dim);
-        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, weights, "v1", BundleExporter.Reference(snapshot), sessionGapMs: SessionRule.DefaultGapMs);
+        long? window = recentPop ? RecentPopularityModel.DefaultWindowMs : null;
+        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, weights, "v1", BundleExporter.Reference(snapshot), sessionGapMs: SessionRule.DefaultGapMs,
+            recentPopWindowMs: window);
+        PriorWeight = recentPop ? weights[StepGraphs.RecentPopWeight].Data[0] : 0f;
 
         TorchRuntime.Seed(99);
         using var other = ModelFactory.Create(options.Model, ModelTrainer.ItemsOf(Data, options));
         BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, TorchWeights.From(other), "v2", BundleExporter.Reference(snapshot),
-            sessionGapMs: SessionRule.DefaultGapMs);
+            sessionGapMs: SessionRule.DefaultGapMs, recentPopWindowMs: window);
     }
 
     public string Root { get; }
@@ -93,6 +100,50 @@ public sealed class ServedModelFixture : IDisposable
         var scores = new float[queries.Length * Data.ItemCount];
         _ranking.Score(Data, queries, scores);
         return [.. Enumerable.Range(0, queries.Length).Select(q => scores.AsSpan(q * Data.ItemCount, Data.ItemCount).ToArray())];
+    }
+
+    /// <summary>Trained with the recent-popularity prior: the served scores read the clicks the server observed.</summary>
+    public bool RecentPop { get; }
+
+    /// <summary>The prior's learned weight w (0 without it).</summary>
+    public float PriorWeight { get; }
+
+    /// <summary>What the server must answer for the trainer's <paramref name="expected"/> scores of predicting event
+    /// <paramref name="e"/> of <paramref name="user"/> when it has observed every training user's events and the user's
+    /// own up to e - 1: the trainer counts only training users' clicks in the window, the server every click it
+    /// observed, so a prior model's term becomes w log(1 + c_train + c_own) (both counted here from the dataset, apart
+    /// from the server's counter). Without the prior the trainer's scores as they are. Also returns the model's scores
+    /// without the prior term.</summary>
+    public (float[] Served, float[] Plain) ServedExpectation(int user, int e, float[] expected)
+    {
+        if (!RecentPop)
+        {
+            return (expected, expected);
+        }
+        long t = Data.EventTimestamps[e], from = t - RecentPopularityModel.DefaultWindowMs;
+        var train = new int[Data.ItemCount];
+        var own = new int[Data.ItemCount];
+        for (int u = 0; u < Data.UserCount; u++)
+        {
+            var (start, end) = Data.UserEvents(u);
+            bool training = Data.UserSplit[u] == (byte)DataSplit.Train;
+            for (int i = start; i < end; i++)
+            {
+                long ti = Data.EventTimestamps[i];
+                if (ti >= from && ti < t && (training || (u == user && i < e)))
+                {
+                    (training ? train : own)[Data.EventItems[i]]++;
+                }
+            }
+        }
+        var served = (float[])expected.Clone();
+        var plain = (float[])expected.Clone();
+        for (int i = 0; i < served.Length; i++)
+        {
+            served[i] += PriorWeight * (MathF.Log(1 + train[i] + own[i]) - MathF.Log(1 + train[i]));
+            plain[i] -= PriorWeight * MathF.Log(1 + train[i]);
+        }
+        return (served, plain);
     }
 
     /// <summary>Users of the test split, in dataset order.</summary>
@@ -196,6 +247,15 @@ public sealed class SessionMeanModelFixture : IDisposable
 public sealed class TimeGapModelFixture : IDisposable
 {
     public ServedModelFixture Model { get; } = new(sessionMean: true, timeGap: true);
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary><see cref="ServedModelFixture"/> with HierTCN trained with <c>--recent-pop-prior</c> (its score adds w log(1 +
+/// clicks on the item in the 15 minutes before)), exported under the same versions.</summary>
+public sealed class RecentPopModelFixture : IDisposable
+{
+    public ServedModelFixture Model { get; } = new(sessionMean: true, recentPop: true);
 
     public void Dispose() => Model.Dispose();
 }

@@ -28,6 +28,8 @@ public sealed record BundleManifest
     public long SessionGapMs { get; init; } = SessionRule.DefaultGapMs;
     public TrainingSummary? Training { get; init; }
     public ItemSnapshotRef? ItemSnapshot { get; init; }
+    /// <summary>The recent-popularity prior of a model with <see cref="ModelDims.RecentPop"/>: present exactly then.</summary>
+    public RecentPopPriorSpec? RecentPopPrior { get; init; }
     public IReadOnlyDictionary<string, string> Files { get; init; } = new Dictionary<string, string>();
 
     public static readonly JsonSerializerOptions JsonOptions = new()

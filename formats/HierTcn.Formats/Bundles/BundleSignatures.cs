@@ -20,7 +20,8 @@ namespace HierTcn.Formats.Bundles;
 /// -> user_embedding [B,d]; no state</description></item>
 /// </list>
 /// Every type also has <c>score_topk</c> (role score): user_embedding [B,d], item_matrix [N,d], k [1] int64 ->
-/// scores [B,K], indices [B,K] int64 (rows of item_matrix, best first), eq. 12's dot product.
+/// scores [B,K], indices [B,K] int64 (rows of item_matrix, best first), eq. 12's dot product; with
+/// <see cref="ModelDims.RecentPop"/> it also reads item_prior [1,N] (w log(1 + c_i), added to every row's scores).
 /// A model trained on item features (<see cref="ModelDims.FeatureDim"/> d_f set) also has <c>item_projection</c>
 /// (role project): features [B,d_f] -> item_vectors [B,d], the trained projection (identity when the model used the
 /// features as they are, d_f = d).
@@ -51,6 +52,7 @@ public static class BundleSignatures
         public const string Item = "item";
         public const string NewSession = "new_session";
         public const string ItemMatrix = "item_matrix";
+        public const string ItemPrior = "item_prior";
         public const string K = "k";
         public const string Scores = "scores";
         public const string Indices = "indices";
@@ -115,16 +117,20 @@ public static class BundleSignatures
             [F(Tensors.ItemVectors, b, TensorDim.Fixed(dims.ItemDim))]);
     }
 
-    /// <summary>The scoring graph: user embeddings against the item matrix, top k.</summary>
+    /// <summary>The scoring graph: user embeddings against the item matrix (plus the item prior of a
+    /// <see cref="ModelDims.RecentPop"/> model), top k.</summary>
     public static GraphSpec ScoreTopK(ModelDims dims)
     {
         var b = TensorDim.Dynamic(Batch);
         var d = TensorDim.Fixed(dims.ItemDim);
         var k = TensorDim.Dynamic(TopK);
-        return new GraphSpec("score_topk.onnx",
-            [F(Tensors.UserEmbedding, b, d), F(Tensors.ItemMatrix, TensorDim.Dynamic(Items), d),
-                new TensorSpec(Tensors.K, TensorSpec.Int64, [TensorDim.Fixed(1)])],
-            [F(Tensors.Scores, b, k), new TensorSpec(Tensors.Indices, TensorSpec.Int64, [b, k])]);
+        var n = TensorDim.Dynamic(Items);
+        var inputs = new List<TensorSpec> { F(Tensors.UserEmbedding, b, d), F(Tensors.ItemMatrix, n, d), new(Tensors.K, TensorSpec.Int64, [TensorDim.Fixed(1)]) };
+        if (dims.RecentPop == true)
+        {
+            inputs.Add(F(Tensors.ItemPrior, TensorDim.Fixed(1), n));
+        }
+        return new GraphSpec("score_topk.onnx", inputs, [F(Tensors.Scores, b, k), new TensorSpec(Tensors.Indices, TensorSpec.Int64, [b, k])]);
     }
 
     private static IReadOnlyDictionary<string, GraphSpec> ModelGraphs(string modelType, ModelDims dims)

@@ -154,6 +154,7 @@ public sealed class ModelBundle
         {
             throw new InvalidDataException($"{path}: session_gap_ms must be positive, found {m.SessionGapMs}");
         }
+        CheckRecentPop(path, m);
         var expected = BundleSignatures.Graphs(m.ModelType, m.Dims);
         foreach (var (role, want) in expected)
         {
@@ -194,6 +195,35 @@ public sealed class ModelBundle
         if (m.ItemSnapshot is { } s && s.Dimension != m.Dims.ItemDim)
         {
             throw new InvalidDataException($"{path}: item_snapshot {s.Version} has dimension {s.Dimension} but the model's item_dim is {m.Dims.ItemDim}");
+        }
+    }
+
+    /// <summary>A prior exactly when the dims say the score graph reads one, on a model type that has it, with a finite
+    /// weight and a positive window.</summary>
+    private static void CheckRecentPop(string path, BundleManifest m)
+    {
+        bool dims = m.Dims.RecentPop == true;
+        if (m.Dims.RecentPop == false)
+        {
+            throw new InvalidDataException($"{path}: dims.recent_pop is true or absent, found false");
+        }
+        if (dims != m.RecentPopPrior is not null)
+        {
+            throw new InvalidDataException(dims
+                ? $"{path}: dims.recent_pop is true but the manifest has no recent_pop_prior (weight and window_ms)"
+                : $"{path}: recent_pop_prior is present but dims.recent_pop is not true");
+        }
+        if (m.RecentPopPrior is not { } prior)
+        {
+            return;
+        }
+        if (m.ModelType is not (ModelTypes.HierTcn or ModelTypes.HierGru))
+        {
+            throw new InvalidDataException($"{path}: a {m.ModelType} model has no recent-popularity prior (only {ModelTypes.HierTcn} and {ModelTypes.HierGru})");
+        }
+        if (!float.IsFinite(prior.Weight) || prior.WindowMs <= 0)
+        {
+            throw new InvalidDataException($"{path}: recent_pop_prior needs a finite weight and a positive window_ms, found {prior.Weight} and {prior.WindowMs}");
         }
     }
 

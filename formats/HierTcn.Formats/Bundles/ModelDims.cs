@@ -11,6 +11,9 @@ namespace HierTcn.Formats.Bundles;
 /// count (<see cref="BundleSignatures.TcnBufferSize"/>); null otherwise. <see cref="TimeGap"/> is true for a HierTCN or
 /// HierGRU trained with <c>--high-time-gap</c>: its update graph also reads the minutes from the folded session's last
 /// event to the next session's start (<see cref="BundleSignatures.Tensors.GapMinutes"/>), so a session is folded in
-/// when the next one begins; null otherwise.</summary>
+/// when the next one begins; null otherwise. <see cref="RecentPop"/> is true for a HierTCN or HierGRU trained with
+/// <c>--recent-pop-prior</c>: its score adds w log(1 + c_i), c_i the item's clicks in the window before the request
+/// (the manifest's <see cref="BundleManifest.RecentPopPrior"/>), so its score graph also reads
+/// <see cref="BundleSignatures.Tensors.ItemPrior"/>; null otherwise.</summary>
 public sealed record ModelDims(int ItemDim, int Layers, int Hidden, int? Channels = null, int? Kernel = null, int? Blocks = null,
-    int? ReceptiveField = null, int? FeatureDim = null, bool? SessionMean = null, bool? TimeGap = null);
+    int? ReceptiveField = null, int? FeatureDim = null, bool? SessionMean = null, bool? TimeGap = null, bool? RecentPop = null);

@@ -39,15 +39,25 @@ internal sealed class BatchWork(int maxBatch, int dim) : IDisposable
     /// <summary>By group rows: the score graph bound for <see cref="BoundSnapshot"/> and <see cref="BoundTop"/>.</summary>
     public ScoreBinding?[] Bindings { get; } = new ScoreBinding?[maxBatch + 1];
 
+    /// <summary>[N], pinned, for a model with a recent-popularity prior: the group's prior term per snapshot row (the
+    /// score graph's item_prior); null otherwise.</summary>
+    public float[]? Prior { get; private set; }
+
     /// <summary>Makes the bindings those of <paramref name="snapshot"/> and <paramref name="top"/>: another snapshot
-    /// or k disposes the old ones (the output arrays are kept while large enough).</summary>
-    public void BindFor(SnapshotHandle snapshot, long top)
+    /// or k disposes the old ones (the output arrays, and the prior's with <paramref name="prior"/>, are kept while
+    /// large enough).</summary>
+    public void BindFor(SnapshotHandle snapshot, long top, bool prior = false)
     {
         if (ReferenceEquals(BoundSnapshot, snapshot) && BoundTop == top)
         {
             return;
         }
         DisposeBindings();
+        int items = snapshot.Snapshot.Count;
+        if (prior && (Prior is null || Prior.Length < items))
+        {
+            Prior = GC.AllocateArray<float>(items, pinned: true);
+        }
         if (Scores.Length < maxBatch * top)
         {
             Scores = GC.AllocateArray<float>((int)(maxBatch * top), pinned: true);

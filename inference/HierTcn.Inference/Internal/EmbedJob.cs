@@ -37,6 +37,10 @@ internal sealed class EmbedJob
 
     public int K { get; init; }
 
+    /// <summary>For a model with a recent-popularity prior: the time whose window of clicks it ranks with, the request's
+    /// own timestamp; 0 for a request stamped by the server (the batch then counts at the server's clock as it scores).</summary>
+    public long PriorAtMs { get; init; }
+
     /// <summary>False for GetUserEmbedding: only the embedding is wanted.</summary>
     public bool Score { get; init; } = true;
 }

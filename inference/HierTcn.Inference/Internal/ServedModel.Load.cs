@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using HierTcn.Formats;
 using HierTcn.Formats.Bundles;
 using HierTcn.Inference.Execution.Internal;
+using HierTcn.Inference.Popularity;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -11,10 +12,12 @@ internal sealed partial class ServedModel
 {
     /// <summary>Loads version <paramref name="version"/> and the snapshot <c>CURRENT</c> names in
     /// <paramref name="snapshotsDirectory"/>. <paramref name="clock"/> (default the system clock) is what the batcher
-    /// compares deadlines with.</summary>
+    /// compares deadlines with.
+    /// <paramref name="clicks"/>: the engine's recent clicks, which a model with a recent-popularity prior reads when it
+    /// scores (required for such a model).</summary>
     /// <exception cref="InvalidDataException">The bundle, a graph or the snapshot is unusable; the message says why.</exception>
     public static ServedModel Load(string bundlesDirectory, string version, string snapshotsDirectory, RecommenderOptions options,
-        IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock = null)
+        IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock = null, RecentClicks? clicks = null)
     {
         var bundle = ModelBundle.Load(Path.Combine(bundlesDirectory, version));
         var m = bundle.Manifest;
@@ -27,6 +30,11 @@ internal sealed partial class ServedModel
             throw new InvalidDataException($"{bundle.Directory}: model type \"{m.ModelType}\" is not served; the service serves "
                 + $"{string.Join(" and ", ServedTypes)} bundles");
         }
+        if (m.RecentPopPrior is { } prior && (clicks is null || prior.WindowMs > clicks.RetentionMs))
+        {
+            throw new InvalidDataException($"{bundle.Directory}: the model's recent-popularity prior counts clicks over {prior.WindowMs / 60_000.0} minutes; "
+                + (clicks is null ? "this host keeps no recent clicks" : $"the engine keeps {clicks.RetentionMs / 60_000.0} (raise RecentClicksRetentionMinutes)"));
+        }
         OrtGraph? embed = null, update = null, embedStep = null, score = null;
         SnapshotHandle? snapshot = null;
         try
@@ -38,10 +46,11 @@ internal sealed partial class ServedModel
             }
             // Scoring reads the memory-mapped item matrix in place, so it runs on the CPU whatever the embed graphs use
             // (on a GPU every batch would copy the whole catalogue to the device).
-            score = OrtGraph.Load(bundle.GraphPath(GraphRoles.Score), m.Graphs[GraphRoles.Score], ScoreInputs, ScoreOutputs,
+            score = OrtGraph.Load(bundle.GraphPath(GraphRoles.Score), m.Graphs[GraphRoles.Score], ScoreInputsOf(m.Dims), ScoreOutputs,
                 OnCpu(options), out _);
             snapshot = OpenSnapshot(bundle, snapshotsDirectory);
-            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, score, snapshot, options, metrics, log, clock);
+            var model = new ServedModel(bundle, snapshotsDirectory, embed, update, embedStep, score, snapshot, options, metrics, log, clock,
+                m.RecentPopPrior is null ? null : clicks);
             // The model owns the graphs and the snapshot from here: a failed warm-up retires it, which frees them.
             (embed, update, embedStep, score, snapshot) = (null, null, null, null, null);
             try

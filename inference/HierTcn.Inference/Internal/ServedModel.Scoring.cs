@@ -28,10 +28,13 @@ internal sealed partial class ServedModel
             }
             var handle = jobs[first].Snapshot;
             bool catalogue = jobs[first].CandidateRows is null;
+            // A model with a prior ranks each group with the clicks of one window: rows asked at another time go apart.
+            long priorAt = jobs[first].PriorAtMs;
             int n = 0;
             for (int i = first; i < jobs.Length; i++)
             {
-                if (!grouped[i] && ReferenceEquals(jobs[i].Snapshot, handle) && (jobs[i].CandidateRows is null) == catalogue)
+                if (!grouped[i] && ReferenceEquals(jobs[i].Snapshot, handle) && (jobs[i].CandidateRows is null) == catalogue
+                    && (_prior is null || jobs[i].PriorAtMs == priorAt))
                 {
                     grouped[i] = true;
                     work.Members[n++] = i;
@@ -40,11 +43,11 @@ internal sealed partial class ServedModel
             var members = work.Members.AsSpan(0, n);
             if (catalogue)
             {
-                ScoreCatalogue(jobs, users, results, handle, members, work);
+                ScoreCatalogue(jobs, users, results, handle, members, work, priorAt);
             }
             else
             {
-                ScoreCandidates(jobs, users, results, handle.Snapshot, members);
+                ScoreCandidates(jobs, users, results, handle.Snapshot, members, priorAt);
             }
         }
     }
@@ -53,7 +56,7 @@ internal sealed partial class ServedModel
     /// memory-mapped item matrix in place. It keeps k + |excluded| items per row (the group's largest), so the k best
     /// that are not excluded are among them: exclusions are looked up only there.</summary>
     private void ScoreCatalogue(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, SnapshotHandle handle,
-        ReadOnlySpan<int> members, BatchWork work)
+        ReadOnlySpan<int> members, BatchWork work, long priorAt)
     {
         var snapshot = handle.Snapshot;
         int n = members.Length;
@@ -81,8 +84,12 @@ internal sealed partial class ServedModel
         }
         work.TopK[0] = top;
         long begin = Stopwatch.GetTimestamp();
-        work.BindFor(handle, top);
-        var binding = work.Bindings[n] ??= new ScoreBinding(_score, u, work.TopK, work.Scores, work.Indices, handle, n, top, Dim);
+        work.BindFor(handle, top, prior: _prior is not null);
+        if (work.Prior is { } prior)
+        {
+            FillPrior(priorAt, snapshot, prior.AsSpan(0, items));
+        }
+        var binding = work.Bindings[n] ??= new ScoreBinding(_score, u, work.TopK, work.Scores, work.Indices, work.Prior, handle, n, top, Dim);
         binding.Run(_score);
         var scores = work.Scores;
         var indices = work.Indices;
@@ -108,7 +115,7 @@ internal sealed partial class ServedModel
     }
 
     private void ScoreCandidates(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,
-        ReadOnlySpan<int> members)
+        ReadOnlySpan<int> members, long priorAt)
     {
         var scorer = _scorers.Value!;
         int n = members.Length;
@@ -132,8 +139,14 @@ internal sealed partial class ServedModel
         {
             anyExcluded |= e is { Count: > 0 };
         }
+        float[]? prior = null;
+        if (_prior is not null)
+        {
+            prior = new float[snapshot.Count];
+            FillPrior(priorAt, snapshot, prior);
+        }
         scorer.Score(u, Dim, snapshot.Matrix, rows, k, anyExcluded ? (user, row) => excluded[user]?.Contains(row) == true : null,
-            output, counts);
+            output, counts, prior);
         var ids = snapshot.ItemIds;
         for (int j = 0; j < n; j++)
         {
@@ -148,6 +161,15 @@ internal sealed partial class ServedModel
             }
             results[members[j]] = results[members[j]] with { Items = [.. list] };
         }
+    }
+
+    /// <summary>The prior term w log(1 + c_i) of every snapshot row, c_i the clicks in the window before
+    /// <paramref name="priorAt"/> (0: the server's clock now).</summary>
+    private void FillPrior(long priorAt, ItemSnapshot snapshot, Span<float> prior)
+    {
+        var spec = _prior!;
+        long at = priorAt == 0 ? _clock.GetUtcNow().ToUnixTimeMilliseconds() : priorAt;
+        _clicks!.FillPrior(at, spec.WindowMs, spec.Weight, snapshot, prior);
     }
 
     private static float TensorSum(ReadOnlySpan<float> x) => System.Numerics.Tensors.TensorPrimitives.Sum(x);

@@ -3,6 +3,7 @@ using HierTcn.Formats;
 using HierTcn.Formats.Bundles;
 using HierTcn.Inference.Batching;
 using HierTcn.Inference.Execution.Internal;
+using HierTcn.Inference.Popularity;
 using HierTcn.Inference.Scoring;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -35,6 +36,9 @@ internal sealed partial class ServedModel : RefCounted
     private readonly ThreadLocal<BatchScorer> _scorers;
     private readonly List<SnapshotHandle> _retiredSnapshots = [];
     private volatile SnapshotHandle _snapshot;
+    private readonly RecentPopPriorSpec? _prior;
+    private readonly RecentClicks? _clicks;
+    private readonly TimeProvider _clock;
 
     /// <summary>The model types served: two-level models whose state is one GRU stack and whose embed graph reads the
     /// open session's rows.</summary>
@@ -56,6 +60,12 @@ internal sealed partial class ServedModel : RefCounted
 
     /// <summary>What the service feeds the score graph, in <see cref="ScoreCatalogue"/>'s order, and reads back.</summary>
     internal static readonly string[] ScoreInputs = [Tensors.UserEmbedding, Tensors.ItemMatrix, Tensors.K];
+
+    /// <summary>The score graph's inputs for a model with a recent-popularity prior.</summary>
+    internal static readonly string[] PriorScoreInputs = [Tensors.UserEmbedding, Tensors.ItemMatrix, Tensors.K, Tensors.ItemPrior];
+
+    /// <summary>The score inputs of a model of <paramref name="dims"/>.</summary>
+    internal static string[] ScoreInputsOf(ModelDims dims) => dims.RecentPop == true ? PriorScoreInputs : ScoreInputs;
     internal static readonly string[] ScoreOutputs = [Tensors.Scores, Tensors.Indices];
 
     /// <summary>What the service feeds the incremental TCN graph, in <see cref="RunStep"/>'s order, and reads back.</summary>
@@ -63,8 +73,11 @@ internal sealed partial class ServedModel : RefCounted
     internal static readonly string[] EmbedStepOutputs = [Tensors.UserEmbedding, Tensors.NextBuffers];
 
     private ServedModel(ModelBundle bundle, string snapshotsDirectory, OrtGraph embed, OrtGraph update, OrtGraph? embedStep, OrtGraph score,
-        SnapshotHandle snapshot, RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock)
+        SnapshotHandle snapshot, RecommenderOptions options, IRecommenderMetrics? metrics, ILogger log, TimeProvider? clock, RecentClicks? clicks)
     {
+        _prior = bundle.Manifest.RecentPopPrior;
+        _clicks = clicks;
+        _clock = clock ?? TimeProvider.System;
         Bundle = bundle;
         SnapshotsDirectory = snapshotsDirectory;
         _embed = embed;
@@ -100,6 +113,9 @@ internal sealed partial class ServedModel : RefCounted
     }
 
     public ModelBundle Bundle { get; }
+
+    /// <summary>The model's score adds a recent-popularity prior (manifest <c>recent_pop_prior</c>).</summary>
+    public bool HasPrior => _prior is not null;
 
     public string Version => Bundle.Manifest.ModelVersion;
 

@@ -25,11 +25,12 @@ public sealed class BatchScorer
     /// <summary>
     /// Scores every user of the batch. <paramref name="users"/> is [B, d] row-major; <paramref name="items"/> is
     /// [N, d]. <paramref name="rows"/> lists the item rows to consider for each user (null: every row 0..N-1);
-    /// <paramref name="excluded"/> returns true for (user, row) pairs never to return. Results go to
+    /// <paramref name="excluded"/> returns true for (user, row) pairs never to return. <paramref name="prior"/> (one value
+    /// per item row, or null) is added to every user's score of the row (a recent-popularity prior). Results go to
     /// <paramref name="output"/>[b] (best first, at most <paramref name="k"/>[b] entries, NaN scores skipped).
     /// </summary>
     public void Score(ReadOnlySpan<float> users, int dim, ReadOnlySpan<float> items, int[]?[] rows, int[] k,
-        Func<int, int, bool>? excluded, ScoredRow[][] output, int[] outputCount)
+        Func<int, int, bool>? excluded, ScoredRow[][] output, int[] outputCount, float[]? prior = null)
     {
         int batch = k.Length;
         for (int b = 0; b < batch; b++)
@@ -53,7 +54,7 @@ public sealed class BatchScorer
                     {
                         continue;
                     }
-                    _heaps[b].Offer(row, TensorPrimitives.Dot(users.Slice(b * dim, dim), item));
+                    _heaps[b].Offer(row, TensorPrimitives.Dot(users.Slice(b * dim, dim), item) + (prior is null ? 0f : prior[row]));
                 }
             }
         }
@@ -70,7 +71,7 @@ public sealed class BatchScorer
                 {
                     continue;
                 }
-                _heaps[b].Offer(row, TensorPrimitives.Dot(user, items.Slice(row * dim, dim)));
+                _heaps[b].Offer(row, TensorPrimitives.Dot(user, items.Slice(row * dim, dim)) + (prior is null ? 0f : prior[row]));
             }
         }
         for (int b = 0; b < batch; b++)

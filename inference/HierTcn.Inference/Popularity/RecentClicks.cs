@@ -1,0 +1,259 @@
+using HierTcn.Formats.Snapshots;
+
+namespace HierTcn.Inference.Popularity;
+
+/// <summary>
+/// The clicks this engine has applied (ObserveEvents), kept by time for <see cref="RetentionMs"/> behind the newest:
+/// what a model trained with the recent-popularity prior (<c>--recent-pop-prior</c>, manifest
+/// <c>recent_pop_prior</c>) reads when it ranks at time t, each item's clicks in [t - window, t), the trainer's
+/// definition (data/ RecentPopularityModel). Counts are exact for every t within the retention: a window per length
+/// is kept and moved to the asked time, so a live stream of requests costs the events that entered or left it. A
+/// request older than the retention sees only the clicks still kept. Above <see cref="Capacity"/> clicks the oldest
+/// are dropped (<see cref="Dropped"/>). Thread-safe (one lock).
+/// </summary>
+public sealed class RecentClicks
+{
+    private readonly Lock _gate = new();
+    private readonly List<(long Time, long Item)> _clicks = [];
+    private readonly Dictionary<long, Window> _windows = [];
+    private long _newest = long.MinValue;
+
+    /// <param name="retentionMs">How far behind the newest click clicks are kept; at least the longest window asked for.</param>
+    /// <param name="capacity">Most clicks kept.</param>
+    public RecentClicks(long retentionMs, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retentionMs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        RetentionMs = retentionMs;
+        Capacity = capacity;
+    }
+
+    public long RetentionMs { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>Clicks kept now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _clicks.Count;
+            }
+        }
+    }
+
+    /// <summary>Clicks dropped for <see cref="Capacity"/> while still within the retention.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Records a click on <paramref name="itemId"/> at <paramref name="timeMs"/> (any order; usually the newest).</summary>
+    public void Add(long itemId, long timeMs)
+    {
+        lock (_gate)
+        {
+            int at = _clicks.Count == 0 || _clicks[^1].Time <= timeMs ? _clicks.Count : UpperBound(timeMs);
+            _clicks.Insert(at, (timeMs, itemId));
+            foreach (var w in _windows.Values)
+            {
+                w.Inserted(timeMs, itemId);
+            }
+            _newest = Math.Max(_newest, timeMs);
+            Trim();
+        }
+    }
+
+    /// <summary>Writes w log(1 + c_i) to <paramref name="prior"/>[row of i in <paramref name="snapshot"/>] for each item
+    /// with c_i clicks in [<paramref name="atMs"/> - <paramref name="windowMs"/>, <paramref name="atMs"/>), 0 elsewhere
+    /// (items the snapshot lacks are left out).</summary>
+    public void FillPrior(long atMs, long windowMs, float weight, ItemSnapshot snapshot, Span<float> prior)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowMs);
+        prior.Clear();
+        lock (_gate)
+        {
+            if (!_windows.TryGetValue(windowMs, out var w))
+            {
+                _windows[windowMs] = w = new Window(windowMs);
+            }
+            w.MoveTo(atMs, this);
+            foreach (var (item, count) in w.Counts)
+            {
+                if (snapshot.TryGetRow(item, out int row))
+                {
+                    prior[row] = weight * (float)Math.Log(1.0 + count);
+                }
+            }
+        }
+    }
+
+    /// <summary>Each item's clicks in [<paramref name="atMs"/> - <paramref name="windowMs"/>, <paramref name="atMs"/>).</summary>
+    public IReadOnlyDictionary<long, int> CountsAt(long atMs, long windowMs)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowMs);
+        lock (_gate)
+        {
+            if (!_windows.TryGetValue(windowMs, out var w))
+            {
+                _windows[windowMs] = w = new Window(windowMs);
+            }
+            w.MoveTo(atMs, this);
+            return new Dictionary<long, int>(w.Counts);
+        }
+    }
+
+    /// <summary>Drops clicks older than the retention behind the newest, and the oldest above the capacity; in runs, so
+    /// a live stream shifts the list once per many clicks.</summary>
+    private void Trim()
+    {
+        int old = LowerBound(_newest - RetentionMs);
+        int over = _clicks.Count - Capacity;
+        int drop = Math.Max(old, over);
+        if (drop <= 0 || (drop < 1024 && over <= 0 && drop < _clicks.Count / 4))
+        {
+            return;
+        }
+        if (over > old)
+        {
+            Dropped += over - old;
+        }
+        _clicks.RemoveRange(0, drop);
+        foreach (var w in _windows.Values)
+        {
+            w.Removed(drop);
+        }
+    }
+
+    private int LowerBound(long time)
+    {
+        int lo = 0, hi = _clicks.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_clicks[mid].Time < time)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private int UpperBound(long time)
+    {
+        int lo = 0, hi = _clicks.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_clicks[mid].Time <= time)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>The counts of the clicks [Lo, Hi) of the list: those in [At - length, At).</summary>
+    private sealed class Window(long length)
+    {
+        private long _at = long.MinValue;
+        private int _lo, _hi;
+
+        public Dictionary<long, int> Counts { get; } = [];
+
+        public void MoveTo(long at, RecentClicks clicks)
+        {
+            var list = clicks._clicks;
+            int lo = clicks.LowerBound(at - length), hi = clicks.LowerBound(at);
+            bool valid = _at != long.MinValue;
+            _at = at;
+            if (!valid || lo >= _hi || hi <= _lo || Math.Abs(lo - _lo) + Math.Abs(hi - _hi) > hi - lo)
+            {
+                // Disjoint, or cheaper to count afresh.
+                Counts.Clear();
+                for (int i = lo; i < hi; i++)
+                {
+                    Change(list[i].Item, 1);
+                }
+            }
+            else
+            {
+                // Overlapping: the clicks that left at either end, then those that entered.
+                for (int i = _lo; i < lo; i++)
+                {
+                    Change(list[i].Item, -1);
+                }
+                for (int i = lo; i < _lo; i++)
+                {
+                    Change(list[i].Item, 1);
+                }
+                for (int i = hi; i < _hi; i++)
+                {
+                    Change(list[i].Item, -1);
+                }
+                for (int i = _hi; i < hi; i++)
+                {
+                    Change(list[i].Item, 1);
+                }
+            }
+            (_lo, _hi) = (lo, hi);
+        }
+
+        /// <summary>A click inserted at its time (after those of equal time): before the window it shifts both ends,
+        /// inside it counts, after it changes nothing.</summary>
+        public void Inserted(long time, long item)
+        {
+            if (_at == long.MinValue || time >= _at)
+            {
+                return;
+            }
+            if (time < _at - length)
+            {
+                _lo++;
+                _hi++;
+                return;
+            }
+            _hi++;
+            Change(item, 1);
+        }
+
+        /// <summary>The first <paramref name="count"/> clicks were removed from the list.</summary>
+        public void Removed(int count)
+        {
+            if (_at == long.MinValue)
+            {
+                return;
+            }
+            if (_lo >= count)
+            {
+                _lo -= count;
+                _hi -= count;
+                return;
+            }
+            // Some counted clicks are gone: count afresh at the next request.
+            _at = long.MinValue;
+            Counts.Clear();
+            (_lo, _hi) = (0, 0);
+        }
+
+        private void Change(long item, int delta)
+        {
+            int now = Counts.GetValueOrDefault(item) + delta;
+            if (now == 0)
+            {
+                Counts.Remove(item);
+            }
+            else
+            {
+                Counts[item] = now;
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using HierTcn.Inference.Popularity;
+
+namespace HierTcn.Inference.Tests;
+
+/// <summary>The recent-click counter a prior model ranks by: its windows against counting every kept click afresh.</summary>
+public sealed class RecentClicksTests
+{
+    /// <summary>Clicks arrive mostly in time order, some late (inserted before newer ones); requests ask at times around
+    /// the newest, in any order, for two window lengths. Every answer equals the clicks counted from the list of all
+    /// clicks, also after the retention has trimmed old ones (the requests stay within it).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void CountsAt_RandomStreamAndRequests_EqualCountingEveryClick(int seed)
+    {
+        const long retention = 5_000;
+        long[] windows = [700, 2_000];
+        var random = new Random(seed);
+        var clicks = new RecentClicks(retention, capacity: 1_000_000);
+        var all = new List<(long Time, long Item)>();
+        long now = 1_000_000, newest = long.MinValue;
+        int checks = 0;
+        for (int step = 0; step < 6_000; step++)
+        {
+            if (random.Next(3) > 0)
+            {
+                now += random.Next(12);
+                long time = random.Next(10) == 0 ? now - random.Next(1_500) : now;
+                long item = random.Next(40) * 11 + 3;
+                clicks.Add(item, time);
+                all.Add((time, item));
+                newest = Math.Max(newest, time);
+            }
+            else
+            {
+                long window = windows[random.Next(windows.Length)];
+                // Within the retention: the counter keeps every click it could need.
+                long at = newest - random.Next((int)(retention - window)) + random.Next(50);
+                var want = all.Where(c => c.Time >= at - window && c.Time < at).GroupBy(c => c.Item).ToDictionary(g => g.Key, g => g.Count());
+                var have = clicks.CountsAt(at, window);
+                Assert.Equal(want.OrderBy(p => p.Key), have.OrderBy(p => p.Key));
+                checks++;
+            }
+        }
+        Assert.True(checks > 1_000);
+        Assert.True(clicks.Count < all.Count / 2, $"the retention kept {clicks.Count} of {all.Count} clicks");
+        Assert.Equal(0, clicks.Dropped);
+    }
+
+    /// <summary>Above the capacity the oldest clicks go first and are counted as dropped.</summary>
+    [Fact]
+    public void Add_AboveCapacity_DropsTheOldestAndCountsThem()
+    {
+        var clicks = new RecentClicks(retentionMs: 1_000_000, capacity: 100);
+        for (int i = 0; i < 150; i++)
+        {
+            clicks.Add(i % 7, 10_000 + i);
+        }
+        Assert.Equal(100, clicks.Count);
+        Assert.Equal(50, clicks.Dropped);
+        // Only the newest 100 (times 10,050 .. 10,149) are counted.
+        var counts = clicks.CountsAt(20_000, 1_000_000);
+        Assert.Equal(100, counts.Values.Sum());
+        Assert.Equal(Enumerable.Range(50, 100).Count(i => i % 7 == 0), counts[0]);
+    }
+
+    [Fact]
+    public void Constructor_NonPositiveRetentionOrCapacity_IsRefused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecentClicks(0, 10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecentClicks(10, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RecentClicks(10, 10).CountsAt(5, 0));
+    }
+}
