@@ -27,6 +27,12 @@ public interface IRecommenderMetrics
     {
     }
 
+    /// <summary>After clicks were added for the recent-popularity prior: how many are kept, and how many the capacity
+    /// dropped in this addition.</summary>
+    void RecentClicks(int kept, int dropped)
+    {
+    }
+
     /// <summary>Loading a version's new current snapshot failed; the version keeps serving its current one.</summary>
     void SnapshotRefreshFailed(string modelVersion)
     {

@@ -145,10 +145,12 @@ public sealed partial class RecommenderEngine
                 {
                     if (countClicks)
                     {
+                        int dropped = 0;
                         foreach (var e in appliedEvents!)
                         {
-                            _clicks.Add(e.ItemId, e.TimestampMs);
+                            dropped += _clicks.Add(e.ItemId, e.TimestampMs);
                         }
+                        _metrics?.RecentClicks(_clicks.Count, dropped);
                     }
                     if (measured)
                     {

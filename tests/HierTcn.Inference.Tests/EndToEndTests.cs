@@ -41,7 +41,7 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
         var (stepsBefore, windowsBefore) = await RunCountsAsync(server.MetricsPort);
         var data = model.Data;
         float worst = 0, largestPrior = 0;
-        int compared = 0, newSessions = 0;
+        int compared = 0, newSessions = 0, streamed = 0;
         if (model.RecentPop)
         {
             // The click stream a prior model counts: every training user's events, observed before the replay.
@@ -59,6 +59,7 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
             // A retry of the whole call applies nothing, so counts nothing twice (the replay below would see it).
             var again = await server.Client.ObserveEventsAsync(observe);
             Assert.Equal((0, observe.Events.Count), (again.Applied, again.Duplicates));
+            streamed = observe.Events.Count;
         }
         foreach (int user in model.TestUsers.Take(4))
         {
@@ -132,6 +133,10 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
         Assert.True(newSessions > 0 && compared > newSessions);
         if (model.RecentPop)
         {
+            // Every applied click is kept (the retention covers the replay) and the pod says how many it holds.
+            using var http = new HttpClient();
+            string metrics = await http.GetStringAsync($"http://127.0.0.1:{server.MetricsPort}/metrics");
+            Assert.Contains($"\nhiertcn_inference_recent_clicks {streamed + compared}\n", metrics);
             output.WriteLine($"the prior term reached {largestPrior:F3} (w = {model.PriorWeight:F4})");
             Assert.True(largestPrior > 100 * Tolerance, $"the replay never saw a click in a window: the prior term is at most {largestPrior}");
         }

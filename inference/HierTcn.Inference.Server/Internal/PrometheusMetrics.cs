@@ -67,6 +67,14 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         "hiertcn_inference_nonfinite_embeddings_total", "User embeddings refused because the model produced a non-finite value, by model version.",
         new CounterConfiguration { LabelNames = ["model_version"] });
 
+    private static readonly Gauge RecentClicksKept = Metrics.CreateGauge(
+        "hiertcn_inference_recent_clicks",
+        "Clicks this pod keeps for models with a recent-popularity prior (the events it applied within RecentClicksRetentionMinutes).");
+
+    private static readonly Counter RecentClicksDropped = Metrics.CreateCounter(
+        "hiertcn_inference_recent_clicks_dropped_total",
+        "Clicks dropped within the retention because RecentClicksCapacity was reached: the prior then undercounts.");
+
     private static readonly Counter RefreshFailures = Metrics.CreateCounter(
         "hiertcn_inference_snapshot_refresh_failures_total",
         "Failed loads of a new current item snapshot (the version keeps serving its current one), by model version.",
@@ -175,6 +183,12 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
     public void NonFiniteEmbedding(string modelVersion) => NonFinite.WithLabels(modelVersion).Inc();
 
     public void SnapshotRefreshFailed(string modelVersion) => RefreshFailures.WithLabels(modelVersion).Inc();
+
+    public void RecentClicks(int kept, int dropped)
+    {
+        RecentClicksKept.Set(kept);
+        RecentClicksDropped.Inc(dropped);
+    }
 
     public void ListShown(string modelVersion, bool newUser)
     {

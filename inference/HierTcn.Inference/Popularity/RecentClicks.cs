@@ -47,8 +47,9 @@ public sealed class RecentClicks
     /// <summary>Clicks dropped for <see cref="Capacity"/> while still within the retention.</summary>
     public long Dropped { get; private set; }
 
-    /// <summary>Records a click on <paramref name="itemId"/> at <paramref name="timeMs"/> (any order; usually the newest).</summary>
-    public void Add(long itemId, long timeMs)
+    /// <summary>Records a click on <paramref name="itemId"/> at <paramref name="timeMs"/> (any order; usually the newest).
+    /// Returns how many clicks within the retention the capacity dropped to make room (usually 0).</summary>
+    public int Add(long itemId, long timeMs)
     {
         lock (_gate)
         {
@@ -59,7 +60,7 @@ public sealed class RecentClicks
                 w.Inserted(timeMs, itemId);
             }
             _newest = Math.Max(_newest, timeMs);
-            Trim();
+            return Trim();
         }
     }
 
@@ -104,24 +105,23 @@ public sealed class RecentClicks
 
     /// <summary>Drops clicks older than the retention behind the newest, and the oldest above the capacity; in runs, so
     /// a live stream shifts the list once per many clicks.</summary>
-    private void Trim()
+    private int Trim()
     {
         int old = LowerBound(_newest - RetentionMs);
         int over = _clicks.Count - Capacity;
         int drop = Math.Max(old, over);
         if (drop <= 0 || (drop < 1024 && over <= 0 && drop < _clicks.Count / 4))
         {
-            return;
+            return 0;
         }
-        if (over > old)
-        {
-            Dropped += over - old;
-        }
+        int dropped = Math.Max(over - old, 0);
+        Dropped += dropped;
         _clicks.RemoveRange(0, drop);
         foreach (var w in _windows.Values)
         {
             w.Removed(drop);
         }
+        return dropped;
     }
 
     private int LowerBound(long time)
