@@ -72,7 +72,7 @@ internal static class QuickstartCommand
         reportFiles.Add(("hiertcn", Path.Combine(run, "report.test.json")));
         // The same model reading recentpop's counts as a prior (served by a service that counts the clicks it applies).
         steps.Add(["train", "--data", data, "--model", "hiertcn", "--recent-pop-prior", "true", "--out", priorRun, "--epochs", epochCount]);
-        reportFiles.Add(("hiertcn + recent-pop prior", Path.Combine(priorRun, "report.test.json")));
+        reportFiles.Add(("hiertcn+prior", Path.Combine(priorRun, "report.test.json")));
         steps.Add(["export", "--run", run, "--data", data, "--out", bundles, "--version", "quickstart-hiertcn"]);
 
         foreach (string[] step in steps)
