@@ -100,9 +100,9 @@ public sealed partial class RecommenderEngine
     {
         string version = model.Version;
         bool measured = IsMeasured(userId);
-        // The clicks a model with a recent-popularity prior ranks by: counted once applied (so exactly once by event id).
-        bool countClicks = _registry.CountsClicks;
-        var appliedEvents = measured || countClicks ? new List<ObservedEvent>(events.Count) : null;
+        // The clicks a model with a recent-popularity prior ranks by: kept once applied (so exactly once by event id).
+        var clicks = _clicks;
+        var appliedEvents = measured || clicks is not null ? new List<ObservedEvent>(events.Count) : null;
         var snapshot = model.AcquireSnapshot();
         try
         {
@@ -143,14 +143,14 @@ public sealed partial class RecommenderEngine
                 var write = await SwapStateAsync(state, expected, cancellationToken).ConfigureAwait(false);
                 if (write.IsOk)
                 {
-                    if (countClicks)
+                    if (clicks is not null)
                     {
                         int dropped = 0;
                         foreach (var e in appliedEvents!)
                         {
-                            dropped += _clicks.Add(e.ItemId, e.TimestampMs);
+                            dropped += clicks.Add(e.ItemId, e.TimestampMs);
                         }
-                        _metrics?.RecentClicks(_clicks.Count, dropped);
+                        _metrics?.RecentClicks(clicks.Count, dropped);
                     }
                     if (measured)
                     {

@@ -26,7 +26,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private readonly IRecommenderMetrics? _metrics;
     private readonly ILogger _log;
     private readonly TimeProvider _clock;
-    private readonly RecentClicks _clicks;
+    private readonly RecentClicks? _clicks;
     private readonly SemaphoreSlim _swap = new(1, 1);
     private readonly SemaphoreSlim[] _userLocks;
     private readonly ITimer? _poll;
@@ -36,12 +36,10 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     private volatile Registry _registry;
     private int _disposed;
 
-    /// <param name="CountsClicks">A loaded model has a recent-popularity prior: applied events are kept as recent clicks.</param>
-    private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms,
-        bool CountsClicks);
+    private sealed record Registry(IReadOnlyDictionary<string, ServedModel> Models, VersionRouter Router, IReadOnlyList<ModelArmOptions> Arms);
 
     private RecommenderEngine(RecommenderOptions options, IStateStore store, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
-        Registry registry, RecentClicks clicks)
+        Registry registry, RecentClicks? clicks)
     {
         _options = options;
         _clicks = clicks;
@@ -80,7 +78,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         var log = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<RecommenderEngine>();
         clock ??= TimeProvider.System;
-        var clicks = new RecentClicks(options.RecentClicksRetentionMinutes * 60_000L, options.RecentClicksCapacity);
+        var clicks = options.RecentClicksCapacity > 0 ? new RecentClicks(options.RecentClicksRetentionMinutes * 60_000L, options.RecentClicksCapacity) : null;
         var registry = BuildRegistry(options, options.ExperimentSalt, [.. options.Models], new Dictionary<string, ServedModel>(), clicks, metrics, log, clock, out _);
         var engine = new RecommenderEngine(options, store, metrics, log, clock, registry, clicks);
         engine.ReportLoaded();
@@ -199,7 +197,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
     }
 
     private static Registry BuildRegistry(RecommenderOptions options, string salt, IReadOnlyList<ModelArmOptions> arms,
-        IReadOnlyDictionary<string, ServedModel> loaded, RecentClicks clicks, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
+        IReadOnlyDictionary<string, ServedModel> loaded, RecentClicks? clicks, IRecommenderMetrics? metrics, ILogger log, TimeProvider clock,
         out List<ServedModel> removed)
     {
         var router = new VersionRouter(salt, [.. arms.Select(a => new VersionWeight(a.Version, a.Weight))]);
@@ -227,7 +225,7 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
         }
         removed = [.. loaded.Values.Where(m => !models.ContainsKey(m.Version))];
         EngineLog.ArmsApplied(log, string.Join(", ", arms.Select(a => $"{a.Version}={a.Weight}")), salt);
-        return new Registry(models, router, [.. arms], models.Values.Any(m => m.HasPrior));
+        return new Registry(models, router, [.. arms]);
     }
 
     private void ReportLoaded()

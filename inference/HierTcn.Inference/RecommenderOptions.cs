@@ -107,11 +107,13 @@ public sealed class RecommenderOptions
 
     /// <summary>How long the engine keeps the clicks it applies, for models with a recent-popularity prior (their score
     /// reads each item's clicks in the window before the request, manifest <c>recent_pop_prior</c>); a model whose
-    /// window is longer is refused at load. Kept only while such a model is loaded. Default 60 minutes.</summary>
+    /// window is longer is refused at load. Default 60 minutes.</summary>
     public int RecentClicksRetentionMinutes { get; set; } = 60;
 
     /// <summary>Most clicks kept for the recent-popularity prior (16 bytes each); above it the oldest are dropped and
-    /// counted (<c>hiertcn_inference_recent_clicks_dropped_total</c>). Default 4,000,000 (64 MB).</summary>
+    /// counted (<c>hiertcn_inference_recent_clicks_dropped_total</c>). They are kept whatever models are loaded, so a
+    /// prior model swapped in ranks with full windows at once. 0 keeps none, and a model with a prior is then refused
+    /// at load. Default 4,000,000 (at most 64 MB).</summary>
     public int RecentClicksCapacity { get; set; } = 4_000_000;
 
     /// <summary>Online quality per model version: sampling, memory, list length.</summary>
@@ -165,8 +167,8 @@ public sealed class RecommenderOptions
             errors.Add($"WarmupMilliseconds is {WarmupMilliseconds}; 0 (off) or positive");
         if (MaxStateWriteAttempts < 1)
             errors.Add($"MaxStateWriteAttempts is {MaxStateWriteAttempts}; at least 1");
-        if (RecentClicksRetentionMinutes < 1 || RecentClicksCapacity < 1)
-            errors.Add($"RecentClicksRetentionMinutes ({RecentClicksRetentionMinutes}) and RecentClicksCapacity ({RecentClicksCapacity}) must be at least 1");
+        if (RecentClicksRetentionMinutes < 1 || RecentClicksCapacity < 0)
+            errors.Add($"RecentClicksRetentionMinutes ({RecentClicksRetentionMinutes}) must be at least 1 and RecentClicksCapacity ({RecentClicksCapacity}) 0 (off) or more");
         if (SnapshotPollInterval < TimeSpan.Zero)
             errors.Add($"SnapshotPollInterval is {SnapshotPollInterval}; zero (off) or positive");
         errors.AddRange(OnlineMetrics.Validate());

@@ -76,8 +76,15 @@ public sealed class ServedModelFixture : IDisposable
 
         TorchRuntime.Seed(99);
         using var other = ModelFactory.Create(options.Model, ModelTrainer.ItemsOf(Data, options));
-        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, TorchWeights.From(other), "v2", BundleExporter.Reference(snapshot),
+        var otherWeights = TorchWeights.From(other);
+        BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, otherWeights, "v2", BundleExporter.Reference(snapshot),
             sessionGapMs: SessionRule.DefaultGapMs, recentPopWindowMs: window);
+        if (recentPop)
+        {
+            // "plain": v2 without the prior, to swap from.
+            var plain = new ModelWeights(otherWeights.Names.Where(n => n != StepGraphs.RecentPopWeight).ToDictionary(n => n, n => otherWeights[n]));
+            BundleExporter.Export(BundlesDirectory, ModelTypes.HierTcn, plain, "plain", BundleExporter.Reference(snapshot), sessionGapMs: SessionRule.DefaultGapMs);
+        }
     }
 
     public string Root { get; }

@@ -33,7 +33,7 @@ internal sealed partial class ServedModel
         if (m.RecentPopPrior is { } prior && (clicks is null || prior.WindowMs > clicks.RetentionMs))
         {
             throw new InvalidDataException($"{bundle.Directory}: the model's recent-popularity prior counts clicks over {prior.WindowMs / 60_000.0} minutes; "
-                + (clicks is null ? "this host keeps no recent clicks" : $"the engine keeps {clicks.RetentionMs / 60_000.0} (raise RecentClicksRetentionMinutes)"));
+                + (clicks is null ? "the engine keeps no recent clicks (RecentClicksCapacity is 0)" : $"the engine keeps {clicks.RetentionMs / 60_000.0} (raise RecentClicksRetentionMinutes)"));
         }
         OrtGraph? embed = null, update = null, embedStep = null, score = null;
         SnapshotHandle? snapshot = null;

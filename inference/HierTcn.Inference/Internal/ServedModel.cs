@@ -114,9 +114,6 @@ internal sealed partial class ServedModel : RefCounted
 
     public ModelBundle Bundle { get; }
 
-    /// <summary>The model's score adds a recent-popularity prior (manifest <c>recent_pop_prior</c>).</summary>
-    public bool HasPrior => _prior is not null;
-
     public string Version => Bundle.Manifest.ModelVersion;
 
     public string SnapshotsDirectory { get; }
