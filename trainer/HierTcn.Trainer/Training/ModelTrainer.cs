@@ -229,11 +229,26 @@ public sealed class ModelTrainer
             .Where(p => p.parameter.dim() >= 2 && !p.name.StartsWith("item_", StringComparison.Ordinal) && !p.name.Contains("start", StringComparison.Ordinal))
             .Select(p => p.parameter)];
 
+    /// <summary>The recent-popularity counts of <paramref name="data"/>'s training events, sorted once per run (not per
+    /// epoch).</summary>
+    private RecentPopularityModel RecentPopOf(PreparedDataset data)
+    {
+        if (!ReferenceEquals(_recentPopData, data))
+        {
+            _recentPop = RecentPopularityModel.Fit(data);
+            _recentPopData = data;
+        }
+        return _recentPop!;
+    }
+
+    private RecentPopularityModel? _recentPop;
+    private PreparedDataset? _recentPopData;
+
     private EpochMetrics TrainEpoch(RecommenderModel model, FusedAdam optimizer, NegativeSampler? sampler, PreparedDataset data,
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        RecentPopularityModel? recentPop = model.Options.RecentPopPrior ? RecentPopularityModel.Fit(data) : null;
+        RecentPopularityModel? recentPop = model.Options.RecentPopPrior ? RecentPopOf(data) : null;
         Parameter[] parameters = [.. model.parameters()];
         Parameter[] decayed = _options.WeightDecay > 0 ? DecayedWeights(model) : [];
         double decay = 1 - optimizer.ParamGroups.First().LearningRate * _options.WeightDecay;
