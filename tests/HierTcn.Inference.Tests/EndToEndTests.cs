@@ -284,9 +284,14 @@ public sealed class RecentPopEndToEndTests(RecentPopModelFixture fixture, ITestO
             RecentClicksRetentionMinutes = 2880,
         };
         await using var store = new ScriptedStateStore();
-        await using var swapped = RecommenderEngine.Start(options, store);
+        using var logs = new CapturingLoggerFactory();
+        await using var swapped = RecommenderEngine.Start(options, store, loggerFactory: logs);
         Assert.Equal(events.Count, (await swapped.ObserveAsync(events)).Applied);
+        Assert.DoesNotContain(logs.Messages, m => m.Id.Id == 110);
         await swapped.ApplyArmsAsync([new ModelArmOptions { Version = "v1" }]);
+        // Loading a prior model warns that the pod counts only its own events.
+        Assert.Contains(logs.Messages, m => m.Id.Id == 110 && m.Level == Microsoft.Extensions.Logging.LogLevel.Warning
+            && m.Message.Contains("Model v1 adds a recent-popularity prior", StringComparison.Ordinal) && m.Message.Contains("one replica", StringComparison.Ordinal));
         await using var emptyStore = new ScriptedStateStore();
         await using var fresh = RecommenderEngine.Start(new RecommenderOptions
         {

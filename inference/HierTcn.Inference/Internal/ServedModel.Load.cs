@@ -66,6 +66,10 @@ internal sealed partial class ServedModel
                 m.Dims.ReceptiveField?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unbounded", bundle.Directory,
                 model.Provider, model.CurrentSnapshot.Version, model.CurrentSnapshot.Snapshot.Count);
             EngineLog.WarmedUp(log, version, model.WarmupRun.Batches, model.WarmupRun.Elapsed.TotalMilliseconds);
+            if (m.RecentPopPrior is { } spec)
+            {
+                EngineLog.PriorCountsThisPodOnly(log, version, spec.Weight, spec.WindowMs / 60_000.0);
+            }
             return model;
         }
         catch
