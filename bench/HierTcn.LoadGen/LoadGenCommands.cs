@@ -10,6 +10,7 @@ using HierTcn.Formats.Bundles;
 using HierTcn.Formats.Snapshots;
 using HierTcn.Inference;
 using HierTcn.Inference.Internal;
+using HierTcn.Inference.Popularity;
 using HierTcn.Inference.V1;
 using HierTcn.Security;
 using HierTcn.Trainer;
@@ -306,7 +307,27 @@ internal static class LoadGenCommands
             IncrementalEmbedding = !o.TryGetValue("incremental", out var incremental) || bool.Parse(incremental),
             StepCacheMegabytes = Int(o, "step-cache-mb", 512),
         };
-        var model = ServedModel.Load(options.BundlesDirectory, options.Models[0].Version, options.SnapshotsDirectory, options, null, NullLogger.Instance);
+        // A model with a recent-popularity prior ranks with the clicks of the window before each request: every request
+        // asks at the dataset's median event time, with the clicks of the hour before it kept (as a pod would).
+        var clicks = new RecentClicks(options.RecentClicksRetentionMinutes * 60_000L, options.RecentClicksCapacity);
+        long priorAt = data.EventTimestamps.ToArray().Order().ElementAt(data.EventTimestamps.Length / 2);
+        int kept = 0;
+        for (int e = 0; e < data.EventTimestamps.Length; e++)
+        {
+            if (data.EventTimestamps[e] >= priorAt - 3_600_000 && data.EventTimestamps[e] < priorAt)
+            {
+                clicks.Add(data.ItemIds[data.EventItems[e]], data.EventTimestamps[e]);
+                kept++;
+            }
+        }
+        var model = ServedModel.Load(options.BundlesDirectory, options.Models[0].Version, options.SnapshotsDirectory, options, null, NullLogger.Instance,
+            clicks: clicks);
+        var prior = model.Bundle.Manifest.RecentPopPrior;
+        if (prior is not null)
+        {
+            var inWindow = clicks.CountsAt(priorAt, prior.WindowMs);
+            Console.WriteLine($"recent-popularity prior: {kept} clicks kept, {inWindow.Values.Sum()} on {inWindow.Count} items in the {prior.WindowMs / 60_000.0}-minute window");
+        }
         var snapshot = model.AcquireSnapshot();
         var users = new Workload(data, Int(o, "users", 512)).Users;
         var rule = new SessionRule(model.Bundle.Manifest.SessionGapMs);
@@ -327,6 +348,7 @@ internal static class LoadGenCommands
                 Snapshot = snapshot,
                 K = k,
                 IncludeStart = items.Length <= model.SessionCapacity,
+                PriorAtMs = priorAt,
             };
         }).ToArray();
         if (jobs.Length < batch)
