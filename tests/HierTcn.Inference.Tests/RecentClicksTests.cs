@@ -65,6 +65,45 @@ public sealed class RecentClicksTests
         Assert.Equal(Enumerable.Range(50, 100).Count(i => i % 7 == 0), counts[0]);
     }
 
+    /// <summary>Four threads add clicks while two ask for windows: nothing is lost or counted twice (the final windows
+    /// equal counting every click), and no answer counts a click outside its window.</summary>
+    [Fact]
+    public async Task AddAndCountsAt_Concurrently_LoseNothing()
+    {
+        var clicks = new RecentClicks(retentionMs: 10_000_000, capacity: 1_000_000);
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var random = new Random(w);
+            for (int i = 0; i < 20_000; i++)
+            {
+                clicks.Add(random.Next(50), 1_000_000 + random.Next(100_000));
+            }
+        })).ToArray();
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var random = new Random(100 + r);
+            while (!writers.All(t => t.IsCompleted))
+            {
+                long at = 1_000_000 + random.Next(100_000);
+                // Every click has an item below 50 and a time in [1,000,000, 1,100,000): a window before 1,000,000 is empty.
+                Assert.Empty(clicks.CountsAt(1_000_000, 5_000));
+                Assert.All(clicks.CountsAt(at, 5_000).Keys, item => Assert.InRange(item, 0, 49));
+            }
+        })).ToArray();
+        await Task.WhenAll(writers.Concat(readers));
+        Assert.Equal(80_000, clicks.Count);
+        var all = Enumerable.Range(0, 4).SelectMany(w =>
+        {
+            var random = new Random(w);
+            return Enumerable.Range(0, 20_000).Select(_ => (Item: (long)random.Next(50), Time: 1_000_000L + random.Next(100_000))).ToArray();
+        }).ToArray();
+        foreach (long at in new long[] { 1_030_000, 1_060_000, 1_100_000 })
+        {
+            var want = all.Where(c => c.Time >= at - 20_000 && c.Time < at).GroupBy(c => c.Item).ToDictionary(g => g.Key, g => g.Count());
+            Assert.Equal(want.OrderBy(p => p.Key), clicks.CountsAt(at, 20_000).OrderBy(p => p.Key));
+        }
+    }
+
     [Fact]
     public void Constructor_NonPositiveRetentionOrCapacity_IsRefused()
     {

@@ -43,6 +43,19 @@ internal sealed class BatchWork(int maxBatch, int dim) : IDisposable
     /// score graph's item_prior); null otherwise.</summary>
     public float[]? Prior { get; private set; }
 
+    /// <summary>At least <paramref name="items"/> floats for the prior of a candidate group (scored in C#, so not pinned),
+    /// kept for the next batch.</summary>
+    public float[] CandidatePrior(int items)
+    {
+        if (_candidatePrior.Length < items)
+        {
+            _candidatePrior = new float[items];
+        }
+        return _candidatePrior;
+    }
+
+    private float[] _candidatePrior = [];
+
     /// <summary>Makes the bindings those of <paramref name="snapshot"/> and <paramref name="top"/>: another snapshot
     /// or k disposes the old ones (the output arrays, and the prior's with <paramref name="prior"/>, are kept while
     /// large enough).</summary>

@@ -47,7 +47,7 @@ internal sealed partial class ServedModel
             }
             else
             {
-                ScoreCandidates(jobs, users, results, handle.Snapshot, members, priorAt);
+                ScoreCandidates(jobs, users, results, handle.Snapshot, members, work, priorAt);
             }
         }
     }
@@ -115,7 +115,7 @@ internal sealed partial class ServedModel
     }
 
     private void ScoreCandidates(ReadOnlySpan<EmbedJob> jobs, float[] users, Span<EmbedResult> results, ItemSnapshot snapshot,
-        ReadOnlySpan<int> members, long priorAt)
+        ReadOnlySpan<int> members, BatchWork work, long priorAt)
     {
         var scorer = _scorers.Value!;
         int n = members.Length;
@@ -142,8 +142,8 @@ internal sealed partial class ServedModel
         float[]? prior = null;
         if (_prior is not null)
         {
-            prior = new float[snapshot.Count];
-            FillPrior(priorAt, snapshot, prior);
+            prior = work.CandidatePrior(snapshot.Count);
+            FillPrior(priorAt, snapshot, prior.AsSpan(0, snapshot.Count));
         }
         scorer.Score(u, Dim, snapshot.Matrix, rows, k, anyExcluded ? (user, row) => excluded[user]?.Contains(row) == true : null,
             output, counts, prior);
