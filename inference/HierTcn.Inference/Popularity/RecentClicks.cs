@@ -14,8 +14,11 @@ namespace HierTcn.Inference.Popularity;
 public sealed class RecentClicks
 {
     private readonly Lock _gate = new();
+    // Sorted by time; the kept clicks are [_start, Count): dropping the oldest only moves _start, and the list is
+    // compacted once half of it is dropped, so trimming costs O(1) a click. Windows hold absolute indices.
     private readonly List<(long Time, long Item)> _clicks = [];
     private readonly Dictionary<long, Window> _windows = [];
+    private int _start;
     private long _newest = long.MinValue;
 
     /// <param name="retentionMs">How far behind the newest click clicks are kept; at least the longest window asked for.</param>
@@ -39,7 +42,7 @@ public sealed class RecentClicks
         {
             lock (_gate)
             {
-                return _clicks.Count;
+                return _clicks.Count - _start;
             }
         }
     }
@@ -53,7 +56,7 @@ public sealed class RecentClicks
     {
         lock (_gate)
         {
-            int at = _clicks.Count == 0 || _clicks[^1].Time <= timeMs ? _clicks.Count : UpperBound(timeMs);
+            int at = _clicks.Count == _start || _clicks[^1].Time <= timeMs ? _clicks.Count : UpperBound(timeMs);
             _clicks.Insert(at, (timeMs, itemId));
             foreach (var w in _windows.Values)
             {
@@ -103,30 +106,39 @@ public sealed class RecentClicks
         }
     }
 
-    /// <summary>Drops clicks older than the retention behind the newest, and the oldest above the capacity; in runs, so
-    /// a live stream shifts the list once per many clicks.</summary>
+    /// <summary>Drops clicks older than the retention behind the newest, and the oldest above the capacity (returned:
+    /// those still within the retention).</summary>
     private int Trim()
     {
-        int old = LowerBound(_newest - RetentionMs);
-        int over = _clicks.Count - Capacity;
+        int old = LowerBound(_newest - RetentionMs) - _start;
+        int over = _clicks.Count - _start - Capacity;
         int drop = Math.Max(old, over);
-        if (drop <= 0 || (drop < 1024 && over <= 0 && drop < _clicks.Count / 4))
+        if (drop <= 0)
         {
             return 0;
         }
         int dropped = Math.Max(over - old, 0);
         Dropped += dropped;
-        _clicks.RemoveRange(0, drop);
+        _start += drop;
         foreach (var w in _windows.Values)
         {
-            w.Removed(drop);
+            w.Dropped(_start);
+        }
+        if (_start >= 1024 && _start >= _clicks.Count / 2)
+        {
+            _clicks.RemoveRange(0, _start);
+            foreach (var w in _windows.Values)
+            {
+                w.Shifted(_start);
+            }
+            _start = 0;
         }
         return dropped;
     }
 
     private int LowerBound(long time)
     {
-        int lo = 0, hi = _clicks.Count;
+        int lo = _start, hi = _clicks.Count;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -144,7 +156,7 @@ public sealed class RecentClicks
 
     private int UpperBound(long time)
     {
-        int lo = 0, hi = _clicks.Count;
+        int lo = _start, hi = _clicks.Count;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -224,23 +236,26 @@ public sealed class RecentClicks
             Change(item, 1);
         }
 
-        /// <summary>The first <paramref name="count"/> clicks were removed from the list.</summary>
-        public void Removed(int count)
+        /// <summary>The clicks before <paramref name="start"/> were dropped: a window that counted some of them counts
+        /// afresh at the next request.</summary>
+        public void Dropped(int start)
         {
-            if (_at == long.MinValue)
+            if (_at != long.MinValue && _lo < start)
             {
-                return;
+                _at = long.MinValue;
+                Counts.Clear();
+                (_lo, _hi) = (0, 0);
             }
-            if (_lo >= count)
+        }
+
+        /// <summary>The list lost its first <paramref name="count"/> entries (all dropped before).</summary>
+        public void Shifted(int count)
+        {
+            if (_at != long.MinValue)
             {
                 _lo -= count;
                 _hi -= count;
-                return;
             }
-            // Some counted clicks are gone: count afresh at the next request.
-            _at = long.MinValue;
-            Counts.Clear();
-            (_lo, _hi) = (0, 0);
         }
 
         private void Change(long item, int delta)
