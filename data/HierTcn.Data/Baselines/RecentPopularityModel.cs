@@ -85,9 +85,6 @@ public sealed class RecentPopularityModel : IRankingModel
         }
     }
 
-    /// <summary>The window's length in ms.</summary>
-    public long WindowMs => _windowMs;
-
     /// <summary>Adds to <paramref name="row"/> (one value per dense item) each item's training events in
     /// [<paramref name="timeMs"/> - window, <paramref name="timeMs"/>): the counts this model ranks by, without the
     /// tie-break (what a model reading recent popularity as an input needs).</summary>

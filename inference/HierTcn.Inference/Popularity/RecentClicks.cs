@@ -76,12 +76,7 @@ public sealed class RecentClicks
         prior.Clear();
         lock (_gate)
         {
-            if (!_windows.TryGetValue(windowMs, out var w))
-            {
-                _windows[windowMs] = w = new Window(windowMs);
-            }
-            w.MoveTo(atMs, this);
-            foreach (var (item, count) in w.Counts)
+            foreach (var (item, count) in WindowAt(atMs, windowMs).Counts)
             {
                 if (snapshot.TryGetRow(item, out int row))
                 {
@@ -97,13 +92,19 @@ public sealed class RecentClicks
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(windowMs);
         lock (_gate)
         {
-            if (!_windows.TryGetValue(windowMs, out var w))
-            {
-                _windows[windowMs] = w = new Window(windowMs);
-            }
-            w.MoveTo(atMs, this);
-            return new Dictionary<long, int>(w.Counts);
+            return new Dictionary<long, int>(WindowAt(atMs, windowMs).Counts);
         }
+    }
+
+    /// <summary>The window of <paramref name="windowMs"/> (made on first use) moved to <paramref name="atMs"/>; under the lock.</summary>
+    private Window WindowAt(long atMs, long windowMs)
+    {
+        if (!_windows.TryGetValue(windowMs, out var w))
+        {
+            _windows[windowMs] = w = new Window(windowMs);
+        }
+        w.MoveTo(atMs, this);
+        return w;
     }
 
     /// <summary>Drops clicks older than the retention behind the newest, and the oldest above the capacity (returned:

@@ -1,4 +1,3 @@
-using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Trainer.Batching;
@@ -100,7 +99,7 @@ public sealed class NeuralRankingModel : IRankingModel
             Tensor s = _model.Scores(user);
             if (_model.Options.RecentPopPrior)
             {
-                s = Models.Internal.Arith.Add(s, _model.RecentPopPrior(RecentCounts(data, queries).to(s.device))!);
+                s = Models.Internal.Arith.Add(s, _recentPop.Prior(_model, data, QueryEvents(queries), s.device));
             }
             s = s.to(float32).cpu().contiguous();
             s.data<float>().CopyTo(scores);
@@ -111,25 +110,19 @@ public sealed class NeuralRankingModel : IRankingModel
         }
     }
 
-    /// <summary>Each query's training-user clicks of the window before its event [Q, N] (the recent-popularity prior's
-    /// input), from <paramref name="data"/>'s own training split (fitted once per dataset).</summary>
-    private Tensor RecentCounts(PreparedDataset data, ReadOnlySpan<ScoreQuery> queries)
+    /// <summary>The event each query predicts (global event indices).</summary>
+    private static int[] QueryEvents(ReadOnlySpan<ScoreQuery> queries)
     {
-        if (!ReferenceEquals(_recentPopData, data))
-        {
-            _recentPop = RecentPopularityModel.Fit(data);
-            _recentPopData = data;
-        }
         var events = new int[queries.Length];
         for (int q = 0; q < queries.Length; q++)
         {
             events[q] = queries[q].Event;
         }
-        return tensor(_recentPop!.WindowCounts(data, events), [queries.Length, data.ItemCount]);
+        return events;
     }
 
-    private RecentPopularityModel? _recentPop;
-    private PreparedDataset? _recentPopData;
+    /// <summary>The recent-popularity prior's input (the trainer's loss adds the same), fitted once per dataset.</summary>
+    private readonly Models.Internal.RecentPopInput _recentPop = new();
 
     /// <summary>Positions a flat model's chunk may pad to (rows x the longest history): sorted by length, a chunk
     /// takes up to the user batch of users until the next would pass it, so the longest users (up to 1,000 events)

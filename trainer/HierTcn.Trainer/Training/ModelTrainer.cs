@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using HierTcn.Data;
-using HierTcn.Data.Baselines;
 using HierTcn.Data.Dataset;
 using HierTcn.Data.Evaluation;
 using HierTcn.Trainer.Batching;
@@ -229,26 +228,14 @@ public sealed class ModelTrainer
             .Where(p => p.parameter.dim() >= 2 && !p.name.StartsWith("item_", StringComparison.Ordinal) && !p.name.Contains("start", StringComparison.Ordinal))
             .Select(p => p.parameter)];
 
-    /// <summary>The recent-popularity counts of <paramref name="data"/>'s training events, sorted once per run (not per
-    /// epoch).</summary>
-    private RecentPopularityModel RecentPopOf(PreparedDataset data)
-    {
-        if (!ReferenceEquals(_recentPopData, data))
-        {
-            _recentPop = RecentPopularityModel.Fit(data);
-            _recentPopData = data;
-        }
-        return _recentPop!;
-    }
-
-    private RecentPopularityModel? _recentPop;
-    private PreparedDataset? _recentPopData;
+    /// <summary>The recent-popularity prior's input, its counts sorted once per run (not per epoch).</summary>
+    private readonly Models.Internal.RecentPopInput _recentPop = new();
 
     private EpochMetrics TrainEpoch(RecommenderModel model, FusedAdam optimizer, NegativeSampler? sampler, PreparedDataset data,
         UserSessions sessions, int epoch, Device device, Action<TrainingProgress>? progress, CancellationToken cancellation)
     {
         model.train();
-        RecentPopularityModel? recentPop = model.Options.RecentPopPrior ? RecentPopOf(data) : null;
+        bool recentPop = model.Options.RecentPopPrior;
         Parameter[] parameters = [.. model.parameters()];
         Parameter[] decayed = _options.WeightDecay > 0 ? DecayedWeights(model) : [];
         double decay = 1 - optimizer.ParamGroups.First().LearningRate * _options.WeightDecay;
@@ -272,11 +259,10 @@ public sealed class ModelTrainer
         {
             Negatives? negatives = _options.Loss.NeedsNegatives ? NegativesFor(eventIds, data, sampler!, device) : null;
             Tensor? bias = model.ItemBias();
-            if (recentPop is not null)
+            if (recentPop)
             {
                 // Each scored event's counts of the window before it ([P, N]), as the evaluation adds them.
-                var counts = recentPop.WindowCounts(data, eventIds);
-                Tensor prior = model.RecentPopPrior(tensor(counts, [eventIds.Length, data.ItemCount]).to(device))!;
+                Tensor prior = _recentPop.Prior(model, data, eventIds, device);
                 bias = bias is null ? prior : Models.Internal.Arith.Add(prior, bias);
             }
             Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, bias);
