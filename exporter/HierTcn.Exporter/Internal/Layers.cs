@@ -90,6 +90,10 @@ internal static class Layers
             {
                 throw new InvalidDataException($"{p} uses masked batch normalization, which the exporter does not support; train without it to export");
             }
+            if (w.Contains(p + ".ln1.weight"))
+            {
+                throw new InvalidDataException($"{p} uses layer normalization, which the exporter does not support; train without it to export");
+            }
             long dilation = 1L << i;
             string y = Activate(g, w, p, 1, CausalInput(g, x, shape.Kernel, dilation), shape.Channels, cin, shape.Kernel, dilation);
             y = Activate(g, w, p, 2, CausalInput(g, y, shape.Kernel, dilation), shape.Channels, shape.Channels, shape.Kernel, dilation);

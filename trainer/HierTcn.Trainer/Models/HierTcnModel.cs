@@ -38,7 +38,7 @@ public sealed class HierTcnModel : HierarchicalModel
         user_start = new Parameter(zeros(Options.HighLayers, Options.HighHidden));
         high_gru = new GruStack("high_gru", HighInputWidth(Options, d), Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate,
-            Options.TcnContextNewestTap ? d : null);
+            Options.TcnContextNewestTap ? d : null, Options.LayerNorm);
         output = nn.Linear(Options.TcnChannels, d);
         RegisterComponents();
     }

@@ -61,6 +61,9 @@ public sealed record ModelOptions
     [JsonPropertyName("recent_pop_prior")] public bool RecentPopPrior { get; init; }
     /// <summary>Masked batch normalization with per-time-step statistics in the TCN; default off.</summary>
     [JsonPropertyName("batch_norm")] public bool BatchNorm { get; init; }
+    /// <summary>Layer normalization over the channels of every TCN convolution's output (before its activation): no
+    /// running statistics, so training and evaluation compute the same function. Default off; the exporter refuses it.</summary>
+    [JsonPropertyName("layer_norm")] public bool LayerNorm { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
     [JsonPropertyName("item_bias")] public bool ItemBias { get; init; }
     /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
@@ -144,6 +147,14 @@ public sealed record ModelOptions
         if (TcnContextNewestTap && Kind != ModelKind.HierTcn)
         {
             throw new Data.UserInputException($"model option tcn_context_newest_tap: only hiertcn has a context in its TCN rows, not {ModelKinds.Name(Kind)}.");
+        }
+        if (LayerNorm && BatchNorm)
+        {
+            throw new Data.UserInputException("model options layer_norm and batch_norm: one normalization, not both.");
+        }
+        if (LayerNorm && Kind is not (ModelKind.HierTcn or ModelKind.Tcn))
+        {
+            throw new Data.UserInputException($"model option layer_norm: only the TCNs (hiertcn, tcn) have convolutions to normalize, not {ModelKinds.Name(Kind)}.");
         }
         if (InputDropout is < 0 or >= 1)
         {

@@ -26,7 +26,7 @@ public sealed class TcnModel : FlatModel
         item_bias = _items.Bias;
         int d = _items.Dim;
         session_start = new Parameter(randn(d) / Math.Sqrt(d));
-        tcn = new TemporalConvNet("tcn", d + 1, Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate);
+        tcn = new TemporalConvNet("tcn", d + 1, Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate, layerNorm: Options.LayerNorm);
         output = nn.Linear(Options.TcnChannels, d);
         RegisterComponents();
     }

@@ -208,6 +208,7 @@ public sealed class ModelTrainer
         ["dropout"] = config.Training.Model.Dropout,
         ["input_dropout"] = config.Training.Model.InputDropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
+        ["layer_norm"] = config.Training.Model.LayerNorm,
         ["loss"] = config.Training.Loss.Kind.ToString(),
         ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,
         ["items"] = config.Training.Items,

@@ -19,6 +19,8 @@ internal sealed class TemporalBlock : nn.Module
     private readonly Conv1d? gate2;
     private readonly MaskedBatchNorm? bn1;
     private readonly MaskedBatchNorm? bn2;
+    private readonly LayerNorm? ln1;
+    private readonly LayerNorm? ln2;
 #pragma warning restore IDE1006
     private readonly int _kernel;
     private readonly int _dilation;
@@ -31,7 +33,7 @@ internal sealed class TemporalBlock : nn.Module
     /// their weights at the older taps start at zero and get no gradient, so the saved weights are an ordinary
     /// convolution's with zeros there, and an exported graph computes the same without knowing.</param>
     public TemporalBlock(string name, int input, int channels, int kernel, int dilation, bool batchNorm, double dropout, bool gated = false,
-        int? allTapColumns = null) : base(name)
+        int? allTapColumns = null, bool layerNorm = false) : base(name)
     {
         conv1 = nn.Conv1d(input, channels, kernel, dilation: dilation);
         conv2 = nn.Conv1d(channels, channels, kernel, dilation: dilation);
@@ -40,6 +42,8 @@ internal sealed class TemporalBlock : nn.Module
         downsample = input != channels ? nn.Conv1d(input, channels, 1) : null;
         bn1 = batchNorm ? new MaskedBatchNorm("bn1", channels) : null;
         bn2 = batchNorm ? new MaskedBatchNorm("bn2", channels) : null;
+        ln1 = layerNorm ? nn.LayerNorm(channels) : null;
+        ln2 = layerNorm ? nn.LayerNorm(channels) : null;
         _kernel = kernel;
         _dilation = dilation;
         _dropout = dropout;
@@ -60,20 +64,24 @@ internal sealed class TemporalBlock : nn.Module
     /// <returns>[B, T, C].</returns>
     public Tensor Forward(Tensor x, Tensor mask)
     {
-        Tensor y = Half(conv1, gate1, bn1, x, mask, masked: true);
-        y = Half(conv2, gate2, bn2, y, mask, masked: false);
+        Tensor y = Half(conv1, gate1, bn1, ln1, x, mask, masked: true);
+        y = Half(conv2, gate2, bn2, ln2, y, mask, masked: false);
         Tensor residual = downsample is null ? x : nn.functional.linear(x, downsample.weight!.squeeze(2), downsample.bias);
         return nn.functional.relu(Arith.Add(y, residual));
     }
 
     /// <summary>One convolution of the block with its normalisation, activation (relu, or the gate) and dropout.</summary>
-    private Tensor Half(Conv1d conv, Conv1d? gate, MaskedBatchNorm? bn, Tensor x, Tensor mask, bool masked)
+    private Tensor Half(Conv1d conv, Conv1d? gate, MaskedBatchNorm? bn, LayerNorm? ln, Tensor x, Tensor mask, bool masked)
     {
         Tensor input = Shifted(x);
         Tensor y = Apply(conv, input, masked);
         if (bn is not null)
         {
             y = bn.Forward(y.transpose(1, 2), mask).transpose(1, 2);
+        }
+        if (ln is not null)
+        {
+            y = ln.forward(y);                                                       // over the channels of each row
         }
         y = gate is null ? nn.functional.relu(y) : y * nn.functional.sigmoid(Apply(gate, input, masked));
         if (training && _dropout > 0)

@@ -15,14 +15,14 @@ internal sealed class TemporalConvNet : nn.Module
     /// <param name="allTapColumns">See <see cref="TemporalBlock"/>: the first block's input columns read at every tap
     /// (null: all).</param>
     public TemporalConvNet(string name, int input, int channels, int blockCount, int kernel, bool batchNorm, double dropout, bool gated = false,
-        int? allTapColumns = null) : base(name)
+        int? allTapColumns = null, bool layerNorm = false) : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
         blocks = new ModuleList<TemporalBlock>();
         for (int i = 0; i < blockCount; i++)
         {
             blocks.Add(new TemporalBlock($"block{i}", i == 0 ? input : channels, channels, kernel, 1 << i, batchNorm, dropout, gated,
-                i == 0 ? allTapColumns : null));
+                i == 0 ? allTapColumns : null, layerNorm));
         }
         RegisterComponents();
     }
