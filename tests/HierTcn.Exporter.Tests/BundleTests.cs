@@ -197,6 +197,11 @@ public sealed class BundleTests : IDisposable
         tensors["tcn.blocks.0.bn1.weight"] = new WeightTensor([12], new float[12]);
         var e = Assert.Throws<InvalidDataException>(() => BundleExporter.Export(_dir.File("b"), ModelTypes.HierTcn, new ModelWeights(tensors), "bn"));
         Assert.Contains("tcn.blocks.0 uses masked batch normalization", e.Message);
+        tensors.Remove("tcn.blocks.0.bn1.weight");
+        tensors["tcn.blocks.0.ln1.weight"] = new WeightTensor([12], new float[12]);
+        e = Assert.Throws<InvalidDataException>(() => BundleExporter.Export(_dir.File("b"), ModelTypes.HierTcn, new ModelWeights(tensors), "ln"));
+        Assert.Contains("tcn.blocks.0 uses layer normalization", e.Message);
+        Assert.False(Directory.Exists(_dir.File("b/ln")));
     }
 
     private static void Rehash(string bundle, string file) => EditManifest(bundle, m =>

@@ -339,4 +339,46 @@ public sealed class ModelTests
             s.Dispose();
         }
     }
+
+    /// <summary><c>--layer-norm</c> normalizes each convolution's output over its channels: scaling the first
+    /// convolution's weights and bias by 3 leaves every output unchanged with it, and changes them without it. Models
+    /// without convolutions, and both normalizations at once, are refused.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Step_LayerNorm_OutputsDoNotDependOnTheConvolutionsScale(bool layerNorm)
+    {
+        TorchRuntime.Seed(9);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn) with { LayerNorm = layerNorm }, ItemSource.Ids(Items));
+        model.eval();
+        Assert.Equal(layerNorm, model.state_dict().ContainsKey("tcn.blocks.1.ln2.weight"));
+        using var items = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 0 }, [2, 4]);
+        using var lengths = tensor(new long[] { 4, 3 });
+        var s0 = model.InitialState(2);
+        var (before, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
+        using (no_grad())
+        {
+            var p = model.state_dict();
+            p["tcn.blocks.0.conv1.weight"].mul_(3);
+            p["tcn.blocks.0.conv1.bias"].mul_(3);
+        }
+        var (after, s2) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
+        // Relative to the outputs' size; with it, only the normalization's epsilon (1e-5 against the channels' variance) remains.
+        double diff = (before - after).abs().max().item<float>() / before.abs().max().item<float>();
+        if (layerNorm)
+        {
+            Assert.True(diff < 1e-3, $"relative max diff {diff}");
+        }
+        else
+        {
+            Assert.True(diff > 1e-2, $"relative max diff {diff}");
+        }
+        foreach (var s in new[] { s0, s1, s2 })
+        {
+            s.Dispose();
+        }
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.HierGru) with { LayerNorm = true }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Tcn) with { LayerNorm = true, BatchNorm = true }).Validate());
+        (Small(ModelKind.Tcn) with { LayerNorm = true }).Validate();
+    }
 }
