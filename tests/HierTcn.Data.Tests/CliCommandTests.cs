@@ -197,4 +197,35 @@ public sealed class CliCommandTests : IDisposable
         Assert.Contains("--weight-decay", error);
         Assert.False(File.Exists(Path.Combine(run, "model.bin")));
     }
+
+    /// <summary><c>report-table</c> names a run trained with the recent-popularity prior "hiertcn+prior", so a table of
+    /// both (bench/trainer/table2.sh) tells the rows apart.</summary>
+    [Fact]
+    public void ReportTable_PriorRun_IsNamedWithPrior()
+    {
+        string data = SmallPreparedData();
+        var reports = new List<string>();
+        foreach (bool prior in new[] { false, true })
+        {
+            string run = _tmp.File(prior ? "prior" : "plain");
+            var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--recent-pop-prior", prior ? "true" : "false", "--out", run,
+                "--epochs", "1", "--max-train-users", "10", "--skip-validation", "--threads", "1");
+            Assert.True(exit == 0, error);
+            reports.Add(Path.Combine(run, "report.test.json"));
+        }
+        var saved = Console.Out;
+        var output = new StringWriter();
+        Console.SetOut(output);
+        try
+        {
+            var (exit, error) = Run(ReportTableCommand.Create(), [.. reports]);
+            Assert.True(exit == 0, error);
+        }
+        finally
+        {
+            Console.SetOut(saved);
+        }
+        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).Select(l => l.Split('|')[1].Trim()).ToList();
+        Assert.Equal(["hiertcn", "hiertcn+prior"], rows);
+    }
 }

@@ -5,7 +5,8 @@ using HierTcn.Data.Evaluation;
 namespace HierTcn.Cli.Commands;
 
 /// <summary><c>hiertcn report-table</c>: a Markdown table of the event-averaged metrics of several JSON reports; a
-/// report with new-item events (items without a training event) adds a row for known and one for new items.</summary>
+/// report with new-item events (items without a training event) adds a row for known and one for new items. A model
+/// trained with the recent-popularity prior is named with "+prior", one with the time between sessions with "+gap".</summary>
 internal static class ReportTableCommand
 {
     public static Command Create()
@@ -25,16 +26,21 @@ internal static class ReportTableCommand
                     .Select(kv => $"{kv.Key}={kv.Value}"));
                 void Row(string model, MetricSet m) => Console.WriteLine(string.Create(inv,
                     $"| {model} | {r.Split} | {m.Recall1:F4} | {m.Recall5:F4} | {m.Recall10:F4} | {m.Recall20:F4} | {m.Mrr:F4} | {m.Mrp:F4} | {m.N:N0} | {r.TrainWallTimeSeconds:F0} | {hyper} |"));
-                Row(r.Model, r.Metrics.Event);
+                string name = r.Model + (IsOn(r, "recent_pop_prior") ? "+prior" : "") + (IsOn(r, "high_time_gap") ? "+gap" : "");
+                Row(name, r.Metrics.Event);
                 if (r.KnownItems is not null && r.NewItems is not null)
                 {
                     // Events on items the model saw in training, then on items it never saw.
-                    Row(r.Model + " (known items)", r.KnownItems.Event);
-                    Row(r.Model + " (new items)", r.NewItems.Event);
+                    Row(name + " (known items)", r.KnownItems.Event);
+                    Row(name + " (new items)", r.NewItems.Event);
                 }
             }
             return CommandRunner.ExitOk;
         }));
         return command;
     }
+
+    /// <summary>Whether a report's hyper-parameter is true (a bool when made here, a JSON value when read back).</summary>
+    private static bool IsOn(EvaluationReport report, string key) =>
+        report.HyperParameters.TryGetValue(key, out object? v) && string.Equals(v?.ToString(), "true", StringComparison.OrdinalIgnoreCase);
 }

@@ -209,6 +209,8 @@ public sealed class ModelTrainer
         ["input_dropout"] = config.Training.Model.InputDropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["layer_norm"] = config.Training.Model.LayerNorm,
+        ["recent_pop_prior"] = config.Training.Model.RecentPopPrior,
+        ["high_time_gap"] = config.Training.Model.HighTimeGap,
         ["loss"] = config.Training.Loss.Kind.ToString(),
         ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,
         ["items"] = config.Training.Items,
