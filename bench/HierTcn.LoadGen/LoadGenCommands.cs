@@ -31,6 +31,7 @@ namespace HierTcn.LoadGen;
 /// <code>
 /// inproc  --bundles B --snapshots S --version V --data D [--batch 64] [--seconds 20] [--k 20] [--incremental true|false] [--step-cache-mb 512]
 /// ab-memory [--users 1000000] [--list 20]                           memory of the online A/B lists (AbMemory.cs)
+/// clicks-memory [--clicks 4000000] [--keyed true]                   memory of the prior's recent clicks (ClicksMemory.cs)
 /// </code>
 /// </summary>
 internal static class LoadGenCommands
@@ -39,7 +40,7 @@ internal static class LoadGenCommands
     {
         if (args.Length == 0)
         {
-            Console.Error.WriteLine("usage: loadgen setup|closed|open|inproc|ab-memory [--option value ...] (see LoadGenCommands.cs)");
+            Console.Error.WriteLine("usage: loadgen setup|closed|open|inproc|ab-memory|clicks-memory [--option value ...] (see LoadGenCommands.cs)");
             return 2;
         }
         var o = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -61,6 +62,7 @@ internal static class LoadGenCommands
                 "open" => await OpenAsync(o),
                 "inproc" => InProcess(o),
                 "ab-memory" => AbMemory.Run(o),
+                "clicks-memory" => ClicksMemory.Run(o),
                 _ => throw new ArgumentException($"unknown command '{args[0]}'"),
             };
         }

@@ -1,5 +1,6 @@
 using HierTcn.Formats.State;
 using HierTcn.Inference.Internal;
+using HierTcn.Inference.Popularity;
 using HierTcn.Inference.Sessions;
 using HierTcn.StateStore;
 
@@ -148,7 +149,9 @@ public sealed partial class RecommenderEngine
                         int dropped = 0;
                         foreach (var e in appliedEvents!)
                         {
-                            dropped += clicks.Add(e.ItemId, e.TimestampMs);
+                            // Keyed: the same click sent by the click feed (CountClicks) before or after counts once.
+                            clicks.Add(e.ItemId, e.TimestampMs, RecentClicks.KeyOf(userId, e.EventId), out int d);
+                            dropped += d;
                         }
                         _metrics?.RecentClicks(clicks.Count, dropped);
                     }

@@ -110,10 +110,11 @@ public sealed class RecommenderOptions
     /// window is longer is refused at load. Default 60 minutes.</summary>
     public int RecentClicksRetentionMinutes { get; set; } = 60;
 
-    /// <summary>Most clicks kept for the recent-popularity prior (16 bytes each); above it the oldest are dropped and
-    /// counted (<c>hiertcn_inference_recent_clicks_dropped_total</c>). They are kept whatever models are loaded, so a
-    /// prior model swapped in ranks with full windows at once. 0 keeps none, and a model with a prior is then refused
-    /// at load. Default 4,000,000 (at most 64 MB).</summary>
+    /// <summary>Most clicks kept for the recent-popularity prior (a 24-byte entry each, and its (user, event id) key in a
+    /// hash set: 4,000,000 keyed clicks measured at 210 MiB of managed heap, <c>loadgen clicks-memory</c>); above it the
+    /// oldest are dropped and counted (<c>hiertcn_inference_recent_clicks_dropped_total</c>). They are kept whatever
+    /// models are loaded, so a prior model swapped in ranks with full windows at once. 0 keeps none, and a model with a
+    /// prior is then refused at load. Default 4,000,000.</summary>
     public int RecentClicksCapacity { get; set; } = 4_000_000;
 
     /// <summary>Online quality per model version: sampling, memory, list length.</summary>

@@ -10,6 +10,6 @@ public enum CallerRoles
     /// <summary>Read methods (Recommend, GetUserEmbedding; the store's Get, BatchGet).</summary>
     Read = 1,
 
-    /// <summary>Write methods (ObserveEvents, EndSession, Backfill; the store's Put, CompareAndSwap, Delete, Apply).</summary>
+    /// <summary>Write methods (ObserveEvents, EndSession, Backfill, CountClicks; the store's Put, CompareAndSwap, Delete, Apply).</summary>
     Write = 2,
 }

@@ -81,6 +81,11 @@ public sealed class AuthorizationTests(ServedModelFixture model) : IAsyncLifetim
         backfill.UserIds.Add(503);
         var copy = await Assert.ThrowsAsync<RpcException>(async () => await client.BackfillAsync(backfill));
         Assert.Equal(StatusCode.PermissionDenied, copy.StatusCode);
+        var count = await Assert.ThrowsAsync<RpcException>(async () => await client.CountClicksAsync(new CountClicksRequest
+        {
+            Events = { new Event { UserId = 503, ItemId = 1, TimestampMs = 1_700_000_000_000, EventId = "c" } },
+        }));
+        Assert.Equal(StatusCode.PermissionDenied, count.StatusCode);
         await AssertUnknownAsync(503);
     }
 

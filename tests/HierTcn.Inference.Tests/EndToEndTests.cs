@@ -23,7 +23,10 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
     /// <summary>The replay of <see cref="Recommend_AfterStreamedHistory_EqualsTrainerScores"/> on <paramref name="model"/>'s v1.</summary>
     /// <param name="endSessions">Call EndSession for the user before asking at each new session's first event (the
     /// ended session must still be folded as the trainer folds it).</param>
-    internal static async Task ReplayEqualsTrainerAsync(ServedModelFixture model, string embedding, ITestOutputHelper output, bool endSessions = false)
+    /// <param name="clickFeed">A prior model served by two pods that each apply half of the training users' events, and
+    /// each sent every click by CountClicks (the fleet's click feed): the replayed pod must rank with all of them.</param>
+    internal static async Task ReplayEqualsTrainerAsync(ServedModelFixture model, string embedding, ITestOutputHelper output, bool endSessions = false,
+        bool clickFeed = false)
     {
         var settings = embedding switch
         {
@@ -37,6 +40,7 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
             settings["Recommender:RecentClicksRetentionMinutes"] = "2880";
         }
         await using var server = await TestServer.StartAsync(model, settings);
+        await using var peer = clickFeed ? await TestServer.StartAsync(model, settings) : null;
         // prometheus-net's registry is process-wide, so earlier tests' runs are in it too: compare counts before and after.
         var (stepsBefore, windowsBefore) = await RunCountsAsync(server.MetricsPort);
         var data = model.Data;
@@ -54,11 +58,37 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                     observe.Events.AddRange(Enumerable.Range(first, last - first).Select(e => DatasetReplay.EventOf(data, data.UserIds[u], e)));
                 }
             }
-            var applied = await server.Client.ObserveEventsAsync(observe);
-            Assert.Equal(observe.Events.Count, applied.Applied);
-            // A retry of the whole call applies nothing, so counts nothing twice (the replay below would see it).
-            var again = await server.Client.ObserveEventsAsync(observe);
-            Assert.Equal((0, observe.Events.Count), (again.Applied, again.Duplicates));
+            if (peer is null)
+            {
+                var applied = await server.Client.ObserveEventsAsync(observe);
+                Assert.Equal(observe.Events.Count, applied.Applied);
+                // A retry of the whole call applies nothing, so counts nothing twice (the replay below would see it).
+                var again = await server.Client.ObserveEventsAsync(observe);
+                Assert.Equal((0, observe.Events.Count), (again.Applied, again.Duplicates));
+            }
+            else
+            {
+                // A fleet of two: each pod applies its users' events (users split by id), and the click feed sends every
+                // click to both; a pod's own applied clicks are duplicates there, the other pod's are counted.
+                var mine = new ObserveEventsRequest();
+                var theirs = new ObserveEventsRequest();
+                foreach (var e in observe.Events)
+                {
+                    (e.UserId % 2 == 0 ? mine : theirs).Events.Add(e);
+                }
+                Assert.Equal(mine.Events.Count, (await server.Client.ObserveEventsAsync(mine)).Applied);
+                Assert.Equal(theirs.Events.Count, (await peer.Client.ObserveEventsAsync(theirs)).Applied);
+                Assert.True(mine.Events.Count > 0 && theirs.Events.Count > 0);
+                var feed = new CountClicksRequest();
+                feed.Events.AddRange(observe.Events);
+                var here = await server.Client.CountClicksAsync(feed);
+                Assert.Equal((theirs.Events.Count, mine.Events.Count, 0), (here.Counted, here.Duplicates, here.TooOld));
+                var there = await peer.Client.CountClicksAsync(feed);
+                Assert.Equal((mine.Events.Count, theirs.Events.Count, 0), (there.Counted, there.Duplicates, there.TooOld));
+                // The feed retried counts nothing twice.
+                var retried = await server.Client.CountClicksAsync(feed);
+                Assert.Equal((0, observe.Events.Count), (retried.Counted, retried.Duplicates));
+            }
             streamed = observe.Events.Count;
         }
         foreach (int user in model.TestUsers.Take(4))
@@ -80,6 +110,13 @@ public sealed class EndToEndTests(ServedModelFixture model, ITestOutputHelper ou
                     await stream.RequestStream.CompleteAsync();
                     var summary = await stream;
                     Assert.Equal(1, summary.Applied);
+                }
+                if (clickFeed)
+                {
+                    // The feed brings the replayed click too: counted once on the pod that applied it.
+                    var feed = new CountClicksRequest { Events = { DatasetReplay.EventOf(data, userId, e - 1) } };
+                    Assert.Equal(1, (await server.Client.CountClicksAsync(feed)).Duplicates);
+                    Assert.Equal(1, (await peer!.Client.CountClicksAsync(feed)).Counted);
                 }
                 if (endSessions && sessionStarts.Contains(e))
                 {

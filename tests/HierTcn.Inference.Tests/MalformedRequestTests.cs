@@ -26,6 +26,7 @@ public sealed class MalformedRequestTests(ServedModelFixture model) : IAsyncLife
     [InlineData("EndSession", "EndSessionRequest")]
     [InlineData("GetUserEmbedding", "GetUserEmbeddingRequest")]
     [InlineData("Backfill", "BackfillRequest")]
+    [InlineData("CountClicks", "CountClicksRequest")]
     public async Task Unary_GarbageRequestBytes_InvalidArgumentAndStillServing(string method, string messageType)
     {
         var call = _server.Channel.CreateCallInvoker().AsyncUnaryCall(Fuzz.Unary(Service, method), null,

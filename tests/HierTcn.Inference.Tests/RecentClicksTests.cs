@@ -112,4 +112,37 @@ public sealed class RecentClicksTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new RecentClicks(10, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new RecentClicks(10, 10).CountsAt(5, 0));
     }
+
+    /// <summary>A keyed click (user and event id) counts once, whatever order the same key comes in; the same event id of
+    /// another user is another click; a click older than the retention behind the newest is not kept; a key is
+    /// forgotten with its click (trimmed by time or by the capacity), so the set of keys stays bounded.</summary>
+    [Fact]
+    public void AddKeyed_SameUserAndEventId_CountsOnceAndKeysLeaveWithTheirClicks()
+    {
+        var clicks = new RecentClicks(retentionMs: 10_000, capacity: 3);
+        ulong a = RecentClicks.KeyOf(1, "e1"), b = RecentClicks.KeyOf(2, "e1"), c = RecentClicks.KeyOf(1, "e2");
+        Assert.NotEqual(a, b);
+        Assert.Equal(a, RecentClicks.KeyOf(1, "e1"));
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(7, 1_000, a, out _));
+        Assert.Equal(ClickOutcome.Duplicate, clicks.Add(7, 1_000, a, out _));
+        // A duplicate is one by key, whatever its item and time say.
+        Assert.Equal(ClickOutcome.Duplicate, clicks.Add(8, 2_000, a, out _));
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(7, 1_500, b, out _));
+        Assert.Equal(new Dictionary<long, int> { [7] = 2 }, clicks.CountsAt(5_000, 5_000));
+        // Unkeyed clicks (the old path) are never duplicates.
+        clicks.Add(9, 1_600);
+        Assert.Equal(3, clicks.Count);
+        // The capacity drops the oldest (a, at 1,000): its key goes with it, so the event sent again counts again.
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(7, 1_700, c, out int dropped));
+        Assert.Equal(1, dropped);
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(7, 1_000, a, out dropped));
+        Assert.Equal(1, dropped);
+        // The newest moves to 20,000: everything before 10,000 leaves, and a click from then is too old to keep.
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(5, 20_000, RecentClicks.KeyOf(3, "x"), out _));
+        Assert.Equal(1, clicks.Count);
+        Assert.Equal(ClickOutcome.TooOld, clicks.Add(7, 9_999, c, out _));
+        Assert.Equal(ClickOutcome.Counted, clicks.Add(7, 10_000, c, out _));
+        Assert.Empty(clicks.CountsAt(9_999, 5_000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => clicks.Add(1, 20_000, 0, out _));
+    }
 }

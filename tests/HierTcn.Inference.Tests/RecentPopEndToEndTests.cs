@@ -21,6 +21,44 @@ public sealed class RecentPopEndToEndTests(RecentPopModelFixture fixture, ITestO
         await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, embedding, output);
     }
 
+    /// <summary>Two pods, each applying half of the training users' events, each sent every click by CountClicks: the
+    /// replayed pod's scores equal the trainer's with the counts of all clicks (each counted once).</summary>
+    [Fact]
+    public async Task Recommend_TwoPodsWithTheClickFeed_EqualTrainerScoresWithAllClicks()
+    {
+        await EndToEndTests.ReplayEqualsTrainerAsync(fixture.Model, "steps", output, clickFeed: true);
+    }
+
+    /// <summary>CountClicks checks events as ObserveEvents does (nothing counted when one is malformed), and a server that
+    /// keeps no clicks refuses it.</summary>
+    [Fact]
+    public async Task CountClicks_MalformedEventOrNoClicksKept_InvalidArgumentAndNothingCounted()
+    {
+        var settings = new Dictionary<string, string?> { ["Recommender:RecentClicksRetentionMinutes"] = "2880" };
+        await using var server = await TestServer.StartAsync(fixture.Model, settings);
+        var data = fixture.Model.Data;
+        long t = data.EventTimestamps[0];
+        var good = new Event { UserId = 1, ItemId = data.ItemIds[0], TimestampMs = t, EventId = "a" };
+        var request = new CountClicksRequest { Events = { good, new Event { UserId = 2, ItemId = data.ItemIds[0], TimestampMs = t, EventId = "" } } };
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await server.Client.CountClicksAsync(request));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("events[1] (user 2): event_id is empty", e.Status.Detail);
+        Assert.Equal(1, (await server.Client.CountClicksAsync(new CountClicksRequest { Events = { good } })).Counted);
+        // The same event id of another user is another click.
+        var other = new CountClicksRequest { Events = { good.Clone(), new Event(good) { UserId = 3 } } };
+        var summary = await server.Client.CountClicksAsync(other);
+        Assert.Equal((1, 1), (summary.Counted, summary.Duplicates));
+
+        await using var keepsNone = await TestServer.StartAsync(fixture.Model, new Dictionary<string, string?>
+        {
+            ["Recommender:RecentClicksCapacity"] = "0",
+            ["Recommender:Models:0:Version"] = "plain",
+        });
+        e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await keepsNone.Client.CountClicksAsync(new CountClicksRequest { Events = { good } }));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("keeps no recent clicks", e.Status.Detail);
+    }
+
     /// <summary>Clicks are kept whatever is loaded: a prior model swapped in over a plain one ranks with the clicks applied
     /// before the swap. Its scores for a new user then exceed those of the same model on an engine that saw no clicks by
     /// exactly w log(1 + c_i), c_i counted from the dataset.</summary>

@@ -19,7 +19,7 @@ public static class RecommenderServerExtensions
 {
     /// <summary>The methods that write (the Write role when authorization is on); the rest read.</summary>
     public static readonly IReadOnlyList<string> WriteMethods =
-        [.. new[] { "ObserveEvents", "ObserveEventStream", "EndSession", "Backfill" }.Select(m => "/hiertcn.inference.v1.Recommender/" + m)];
+        [.. new[] { "ObserveEvents", "ObserveEventStream", "EndSession", "Backfill", "CountClicks" }.Select(m => "/hiertcn.inference.v1.Recommender/" + m)];
 
     /// <summary>Binds and validates the options (sections "Recommender", "RecommenderServer", "StateStore" or
     /// "StateStoreClient" or "StateStoreClient:Resp" by mode, and "Tls", "Auth", "RateLimits" for the security layer), registers the engine

@@ -69,7 +69,11 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
 
     private static readonly Gauge RecentClicksKept = Metrics.CreateGauge(
         "hiertcn_inference_recent_clicks",
-        "Clicks this pod keeps for models with a recent-popularity prior (the events it applied within RecentClicksRetentionMinutes).");
+        "Clicks this pod keeps for models with a recent-popularity prior (the events it applied and the clicks sent by CountClicks, within RecentClicksRetentionMinutes).");
+
+    private static readonly Counter FeedClicks = Metrics.CreateCounter(
+        "hiertcn_inference_count_clicks_total", "Clicks sent by CountClicks, by outcome (counted, duplicate, too_old).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
 
     private static readonly Counter RecentClicksDropped = Metrics.CreateCounter(
         "hiertcn_inference_recent_clicks_dropped_total",
@@ -249,5 +253,12 @@ internal sealed class PrometheusMetrics : IRecommenderMetrics, ISecurityMetrics
         Events.WithLabels("duplicate").Inc(s.Duplicates);
         Events.WithLabels("late").Inc(s.Late);
         Events.WithLabels("unknown_item").Inc(s.UnknownItems);
+    }
+
+    public static void CountedClicks(CountClicksSummary s)
+    {
+        FeedClicks.WithLabels("counted").Inc(s.Counted);
+        FeedClicks.WithLabels("duplicate").Inc(s.Duplicates);
+        FeedClicks.WithLabels("too_old").Inc(s.TooOld);
     }
 }

@@ -126,6 +126,17 @@ internal sealed class RecommenderService(EngineHost host, EventLimits limits, Pr
         return new BackfillResponse { Copied = outcome.Copied, MissingSource = outcome.MissingSource, AlreadyPresent = outcome.AlreadyPresent };
     }
 
+    public override Task<CountClicksResponse> CountClicks(CountClicksRequest request, ServerCallContext context)
+    {
+        long start = Stopwatch.GetTimestamp();
+        List<ObservedEvent> events = [.. request.Events.Select(ToEvent)];
+        CheckLimits("CountClicks", events, context, start, applied: 0);
+        var summary = host.Engine.CountClicks(events);
+        Finish("CountClicks", request.Events.Count > 0 ? request.Events[0].UserId : 0, "", summary.Status, summary.Error, start);
+        PrometheusMetrics.CountedClicks(summary);
+        return Task.FromResult(new CountClicksResponse { Counted = summary.Counted, Duplicates = summary.Duplicates, TooOld = summary.TooOld });
+    }
+
     /// <summary>Throws RESOURCE_EXHAUSTED (counted) when the caller or a user is over an event rate limit.</summary>
     private void CheckLimits(string method, List<ObservedEvent> events, ServerCallContext context, long start, int applied)
     {

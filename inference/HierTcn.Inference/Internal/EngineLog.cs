@@ -36,6 +36,6 @@ internal static partial class EngineLog
     [LoggerMessage(108, LogLevel.Information, "Backfill into {Target} from {Source}: {Users} user(s) read, {Copied} copied, {Missing} without a source state")]
     public static partial void Backfilled(ILogger logger, string target, string source, int users, int copied, int missing);
 
-    [LoggerMessage(110, LogLevel.Warning, "Model {ModelVersion} adds a recent-popularity prior (w {Weight}, {WindowMinutes} minutes of clicks): this pod counts only the events it applies, so serve it from one replica: a pod that applies a share of the events ranks with smaller counts than the model was trained with")]
+    [LoggerMessage(110, LogLevel.Warning, "Model {ModelVersion} adds a recent-popularity prior (w {Weight}, {WindowMinutes} minutes of clicks): this pod counts the events it applies and the clicks sent to its CountClicks, so serve it from one replica or send every click to every replica's CountClicks: a pod that sees a share of the clicks ranks with smaller counts than the model was trained with")]
     public static partial void PriorCountsThisPodOnly(ILogger logger, string modelVersion, float weight, double windowMinutes);
 }
