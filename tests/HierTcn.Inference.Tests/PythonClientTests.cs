@@ -48,6 +48,9 @@ public sealed class PythonClientTests(ServedModelFixture model, PythonClientEnvi
                           for n, item in enumerate([{{string.Join(", ", items)}}])]
                 observed = client.observe(events)
                 again = client.observe(events)
+                # The applied events are counted already; a new click is counted once.
+                fed = client.count_clicks(events + [Event(user_id=44, item_id=events[0].item_id, timestamp_ms={{T0}}, event_id="py-44-0")])
+                fed_again = client.count_clicks(events[:1])
                 ranked = client.recommend(41, k=4, timestamp_ms={{T0 + 3 * 60_000}}, request_id="python")
                 try:
                     client.recommend(41, k=5000)
@@ -57,7 +60,8 @@ public sealed class PythonClientTests(ServedModelFixture model, PythonClientEnvi
                 ended = client.end_session(41)
             print(json.dumps({"applied": observed.applied, "duplicates": again.duplicates, "model_version": ranked.model_version,
                               "request_id": ranked.request_id, "items": [i.item_id for i in ranked.items], "k_5000": bad_k,
-                              "closed": ended.closed}))
+                              "closed": ended.closed,
+                              "fed": [fed.counted, fed.duplicates, fed.too_old, fed_again.duplicates]}))
             """;
         using var json = JsonDocument.Parse((await RunPythonAsync(["-c", script])).Stdout);
         var root = json.RootElement;
@@ -67,6 +71,7 @@ public sealed class PythonClientTests(ServedModelFixture model, PythonClientEnvi
         Assert.Equal("python", root.GetProperty("request_id").GetString());
         Assert.Equal("INVALID_ARGUMENT", root.GetProperty("k_5000").GetString());
         Assert.True(root.GetProperty("closed").GetBoolean());
+        Assert.Equal([1, 3, 0, 1], root.GetProperty("fed").EnumerateArray().Select(v => v.GetInt32()));
         // Before the session closed, the same request from .NET ranked the same items: check it on a twin user.
         await _server.Client.ObserveEventsAsync(Batch([.. items.Select((item, n) => Ev(43, item, T0 + 60_000 * n, $"cs-43-{n}"))]));
         var dotnet = await _server.Client.RecommendAsync(new RecommendRequest { UserId = 43, K = 4, TimestampMs = T0 + 3 * 60_000 });

@@ -35,6 +35,9 @@ class ScriptedRecommender(pb_grpc.RecommenderServicer):
     def ObserveEvents(self, request, context):
         return self._answer("ObserveEvents", request, context, pb.ObserveEventsResponse(applied=len(request.events)))
 
+    def CountClicks(self, request, context):
+        return self._answer("CountClicks", request, context, pb.CountClicksResponse(counted=len(request.events)))
+
     def EndSession(self, request, context):
         return self._answer("EndSession", request, context, pb.EndSessionResponse(closed=True, model_version="v1"))
 
@@ -99,6 +102,17 @@ class RecommenderClientTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             self.client.observe([Event(user_id=7, item_id=1000, timestamp_ms=1_704_067_200_000, event_id="")])
         self.assertEqual([], self.servicer.calls)
+
+    def test_countClicks_unavailableOnce_resendsTheSameEventIds(self):
+        self.servicer.failures["CountClicks"] = [grpc.StatusCode.UNAVAILABLE]
+        events = [Event(user_id=7, item_id=1000 + n, timestamp_ms=1_704_067_200_000 + n, event_id=f"c{n}") for n in range(2)]
+        result = self.client.count_clicks(events)
+        self.assertEqual(2, result.counted)
+        sent = [[e.event_id for e in request.events] for _, request, _ in self.servicer.calls]
+        self.assertEqual([["c0", "c1"]] * 2, sent)
+        with self.assertRaises(ValueError):
+            self.client.count_clicks([Event(user_id=7, item_id=1000, timestamp_ms=1_704_067_200_000, event_id="")])
+        self.assertEqual(2, len(self.servicer.calls))
 
     def test_endSession_unavailable_notRetried(self):
         self.servicer.failures["EndSession"] = [grpc.StatusCode.UNAVAILABLE]

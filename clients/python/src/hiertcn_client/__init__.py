@@ -5,6 +5,6 @@
         print(client.recommend(user_id=42, k=5))
 """
 from hiertcn_client.client import RecommenderClient
-from hiertcn_client.types import EndSessionResult, Event, ObserveResult, Recommendations, ScoredItem
+from hiertcn_client.types import CountClicksResult, EndSessionResult, Event, ObserveResult, Recommendations, ScoredItem
 
-__all__ = ["RecommenderClient", "Event", "ScoredItem", "Recommendations", "ObserveResult", "EndSessionResult"]
+__all__ = ["RecommenderClient", "Event", "ScoredItem", "Recommendations", "ObserveResult", "CountClicksResult", "EndSessionResult"]

@@ -8,7 +8,7 @@ from typing import Callable, Iterable, Optional, Sequence, TypeVar
 
 import grpc
 
-from hiertcn_client.types import EndSessionResult, Event, ObserveResult, Recommendations, ScoredItem
+from hiertcn_client.types import CountClicksResult, EndSessionResult, Event, ObserveResult, Recommendations, ScoredItem
 from hiertcn_client.v1 import inference_pb2 as pb
 from hiertcn_client.v1 import inference_pb2_grpc as pb_grpc
 
@@ -63,15 +63,18 @@ class RecommenderClient:
 
     def observe(self, events: Iterable[Event], *, timeout_s: Optional[float] = None) -> ObserveResult:
         """Applies events (at most 10,000 a call). Each needs its own event_id: that is what makes a resend safe."""
-        messages = []
-        for n, e in enumerate(events):
-            if not e.event_id:
-                raise ValueError(f"events[{n}] (user {e.user_id}) has no event_id; it is what makes a resend apply once")
-            messages.append(pb.Event(user_id=e.user_id, item_id=e.item_id, timestamp_ms=e.timestamp_ms,
-                                     event_id=e.event_id, model_version=e.model_version))
-        response = self._call(self.stub.ObserveEvents, pb.ObserveEventsRequest(events=messages), timeout_s, retry=True)
+        request = pb.ObserveEventsRequest(events=_messages(events))
+        response = self._call(self.stub.ObserveEvents, request, timeout_s, retry=True)
         return ObserveResult(applied=response.applied, duplicates=response.duplicates, late=response.late,
                              unknown_items=response.unknown_items)
+
+    def count_clicks(self, events: Iterable[Event], *, timeout_s: Optional[float] = None) -> CountClicksResult:
+        """Counts clicks for a model with the recent-popularity prior only (no user state changes; at most 10,000 a
+        call): in a fleet, send every click to every pod. Each counts once per pod by (user_id, event_id), so a resend,
+        or a click the pod applied by observe, counts as a duplicate."""
+        request = pb.CountClicksRequest(events=_messages(events))
+        response = self._call(self.stub.CountClicks, request, timeout_s, retry=True)
+        return CountClicksResult(counted=response.counted, duplicates=response.duplicates, too_old=response.too_old)
 
     def end_session(self, user_id: int, *, model_version: str = "",
                     timeout_s: Optional[float] = None) -> EndSessionResult:
@@ -101,3 +104,14 @@ class RecommenderClient:
                     raise
                 time.sleep(self._backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random()))
         raise AssertionError("unreachable")
+
+
+def _messages(events: Iterable[Event]) -> list:
+    """The events as messages; an event without an id is refused before anything is sent."""
+    messages = []
+    for n, e in enumerate(events):
+        if not e.event_id:
+            raise ValueError(f"events[{n}] (user {e.user_id}) has no event_id; it is what makes a resend apply once")
+        messages.append(pb.Event(user_id=e.user_id, item_id=e.item_id, timestamp_ms=e.timestamp_ms,
+                                 event_id=e.event_id, model_version=e.model_version))
+    return messages

@@ -48,6 +48,15 @@ class ObserveResult:
 
 
 @dataclass(frozen=True)
+class CountClicksResult:
+    """Counts of the last attempt: after a resend, clicks the first attempt counted count as duplicates."""
+
+    counted: int
+    duplicates: int
+    too_old: int
+
+
+@dataclass(frozen=True)
 class EndSessionResult:
     closed: bool
     model_version: str
