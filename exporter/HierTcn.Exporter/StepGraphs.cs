@@ -51,6 +51,7 @@ public static class StepGraphs
                     var high = GruShape.FromWeights(w, "high_gru");
                     var tcn = TcnShape.FromWeights(w);
                     bool? gap = HighInputGap(high, d);
+                    Expect(!w.Contains("high_skip.weight"), "the model has a high_skip layer (--tcn-high-skip), which the exporter does not support; train without it to export");
                     // With --tcn-session-mean each row also carries the session's running item mean (d more channels).
                     bool mean = tcn.InputChannels == 2 * d + high.Hidden;
                     Expect(mean || tcn.InputChannels == d + high.Hidden,

@@ -23,6 +23,7 @@ public sealed class HierTcnModel : HierarchicalModel
     private readonly GruStack high_gru;
     private readonly TemporalConvNet tcn;
     private readonly Linear output;
+    private readonly Linear? high_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -40,6 +41,7 @@ public sealed class HierTcnModel : HierarchicalModel
         tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate,
             Options.TcnContextNewestTap ? d : null, Options.LayerNorm);
         output = nn.Linear(Options.TcnChannels, d);
+        high_skip = Options.TcnHighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -72,6 +74,7 @@ public sealed class HierTcnModel : HierarchicalModel
             input = cat([input, previous.cumsum(1) / counts], -1);
         }
         input = InputDropout(input);
-        return output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
+        Tensor u = output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
+        return high_skip is null ? u : u + high_skip.forward(top).unsqueeze(1);
     }
 }
