@@ -381,4 +381,39 @@ public sealed class ModelTests
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Tcn) with { LayerNorm = true, BatchNorm = true }).Validate());
         (Small(ModelKind.Tcn) with { LayerNorm = true }).Validate();
     }
+
+    /// <summary><c>--tcn-high-skip</c> adds W h to every row of a session's user vectors: the outputs with the skip's
+    /// weights minus those with them zeroed are one non-zero vector per session, the same at every position. Other
+    /// models refuse it.</summary>
+    [Fact]
+    public void Step_TcnHighSkip_AddsOneVectorPerSession()
+    {
+        TorchRuntime.Seed(11);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn) with { TcnHighSkip = true }, ItemSource.Ids(Items));
+        model.eval();
+        using var items = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 0 }, [2, 4]);
+        using var lengths = tensor(new long[] { 4, 3 });
+        var s0 = model.InitialState(2);
+        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
+        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        using (no_grad())
+        {
+            model.state_dict()["high_skip.weight"].zero_();
+        }
+        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        var skip = with - without;                                                  // [2, 4, d]
+        for (int b = 0; b < 2; b++)
+        {
+            for (int t = 1; t < 3; t++)
+            {
+                Assert.True(skip[b, t].allclose(skip[b, 0], rtol: 0, atol: 1e-6));
+            }
+            Assert.True(skip[b, 0].abs().max().item<float>() > 1e-3);
+        }
+        foreach (var s in new[] { s0, s1, s2, s3 })
+        {
+            s.Dispose();
+        }
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.HierGru) with { TcnHighSkip = true }).Validate());
+    }
 }
