@@ -51,7 +51,6 @@ public static class StepGraphs
                     var high = GruShape.FromWeights(w, "high_gru");
                     var tcn = TcnShape.FromWeights(w);
                     bool? gap = HighInputGap(high, d);
-                    Expect(!w.Contains("high_skip.weight"), "the model has a high_skip layer (--tcn-high-skip), which the exporter does not support; train without it to export");
                     // With --tcn-session-mean each row also carries the session's running item mean (d more channels).
                     bool mean = tcn.InputChannels == 2 * d + high.Hidden;
                     Expect(mean || tcn.InputChannels == d + high.Hidden,
@@ -170,7 +169,7 @@ public static class StepGraphs
         string x = g.Op("Concat", [.. parts], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
-        g.Output(Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), spec.Outputs[0]);
+        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), top), spec.Outputs[0]);
         return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state (and, with the session mean, the mean of the rows up to it); user embedding at each row's last valid position.");
     }
 
@@ -198,10 +197,15 @@ public static class StepGraphs
             x = g.Op("Concat", [Tensors.Item, top], OnnxGraph.Int("axis", 1));
         }
         var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), buffers, TcnShape.FromWeights(w));
-        g.Output(Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), spec.Outputs[0]);
+        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), top), spec.Outputs[0]);
         g.Output(sum is null ? next : g.Op("Concat", [next, sum, count!], OnnxGraph.Int("axis", 1)), spec.Outputs[1]);
         return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
+
+    /// <summary>HierTCN's user vector u plus, where the weights have <c>high_skip</c> (<c>--tcn-high-skip</c>), the
+    /// high-level top state's linear map W h (no bias): the trainer's <c>output(tcn) + high_skip(top)</c>.</summary>
+    private static string WithHighSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, string top) =>
+        w.Contains("high_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "high_skip", top, dims.ItemDim, dims.Hidden)]) : u;
 
     /// <summary>HierGRU embed: the low GRU stack (zero start) over [items, top layer of state], head on its last state.</summary>
     internal static byte[] LowGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
