@@ -202,7 +202,7 @@ public static class StepGraphs
         return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
 
-    /// <summary>HierTCN's user vector u plus, where the weights have <c>high_skip</c> (<c>--tcn-high-skip</c>), the
+    /// <summary>HierTCN's and HierGRU's user vector u plus, where the weights have <c>high_skip</c> (<c>--high-skip</c>), the
     /// high-level top state's linear map W h (no bias): the trainer's <c>output(tcn) + high_skip(top)</c>.</summary>
     private static string WithHighSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, string top) =>
         w.Contains("high_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "high_skip", top, dims.ItemDim, dims.Hidden)]) : u;
@@ -215,7 +215,7 @@ public static class StepGraphs
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
         string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
         var finals = Layers.GruStackSequence(g, w, "low_gru", x, Tensors.Lengths, low.Input, low.Layers, low.Hidden, null);
-        g.Output(Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), spec.Outputs[0]);
+        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), top), spec.Outputs[0]);
         return g.ToBytes("HierGRU low level: GRU stack over the session rows, each concatenated with the top high-level state; user embedding from its state at each row's last valid position.");
     }
 

@@ -69,12 +69,12 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         Assert.True(worstTorch <= Tolerance, $"step vs TorchSharp: {worstTorch} > {Tolerance}");
     }
 
-    /// <summary>With <c>--tcn-high-skip</c> the row step adds the high-level state's linear map at every row, as the
+    /// <summary>With <c>--high-skip</c> the row step adds the high-level state's linear map at every row, as the
     /// full window and the trainer do.</summary>
     [Fact]
     public void TcnRowStep_HighSkip_EqualsFullWindowAndTorchSharpAtEveryPosition()
     {
-        var run = Stepped(Tiny with { TcnHighSkip = true, TcnSessionMean = true }, b: 3, t: 60, seed: 16);
+        var run = Stepped(Tiny with { HighSkip = true, TcnSessionMean = true }, b: 3, t: 60, seed: 16);
         float worstFull = run.WorstAgainstFullWindow();
         float worstTorch = run.WorstAgainstTorch();
         output.WriteLine($"tcn_row_step with the high-level skip, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix "

@@ -80,14 +80,20 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_HighTimeGap_OrtMatchesTorchSharp(string modelType, int b, int t) =>
         Check(Small(ModelKinds.Parse(modelType)) with { HighTimeGap = true, TcnSessionMean = modelType == "hiertcn" }, b, t, seed: 31 + b);
 
-    /// <summary>HierTCN with <c>--tcn-high-skip</c>: tcn_step adds the high-level state's linear map to the user vector,
-    /// as the trainer does (with and without the session mean).</summary>
+    /// <summary>HierTCN and HierGRU with <c>--high-skip</c>: tcn_step and low_gru_step add the high-level state's linear
+    /// map to the user vector, as the trainer does (HierTCN with and without the session mean).</summary>
     [Theory]
     [InlineData(7, 40, false)]
     [InlineData(64, 1, true)]
     [InlineData(7, 121, true)]
     public void Export_HierTcnHighSkip_OrtMatchesTorchSharp(int b, int t, bool sessionMean) =>
-        Check(Small(ModelKind.HierTcn) with { TcnHighSkip = true, TcnSessionMean = sessionMean }, b, t, seed: 41 + t);
+        Check(Small(ModelKind.HierTcn) with { HighSkip = true, TcnSessionMean = sessionMean }, b, t, seed: 41 + t);
+
+    [Theory]
+    [InlineData(7, 40)]
+    [InlineData(64, 1)]
+    public void Export_HierGruHighSkip_OrtMatchesTorchSharp(int b, int t) =>
+        Check(Small(ModelKind.HierGru) with { HighSkip = true }, b, t, seed: 43 + t);
 
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>

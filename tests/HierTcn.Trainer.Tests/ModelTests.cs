@@ -382,14 +382,14 @@ public sealed class ModelTests
         (Small(ModelKind.Tcn) with { LayerNorm = true }).Validate();
     }
 
-    /// <summary><c>--tcn-high-skip</c> adds W h to every row of a session's user vectors: the outputs with the skip's
+    /// <summary><c>--high-skip</c> adds W h to every row of a session's user vectors: the outputs with the skip's
     /// weights minus those with them zeroed are one non-zero vector per session, the same at every position. Other
     /// models refuse it.</summary>
     [Fact]
-    public void Step_TcnHighSkip_AddsOneVectorPerSession()
+    public void Step_HighSkip_AddsOneVectorPerSession()
     {
         TorchRuntime.Seed(11);
-        using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn) with { TcnHighSkip = true }, ItemSource.Ids(Items));
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn) with { HighSkip = true }, ItemSource.Ids(Items));
         model.eval();
         using var items = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 0 }, [2, 4]);
         using var lengths = tensor(new long[] { 4, 3 });
@@ -414,6 +414,6 @@ public sealed class ModelTests
         {
             s.Dispose();
         }
-        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.HierGru) with { TcnHighSkip = true }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { HighSkip = true }).Validate());
     }
 }

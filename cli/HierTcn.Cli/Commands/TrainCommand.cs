@@ -51,7 +51,7 @@ internal static class TrainCommand
         var inputDropout = new Option<double?>("--input-dropout") { Description = "hiertcn and hiergru: dropout on the low level's input rows while training (default 0)." };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var layerNorm = new Option<bool>("--layer-norm") { Description = "Layer normalization of every TCN convolution's output over its channels (hiertcn, tcn; not exported)." };
-        var tcnHighSkip = new Option<bool>("--tcn-high-skip") { Description = "HierTCN: u = output(tcn) + W h, a linear path from the high-level state to the user vector (not exported)." };
+        var highSkip = new Option<bool>("--high-skip") { Description = "hiertcn and hiergru: u = output(low level) + W h, a linear path from the high-level state to the user vector." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
@@ -76,7 +76,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
-            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, tcnHighSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, recentPopPrior, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -103,7 +103,7 @@ internal static class TrainCommand
                 InputDropout = parse.GetValue(inputDropout) ?? m.InputDropout,
                 BatchNorm = parse.GetValue(batchNorm),
                 LayerNorm = parse.GetValue(layerNorm),
-                TcnHighSkip = parse.GetValue(tcnHighSkip),
+                HighSkip = parse.GetValue(highSkip),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
             var options = new TrainingOptions

@@ -19,6 +19,7 @@ public sealed class HierGruModel : HierarchicalModel
     private readonly GruStack high_gru;
     private readonly GruStack low_gru;
     private readonly Linear output;
+    private readonly Linear? high_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -35,6 +36,7 @@ public sealed class HierGruModel : HierarchicalModel
         high_gru = new GruStack("high_gru", HighInputWidth(Options, d), Options.HighHidden, Options.HighLayers, Options.HighLevelDropout);
         low_gru = new GruStack("low_gru", d + Options.HighHidden, Options.LowHidden, Options.LowLayers, Options.Dropout);
         output = nn.Linear(Options.LowHidden, d);
+        high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -60,6 +62,7 @@ public sealed class HierGruModel : HierarchicalModel
         long steps = items.shape[1];
         Tensor input = InputDropout(cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
-        return output.forward(low_gru.Forward(input, low0));
+        Tensor u = output.forward(low_gru.Forward(input, low0));
+        return high_skip is null ? u : u + high_skip.forward(top).unsqueeze(1);
     }
 }

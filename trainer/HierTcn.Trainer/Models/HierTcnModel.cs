@@ -41,7 +41,7 @@ public sealed class HierTcnModel : HierarchicalModel
         tcn = new TemporalConvNet("tcn", d + Options.HighHidden + (Options.TcnSessionMean ? d : 0), Options.TcnChannels, Options.TcnBlocks, Options.TcnKernel, Options.BatchNorm, Options.Dropout, Options.TcnGate,
             Options.TcnContextNewestTap ? d : null, Options.LayerNorm);
         output = nn.Linear(Options.TcnChannels, d);
-        high_skip = Options.TcnHighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
+        high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
         RegisterComponents();
     }
 

@@ -64,10 +64,10 @@ public sealed record ModelOptions
     /// <summary>Layer normalization over the channels of every TCN convolution's output (before its activation): no
     /// running statistics, so training and evaluation compute the same function. Default off; the exporter refuses it.</summary>
     [JsonPropertyName("layer_norm")] public bool LayerNorm { get; init; }
-    /// <summary>HierTCN: the user vector also gets a linear map of the high-level state (<c>high_skip</c>, no bias),
-    /// u = output(tcn(...)) + W h: a path from the high level to the scores that no convolution, relu or dropout
-    /// masks. Default off; the exporter refuses it.</summary>
-    [JsonPropertyName("tcn_high_skip")] public bool TcnHighSkip { get; init; }
+    /// <summary>HierTCN and HierGRU: the user vector also gets a linear map of the high-level state (<c>high_skip</c>, no
+    /// bias), u = output(low level) + W h: a path from the high level to the scores that no convolution, relu or dropout
+    /// masks. Default off.</summary>
+    [JsonPropertyName("high_skip")] public bool HighSkip { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
     [JsonPropertyName("item_bias")] public bool ItemBias { get; init; }
     /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
@@ -152,9 +152,9 @@ public sealed record ModelOptions
         {
             throw new Data.UserInputException($"model option tcn_context_newest_tap: only hiertcn has a context in its TCN rows, not {ModelKinds.Name(Kind)}.");
         }
-        if (TcnHighSkip && Kind != ModelKind.HierTcn)
+        if (HighSkip && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
         {
-            throw new Data.UserInputException($"model option tcn_high_skip: only hiertcn, not {ModelKinds.Name(Kind)}.");
+            throw new Data.UserInputException($"model option high_skip: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
         }
         if (LayerNorm && BatchNorm)
         {

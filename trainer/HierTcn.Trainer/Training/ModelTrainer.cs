@@ -209,7 +209,7 @@ public sealed class ModelTrainer
         ["input_dropout"] = config.Training.Model.InputDropout,
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["layer_norm"] = config.Training.Model.LayerNorm,
-        ["tcn_high_skip"] = config.Training.Model.TcnHighSkip,
+        ["high_skip"] = config.Training.Model.HighSkip,
         ["recent_pop_prior"] = config.Training.Model.RecentPopPrior,
         ["high_time_gap"] = config.Training.Model.HighTimeGap,
         ["loss"] = config.Training.Loss.Kind.ToString(),
