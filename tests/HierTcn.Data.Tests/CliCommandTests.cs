@@ -144,6 +144,7 @@ public sealed class CliCommandTests : IDisposable
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
         Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("tcn_session_mean").GetBoolean());
+        Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("high_skip").GetBoolean());
         Assert.Equal(3, config.RootElement.GetProperty("training").GetProperty("patience").GetInt32());
         Assert.Equal(model == "hiergru" ? 256 : 128, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("low_hidden").GetInt32());
         Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("weight_decay").GetDouble());

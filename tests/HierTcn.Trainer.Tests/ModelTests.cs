@@ -30,7 +30,7 @@ public sealed class ModelTests
         // The default TCN is one block of kernel 3 (bench/RESULTS.md, "HierTCN's TCN size over three seeds").
         // The default reads the running session mean with dropout 0.3 ("HierTCN fits its training users better than HierGRU").
         var d = ModelOptions.ForKind(ModelKind.HierTcn);
-        Assert.Equal((1, 1, 3, true, 0.3, 0.0), (d.HighLayers, d.TcnBlocks, d.TcnKernel, d.TcnSessionMean, d.Dropout, d.InputDropout));
+        Assert.Equal((1, 1, 3, true, 0.3, 0.0, true), (d.HighLayers, d.TcnBlocks, d.TcnKernel, d.TcnSessionMean, d.Dropout, d.InputDropout, d.HighSkip));
         TorchRuntime.Seed(1);
         using var model = new HierTcnModel(d with { HighLayers = 4, TcnBlocks = 4, TcnKernel = 5, TcnSessionMean = false }, ItemSource.Ids(2521));
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
@@ -51,6 +51,7 @@ public sealed class ModelTests
         Assert.DoesNotContain("tcn.blocks.1.downsample.weight", shapes.Keys);
         Assert.Equal([128L, 128], shapes["output.weight"]);
         Assert.Equal([128L], shapes["output.bias"]);
+        Assert.Equal([128L, 128], shapes["high_skip.weight"]);
         Assert.Equal(shapes.Count, model.named_parameters().Count());
         Assert.DoesNotContain(shapes.Keys, k => k.StartsWith('_'));
     }

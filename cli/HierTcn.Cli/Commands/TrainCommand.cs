@@ -51,7 +51,7 @@ internal static class TrainCommand
         var inputDropout = new Option<double?>("--input-dropout") { Description = "hiertcn and hiergru: dropout on the low level's input rows while training (default 0)." };
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var layerNorm = new Option<bool>("--layer-norm") { Description = "Layer normalization of every TCN convolution's output over its channels (hiertcn, tcn; not exported)." };
-        var highSkip = new Option<bool>("--high-skip") { Description = "hiertcn and hiergru: u = output(low level) + W h, a linear path from the high-level state to the user vector." };
+        var highSkip = new Option<bool?>("--high-skip") { Description = "hiertcn and hiergru: u = output(low level) + W h, a linear path from the high-level state to the user vector (true or false; default: hiertcn true)." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
@@ -103,7 +103,7 @@ internal static class TrainCommand
                 InputDropout = parse.GetValue(inputDropout) ?? m.InputDropout,
                 BatchNorm = parse.GetValue(batchNorm),
                 LayerNorm = parse.GetValue(layerNorm),
-                HighSkip = parse.GetValue(highSkip),
+                HighSkip = parse.GetValue(highSkip) ?? m.HighSkip,
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
             var options = new TrainingOptions
