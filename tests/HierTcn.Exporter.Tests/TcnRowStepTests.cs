@@ -35,12 +35,7 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
     public void TcnRowStep_EveryPositionUpTo300Rows_EqualsFullWindowAndTorchSharp()
     {
         var run = Stepped(Tiny, b: 3, t: 300, seed: 11);
-        float worstFull = run.WorstAgainstFullWindow();
-        float worstTorch = run.WorstAgainstTorch();
-        output.WriteLine($"tcn_row_step, {run.B} sessions of {run.T} rows (receptive field {run.ReceptiveField}): max abs diff against "
-            + $"tcn_step on every prefix {worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
-        Assert.True(worstFull <= Tolerance, $"step vs full window: {worstFull} > {Tolerance}");
-        Assert.True(worstTorch <= Tolerance, $"step vs TorchSharp: {worstTorch} > {Tolerance}");
+        AssertEqualsFullWindowAndTorch(run, $"tcn_row_step (receptive field {run.ReceptiveField})");
     }
 
     [Fact]
@@ -61,12 +56,7 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         // conv1 of block 0 reads 2d + H = 22 channels (2 x (22 + 10)), blocks 1 and 2 as without (4 x 20, 8 x 20),
         // then the running sum (d = 8) and the count: 313 floats, against 288 without the mean.
         Assert.Equal(313, run.BufferSize);
-        float worstFull = run.WorstAgainstFullWindow();
-        float worstTorch = run.WorstAgainstTorch();
-        output.WriteLine($"tcn_row_step with the session mean, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix "
-            + $"{worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
-        Assert.True(worstFull <= Tolerance, $"step vs full window: {worstFull} > {Tolerance}");
-        Assert.True(worstTorch <= Tolerance, $"step vs TorchSharp: {worstTorch} > {Tolerance}");
+        AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the session mean");
     }
 
     /// <summary>With <c>--high-skip</c> the row step adds the high-level state's linear map at every row, as the
@@ -75,10 +65,16 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
     public void TcnRowStep_HighSkip_EqualsFullWindowAndTorchSharpAtEveryPosition()
     {
         var run = Stepped(Tiny with { HighSkip = true, TcnSessionMean = true }, b: 3, t: 60, seed: 16);
+        AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the high-level skip");
+    }
+
+    /// <summary>The step stepped row by row equals the full-window graph on every prefix and TorchSharp at every position.</summary>
+    private void AssertEqualsFullWindowAndTorch(SteppedRun run, string what)
+    {
         float worstFull = run.WorstAgainstFullWindow();
         float worstTorch = run.WorstAgainstTorch();
-        output.WriteLine($"tcn_row_step with the high-level skip, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix "
-            + $"{worstFull:E3}, against TorchSharp at every position {worstTorch:E3}");
+        output.WriteLine($"{what}, {run.B} sessions of {run.T} rows: max abs diff against tcn_step on every prefix {worstFull:E3}, "
+            + $"against TorchSharp at every position {worstTorch:E3}");
         Assert.True(worstFull <= Tolerance, $"step vs full window: {worstFull} > {Tolerance}");
         Assert.True(worstTorch <= Tolerance, $"step vs TorchSharp: {worstTorch} > {Tolerance}");
     }
