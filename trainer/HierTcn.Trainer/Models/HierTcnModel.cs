@@ -75,6 +75,6 @@ public sealed class HierTcnModel : HierarchicalModel
         }
         input = InputDropout(input);
         Tensor u = output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
-        return high_skip is null ? u : u + high_skip.forward(top).unsqueeze(1);
+        return high_skip is null ? u : Arith.Add(u, high_skip.forward(top).unsqueeze(1));
     }
 }

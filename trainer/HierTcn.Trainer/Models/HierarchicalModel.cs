@@ -1,3 +1,4 @@
+using HierTcn.Trainer.Models.Internal;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Models;
@@ -144,7 +145,7 @@ public abstract class HierarchicalModel : RecommenderModel
     {
         // The update runs even when no row has a pending session, so every parameter gets a (possibly zero) gradient
         // at every step: Adam's per-parameter step counts then stay equal, which keeps a resumed run exact.
-        Tensor h = where((pendingLengths > 0).view(1, -1, 1), update(), high);
+        Tensor h = where(Arith.Greater(pendingLengths, 0).view(1, -1, 1), update(), high);
         Tensor start = userStart.unsqueeze(1).expand_as(h);
         return where(newUser.view(1, -1, 1), start, h);
     }

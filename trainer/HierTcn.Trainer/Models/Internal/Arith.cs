@@ -54,4 +54,19 @@ internal static class Arith
         using var one = 1.0.ToScalar();
         return a.add_(b, one);
     }
+
+    /// <summary>a &gt; k, elementwise (the comparison's Scalar held alive: a crash in <c>gt_Scalar</c>, "Unknown scalar
+    /// type", came from <c>pendingLengths &gt; 0</c>).</summary>
+    public static Tensor Greater(Tensor a, long k)
+    {
+        using var scalar = k.ToScalar();
+        return a.gt(scalar);
+    }
+
+    /// <summary>a - k, elementwise.</summary>
+    public static Tensor Minus(Tensor a, long k)
+    {
+        using var scalar = k.ToScalar();
+        return a.sub(scalar);
+    }
 }
