@@ -27,13 +27,9 @@ public sealed partial class RecommenderEngine
         }
         for (int i = 0; i < events.Count; i++)
         {
-            var e = events[i];
-            string? problem = string.IsNullOrEmpty(e.EventId) ? "event_id is empty; every event needs a unique id (retries reuse it)"
-                : e.EventId.Length > _options.MaxEventIdLength ? $"event_id has {e.EventId.Length} characters; at most {_options.MaxEventIdLength}"
-                : CheckTimestamp(e.TimestampMs);
-            if (problem is not null)
+            if (CheckEvent(events[i]) is { } problem)
             {
-                return CountClicksSummary.Fail(ServeStatus.InvalidArgument, $"events[{i}] (user {e.UserId}): {problem}; nothing was counted");
+                return CountClicksSummary.Fail(ServeStatus.InvalidArgument, $"events[{i}] (user {events[i].UserId}): {problem}; nothing was counted");
             }
         }
         int counted = 0, duplicates = 0, tooOld = 0, dropped = 0;

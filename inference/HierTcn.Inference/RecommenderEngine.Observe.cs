@@ -29,9 +29,7 @@ public sealed partial class RecommenderEngine
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            string? problem = string.IsNullOrEmpty(e.EventId) ? "event_id is empty; every event needs a unique id (retries reuse it)"
-                : e.EventId.Length > _options.MaxEventIdLength ? $"event_id has {e.EventId.Length} characters; at most {_options.MaxEventIdLength}"
-                : CheckTimestamp(e.TimestampMs);
+            string? problem = CheckEvent(e);
             if (problem is null && !string.IsNullOrEmpty(e.ModelVersion) && !registry.Models.ContainsKey(e.ModelVersion))
             {
                 problem = $"model_version \"{e.ModelVersion}\" is not loaded; loaded versions: {string.Join(", ", registry.Models.Keys)}";

@@ -333,6 +333,13 @@ public sealed partial class RecommenderEngine : IAsyncDisposable
 
     private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
+    /// <summary>Null when <paramref name="e"/>'s event id and timestamp are acceptable (ObserveEvents and CountClicks), else
+    /// the problem.</summary>
+    private string? CheckEvent(ObservedEvent e) =>
+        string.IsNullOrEmpty(e.EventId) ? "event_id is empty; every event needs a unique id (retries reuse it)"
+        : e.EventId.Length > _options.MaxEventIdLength ? $"event_id has {e.EventId.Length} characters; at most {_options.MaxEventIdLength}"
+        : CheckTimestamp(e.TimestampMs);
+
     /// <summary>Null when <paramref name="timestampMs"/> is acceptable, else the problem.</summary>
     private string? CheckTimestamp(long timestampMs)
     {

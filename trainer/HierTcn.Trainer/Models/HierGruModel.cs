@@ -62,7 +62,6 @@ public sealed class HierGruModel : HierarchicalModel
         long steps = items.shape[1];
         Tensor input = InputDropout(cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
-        Tensor u = output.forward(low_gru.Forward(input, low0));
-        return high_skip is null ? u : Arith.Add(u, high_skip.forward(top).unsqueeze(1));
+        return WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top);
     }
 }

@@ -74,7 +74,6 @@ public sealed class HierTcnModel : HierarchicalModel
             input = cat([input, previous.cumsum(1) / counts], -1);
         }
         input = InputDropout(input);
-        Tensor u = output.forward(tcn.Forward(input, ValidMask(lengths, steps)));
-        return high_skip is null ? u : Arith.Add(u, high_skip.forward(top).unsqueeze(1));
+        return WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top);
     }
 }

@@ -1,4 +1,5 @@
 using HierTcn.Trainer.Models.Internal;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Models;
@@ -139,6 +140,11 @@ public abstract class HierarchicalModel : RecommenderModel
     /// unchanged otherwise.</summary>
     private protected Tensor InputDropout(Tensor input) =>
         training && Options.InputDropout > 0 ? nn.functional.dropout(input, Options.InputDropout, training: true) : input;
+
+    /// <summary>The low level's user vectors u [B, T, d] plus, with <paramref name="skip"/> (<c>--high-skip</c>), its map of
+    /// the high level's top state <paramref name="top"/> [B, H], the same at every row of a session.</summary>
+    private protected static Tensor WithHighSkip(Tensor u, Linear? skip, Tensor top) =>
+        skip is null ? u : Arith.Add(u, skip.forward(top).unsqueeze(1));
 
     /// <summary>Folds the pending session into the high state where one is pending, then restarts new users' rows.</summary>
     private protected static Tensor Advance(Tensor high, Tensor pendingLengths, Func<Tensor> update, Tensor newUser, Tensor userStart)
