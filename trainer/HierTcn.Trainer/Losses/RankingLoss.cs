@@ -1,3 +1,4 @@
+using HierTcn.Trainer.Models.Internal;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Losses;
@@ -40,7 +41,7 @@ public static class RankingLoss
         // Negatives that are the positive itself are dropped, as are padding slots.
         Tensor mask = negatives.Mask.logical_and(negatives.Ids.ne(targets.unsqueeze(1)));
         Tensor maskF = mask.to(user.dtype);
-        Tensor count = maskF.sum(-1).clamp_min(1);
+        Tensor count = Arith.ClampMin(maskF.sum(-1), 1);
         switch (options.Kind)
         {
             case LossKind.CrossEntropy:
@@ -60,7 +61,7 @@ public static class RankingLoss
                 }
             case LossKind.Hinge:
                 {
-                    Tensor terms = (options.Margin - pos.unsqueeze(1) + neg).clamp_min(0) * maskF;
+                    Tensor terms = Arith.ClampMin(Arith.Plus(Arith.Sub(neg, pos.unsqueeze(1)), options.Margin), 0) * maskF;
                     return (terms.sum(-1) / count).mean();
                 }
             default:

@@ -1,3 +1,4 @@
+using HierTcn.Trainer.Models.Internal;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Models;
@@ -21,7 +22,7 @@ public abstract class FlatModel : RecommenderModel
         Tensor start = sessionStart.view(1, 1, -1).expand(b, 1, -1);
         Tensor x = t == 1 ? start : cat([start, ItemVectorsOf(items.slice(1, 0, t - 1, 1))], 1);
         Tensor flags = sessionStarts.to(float32).clone();
-        flags.select(1, 0).fill_(1);
+        Internal.Arith.FillInPlace(flags.select(1, 0), 1);
         return cat([x, flags.unsqueeze(-1)], -1);
     }
 }

@@ -49,7 +49,7 @@ public abstract class HierarchicalModel : RecommenderModel
         {
             throw new ArgumentException("this model reads the time between sessions (high_time_gap): pass the gap of every row", nameof(gapMinutes));
         }
-        return cat([mean, Internal.Arith.Div(gapMinutes.to(mean.dtype).clamp_min(0).log1p(), 10).unsqueeze(1)], 1);
+        return cat([mean, Internal.Arith.Div(Internal.Arith.ClampMin(gapMinutes.to(mean.dtype), 0).log1p(), 10).unsqueeze(1)], 1);
     }
 
     /// <summary>The high level's input width: the item size, plus one with <see cref="ModelOptions.HighTimeGap"/>.</summary>
@@ -116,7 +116,7 @@ public abstract class HierarchicalModel : RecommenderModel
     {
         Tensor mask = ValidMask(lengths, items.shape[1]).to(float32).unsqueeze(-1);
         Tensor sum = (ItemVectorsOf(items) * mask).sum(1);
-        return sum / lengths.clamp_min(1).to(float32).unsqueeze(-1);
+        return sum / Arith.ClampMin(lengths, 1).to(float32).unsqueeze(-1);
     }
 
     /// <summary>[B] lengths -> [B, T] bool, true at positions before the length.</summary>

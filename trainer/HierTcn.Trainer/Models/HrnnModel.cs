@@ -65,7 +65,7 @@ public sealed class HrnnModel : HierarchicalModel
         // CONTRACT.md: the session GRU reads [start, x_1 .. x_{n-1}] and its top state at the last valid position updates
         // the user GRU, so the user level never sees a session's last item (kept as the contract says, for serving parity).
         Tensor top = session_gru.Forward(ShiftedInput(items, session_start), s0);              // [B, T, H]
-        Tensor last = Arith.Minus(lengths, 1).clamp_min(0).view(-1, 1, 1).expand(-1, 1, top.shape[2]);
+        Tensor last = Arith.ClampMin(Arith.Minus(lengths, 1), 0).view(-1, 1, 1).expand(-1, 1, top.shape[2]);
         Tensor final = top.gather(1, last).squeeze(1);
         return (output.forward(top), new HierarchicalState(user, items, lengths, final));
     }

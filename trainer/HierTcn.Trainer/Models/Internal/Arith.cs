@@ -69,4 +69,27 @@ internal static class Arith
         using var scalar = k.ToScalar();
         return a.sub(scalar);
     }
+
+    /// <summary>max(a, k), elementwise (a crash in <c>clamp_min</c>, "Expected false to be true", came from the session
+    /// mean's <c>lengths.clamp_min(1)</c>).</summary>
+    public static Tensor ClampMin(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.clamp_min(scalar);
+    }
+
+    /// <summary>a + k, elementwise.</summary>
+    public static Tensor Plus(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        using var one = 1.0.ToScalar();
+        return a.add(scalar, one);
+    }
+
+    /// <summary>a filled with k in place; returns a.</summary>
+    public static Tensor FillInPlace(Tensor a, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.fill_(scalar);
+    }
 }

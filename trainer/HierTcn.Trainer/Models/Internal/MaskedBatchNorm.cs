@@ -46,7 +46,7 @@ internal sealed class MaskedBatchNorm : nn.Module
         using (no_grad())
         {
             Tensor steps = Arith.Greater(mask.sum(0, keepdim: true), 0).to(x.dtype);    // positions with any valid row
-            Tensor n = steps.sum().clamp_min(1);
+            Tensor n = Arith.ClampMin(steps.sum(), 1);
             running_mean.mul_(1 - Momentum).add_((mean * steps).sum([0, 2]) / n, alpha: Momentum);
             running_var.mul_(1 - Momentum).add_((var * steps).sum([0, 2]) / n, alpha: Momentum);
         }
