@@ -72,7 +72,7 @@ internal static class Arith
 
     /// <summary>max(a, k), elementwise (a crash in <c>clamp_min</c>, "Expected false to be true", came from the session
     /// mean's <c>lengths.clamp_min(1)</c>).</summary>
-    public static Tensor ClampMin(Tensor a, double k)
+    public static Tensor ClampMin(Tensor a, long k)
     {
         using var scalar = k.ToScalar();
         return a.clamp_min(scalar);
