@@ -1,3 +1,4 @@
+using HierTcn.Trainer.Models.Internal;
 using static TorchSharp.torch;
 
 namespace HierTcn.Trainer.Losses;
@@ -30,7 +31,7 @@ public sealed class NegativeSampler : IDisposable
     public Negatives Sample(long positions, int k)
     {
         Tensor ids = _probability.multinomial(positions * k, replacement: true).view(positions, k);
-        Tensor logQ = _logProbability.index_select(0, ids.flatten()).view(positions, k) + Math.Log(k);
+        Tensor logQ = Arith.Plus(_logProbability.index_select(0, ids.flatten()).view(positions, k), Math.Log(k));
         return new Negatives(ids, ones([positions, k], @bool, ids.device), logQ);
     }
 

@@ -22,7 +22,7 @@ public static class RankingLoss
         Tensor positive = items.index_select(0, targets);                       // [P, d]
         if (options.Kind == LossKind.L2)
         {
-            return (user - positive).square().sum(-1).mean();
+            return Arith.Sub(user, positive).square().sum(-1).mean();
         }
         if (negatives is null)
         {
@@ -35,8 +35,8 @@ public static class RankingLoss
         Tensor neg = (negVectors * user.unsqueeze(1)).sum(-1);                  // [P, K]
         if (bias is not null)
         {
-            pos = pos + bias.index_select(0, targets);
-            neg = neg + bias.index_select(0, negatives.Ids.flatten()).view(p, k);
+            pos = Arith.Add(pos, bias.index_select(0, targets));
+            neg = Arith.Add(neg, bias.index_select(0, negatives.Ids.flatten()).view(p, k));
         }
         // Negatives that are the positive itself are dropped, as are padding slots.
         Tensor mask = negatives.Mask.logical_and(negatives.Ids.ne(targets.unsqueeze(1)));
@@ -46,17 +46,17 @@ public static class RankingLoss
         {
             case LossKind.CrossEntropy:
                 {
-                    Tensor logits = cat([pos.unsqueeze(1), (neg - negatives.LogProbability).masked_fill(mask.logical_not(), double.NegativeInfinity)], 1);
+                    Tensor logits = cat([pos.unsqueeze(1), Arith.MaskedFill(Arith.Sub(neg, negatives.LogProbability), mask.logical_not(), double.NegativeInfinity)], 1);
                     return -logits.log_softmax(1).select(1, 0).mean();
                 }
             case LossKind.Nce:
                 {
                     Tensor negTerm = (nn.functional.logsigmoid(neg.neg()) * maskF).sum(-1);
-                    return -(nn.functional.logsigmoid(pos) + negTerm).mean();
+                    return -Arith.Add(nn.functional.logsigmoid(pos), negTerm).mean();
                 }
             case LossKind.Bpr:
                 {
-                    Tensor terms = nn.functional.logsigmoid(pos.unsqueeze(1) - neg) * maskF;
+                    Tensor terms = nn.functional.logsigmoid(Arith.Sub(pos.unsqueeze(1), neg)) * maskF;
                     return -(terms.sum(-1) / count).mean();
                 }
             case LossKind.Hinge:

@@ -92,4 +92,18 @@ internal static class Arith
         using var scalar = k.ToScalar();
         return a.fill_(scalar);
     }
+
+    /// <summary>a + k b in place; returns a.</summary>
+    public static Tensor AddScaledInPlace(Tensor a, Tensor b, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.add_(b, scalar);
+    }
+
+    /// <summary>a with k where <paramref name="mask"/> is true.</summary>
+    public static Tensor MaskedFill(Tensor a, Tensor mask, double k)
+    {
+        using var scalar = k.ToScalar();
+        return a.masked_fill(mask, scalar);
+    }
 }
