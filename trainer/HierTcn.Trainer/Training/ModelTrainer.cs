@@ -6,6 +6,7 @@ using HierTcn.Trainer.Batching;
 using HierTcn.Trainer.Evaluation;
 using HierTcn.Trainer.Losses;
 using HierTcn.Trainer.Models;
+using HierTcn.Trainer.Models.Internal;
 using HierTcn.Trainer.Plots;
 using HierTcn.Trainer.Training.Internal;
 using Microsoft.Extensions.Logging;
@@ -519,7 +520,7 @@ public sealed class ModelTrainer
                 }
                 else
                 {
-                    current.add_(g);
+                    Arith.AddInPlace(current, g);
                 }
             }
             g.Dispose();
