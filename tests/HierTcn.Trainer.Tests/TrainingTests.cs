@@ -393,6 +393,31 @@ public sealed class TrainingTests
         Assert.Equal(b.Epochs.Select(e => e.LearningRate), new RunDirectory(Path.Combine(dir.Path, "decayed")).ReadEpochs().Select(e => e.LearningRate));
     }
 
+    [Fact]
+    public void LearningRateAfter_MinGain_AlsoCountsEpochsThatImproveByLessThanIt()
+    {
+        // Validation Recall@10 by epoch: 0.40, 0.45 (+0.05), 0.452 (+0.002), 0.451 (not the best), 0.47 (+0.018).
+        double[] recall = [0.40, 0.45, 0.452, 0.451, 0.47];
+        var epochs = recall.Select((r, i) => new EpochMetrics
+        {
+            Epoch = i + 1,
+            ValidationRecall10 = r,
+            Best = i == 0 || r > recall.Take(i).Max(),
+        }).ToList();
+        var plain = new TrainingOptions { LearningRate = 1, LearningRateDecay = 0.5 };
+        var minGain = plain with { LearningRateDecayMinGain = 0.01 };
+        // Without the gain only epoch 4 lowers the rate; with 0.01, epoch 3 (+0.002) does too, epochs 2 and 5 do not.
+        double[] expectedPlain = [1, 1, 1, 1, 0.5, 0.5];
+        double[] expectedMinGain = [1, 1, 1, 0.5, 0.25, 0.25];
+        for (int n = 0; n <= epochs.Count; n++)
+        {
+            Assert.Equal(expectedPlain[n], plain.LearningRateAfter(epochs.Take(n)), 12);
+            Assert.Equal(expectedMinGain[n], minGain.LearningRateAfter(epochs.Take(n)), 12);
+        }
+        Assert.Contains("--lr-decay-min-gain", Assert.Throws<Data.UserInputException>(
+            () => (plain with { LearningRateDecayMinGain = -0.1 }).Validate()).Message);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(1.5)]

@@ -34,6 +34,11 @@ internal static class TrainCommand
             Description = "Multiply the learning rate by this after each epoch that does not improve validation Recall@10 (1: constant).",
             DefaultValueFactory = _ => new TrainingOptions().LearningRateDecay,
         };
+        var lrDecayMinGain = new Option<double>("--lr-decay-min-gain")
+        {
+            Description = "Also lower the rate after an epoch that improves validation Recall@10 by less than this (0: only after one that does not improve).",
+            DefaultValueFactory = _ => new TrainingOptions().LearningRateDecayMinGain,
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
         var device = new Option<string>("--device") { Description = "cpu or cuda.", DefaultValueFactory = _ => "cpu" };
@@ -75,7 +80,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
-            data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
+            data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, lrDecayMinGain, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
             margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, recentPopPrior, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
@@ -130,6 +135,7 @@ internal static class TrainCommand
                 Batching = parse.GetValue(batching)!,
                 LearningRate = parse.GetValue(lr),
                 LearningRateDecay = parse.GetValue(lrDecay),
+                LearningRateDecayMinGain = parse.GetValue(lrDecayMinGain),
                 MaxEpochs = parse.GetValue(epochs),
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),

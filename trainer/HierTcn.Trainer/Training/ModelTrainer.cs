@@ -220,6 +220,7 @@ public sealed class ModelTrainer
         ["batching"] = config.Training.Batching,
         ["learning_rate"] = config.Training.LearningRate,
         ["lr_decay"] = config.Training.LearningRateDecay,
+        ["lr_decay_min_gain"] = config.Training.LearningRateDecayMinGain,
         ["max_train_users"] = config.Training.MaxTrainUsers,
         ["parameters"] = config.Parameters,
         ["threads"] = config.Training.Threads,
