@@ -148,6 +148,19 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(3, config.RootElement.GetProperty("training").GetProperty("patience").GetInt32());
         Assert.Equal(model == "hiergru" ? 256 : 128, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("low_hidden").GetInt32());
         Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("weight_decay").GetDouble());
+        Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("lr_decay_min_gain").GetDouble());
+    }
+
+    [Fact]
+    public void Train_LrDecayMinGain_ReachesTheRunConfig()
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--lr-decay-min-gain", "0.003");
+        Assert.True(exit == 0, error);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(0.003, config.RootElement.GetProperty("training").GetProperty("lr_decay_min_gain").GetDouble(), 9);
     }
 
     /// <summary><c>--high-dropout</c> reaches the run's configuration (unset by default: the high level drops at
