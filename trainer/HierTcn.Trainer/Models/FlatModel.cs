@@ -22,7 +22,7 @@ public abstract class FlatModel : RecommenderModel
         Tensor start = sessionStart.view(1, 1, -1).expand(b, 1, -1);
         Tensor x = t == 1 ? start : cat([start, ItemVectorsOf(items.slice(1, 0, t - 1, 1))], 1);
         Tensor flags = sessionStarts.to(float32).clone();
-        Internal.Arith.FillInPlace(flags.select(1, 0), 1);
+        Arith.FillInPlace(flags.select(1, 0), 1);
         return cat([x, flags.unsqueeze(-1)], -1);
     }
 }

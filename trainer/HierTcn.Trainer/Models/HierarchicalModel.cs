@@ -49,7 +49,7 @@ public abstract class HierarchicalModel : RecommenderModel
         {
             throw new ArgumentException("this model reads the time between sessions (high_time_gap): pass the gap of every row", nameof(gapMinutes));
         }
-        return cat([mean, Internal.Arith.Div(Internal.Arith.ClampMin(gapMinutes.to(mean.dtype), 0).log1p(), 10).unsqueeze(1)], 1);
+        return cat([mean, Arith.Div(Arith.ClampMin(gapMinutes.to(mean.dtype), 0).log1p(), 10).unsqueeze(1)], 1);
     }
 
     /// <summary>The high level's input width: the item size, plus one with <see cref="ModelOptions.HighTimeGap"/>.</summary>

@@ -38,18 +38,22 @@ internal sealed class MaskedBatchNorm : nn.Module
         Tensor b = bias.view(1, -1, 1);
         if (!training)
         {
-            return Arith.Add(Arith.Sub(x, running_mean.view(1, -1, 1)) / Arith.Plus(running_var.view(1, -1, 1), Eps).sqrt() * w, b);
+            return Normalize(x, running_mean.view(1, -1, 1), running_var.view(1, -1, 1), w, b);
         }
-        Tensor count = Arith.ClampMin(mask.sum(0, keepdim: true), 1);            // [1, 1, T]
+        Tensor count = Arith.ClampMin(mask.sum(0, keepdim: true), 1);       // [1, 1, T]
         Tensor mean = (x * mask).sum(0, keepdim: true) / count;             // [1, C, T]
         Tensor var = (Arith.Sub(x, mean).square() * mask).sum(0, keepdim: true) / count;
         using (no_grad())
         {
-            Tensor steps = Arith.Greater(mask.sum(0, keepdim: true), 0).to(x.dtype);    // positions with any valid row
+            Tensor steps = Arith.Greater(mask.sum(0, keepdim: true), 0).to(x.dtype); // positions with any valid row
             Tensor n = Arith.ClampMin(steps.sum(), 1);
             Arith.AddScaledInPlace(Arith.MulInPlace(running_mean, 1 - Momentum), (mean * steps).sum([0, 2]) / n, Momentum);
             Arith.AddScaledInPlace(Arith.MulInPlace(running_var, 1 - Momentum), (var * steps).sum([0, 2]) / n, Momentum);
         }
-        return Arith.Add(Arith.Sub(x, mean) / Arith.Plus(var, Eps).sqrt() * w, b);
+        return Normalize(x, mean, var, w, b);
     }
+
+    /// <summary>(x - mean) / sqrt(var + eps) * w + b.</summary>
+    private static Tensor Normalize(Tensor x, Tensor mean, Tensor var, Tensor w, Tensor b) =>
+        Arith.Add(Arith.Sub(x, mean) / Arith.Plus(var, Eps).sqrt() * w, b);
 }
