@@ -36,7 +36,7 @@ internal static class TrainCommand
         };
         var lrDecayMinGain = new Option<double>("--lr-decay-min-gain")
         {
-            Description = "Also lower the rate after an epoch that improves validation Recall@10 by less than this (0: only after one that does not improve).",
+            Description = "Also lower the rate after an epoch that improves validation Recall@10 by this or less (0: only after one that does not improve).",
             DefaultValueFactory = _ => new TrainingOptions().LearningRateDecayMinGain,
         };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };

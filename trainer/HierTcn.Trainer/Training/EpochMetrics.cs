@@ -27,4 +27,8 @@ public sealed record EpochMetrics
     [JsonPropertyName("validation_mrr")] public double? ValidationMrr { get; init; }
     [JsonPropertyName("validation_seconds")] public double ValidationSeconds { get; init; }
     [JsonPropertyName("best")] public bool Best { get; init; }
+
+    /// <summary>What epochs are compared by: validation Recall@10, or the epoch number when validation was skipped (so
+    /// the last epoch is the best).</summary>
+    [JsonIgnore] public double Score => ValidationRecall10 ?? Epoch;
 }

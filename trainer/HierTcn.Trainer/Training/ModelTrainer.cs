@@ -131,7 +131,7 @@ public sealed class ModelTrainer
                     ValidationSeconds = clock.Elapsed.TotalSeconds,
                 };
             }
-            double score = metrics.ValidationRecall10 ?? epoch;
+            double score = metrics.Score;
             bool best = state.BestEpoch == 0 || score > state.BestRecall10;
             metrics = metrics with { Best = best };
             state = best
@@ -269,10 +269,10 @@ public sealed class ModelTrainer
             {
                 // Each scored event's counts of the window before it ([P, N]), as the evaluation adds them.
                 Tensor prior = _recentPop.Prior(model, data, eventIds, device);
-                bias = bias is null ? prior : Models.Internal.Arith.Add(prior, bias);
+                bias = bias is null ? prior : Arith.Add(prior, bias);
             }
             Tensor loss = RankingLoss.Compute(_options.Loss, user, targets, model.ItemVectors(), negatives, bias);
-            Tensor scaled = Models.Internal.Arith.Mul(loss, (double)eventIds.Length / stepEvents);
+            Tensor scaled = Arith.Mul(loss, (double)eventIds.Length / stepEvents);
             if (into is null)
             {
                 scaled.backward();
@@ -308,7 +308,7 @@ public sealed class ModelTrainer
                     using var noGrad = no_grad();
                     foreach (var p in decayed)
                     {
-                        Models.Internal.Arith.MulInPlace(p, decay);
+                        Arith.MulInPlace(p, decay);
                     }
                 }
                 steps++;

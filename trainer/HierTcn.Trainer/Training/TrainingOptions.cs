@@ -24,10 +24,9 @@ public sealed record TrainingOptions
     /// before it, so a resumed run continues exactly. Default 0.3: on the full Globo split the first epoch after
     /// HierTCN's plateau at the lower rate lifts validation Recall@10 from 0.485 to 0.498 (bench/RESULTS.md).</summary>
     [JsonPropertyName("lr_decay")] public double LearningRateDecay { get; init; } = 0.3;
-    /// <summary>With a value above 0, an epoch also counts toward <see cref="LearningRateDecay"/> when its validation
-    /// Recall@10 beats the best of the epochs before it by less than this (an epoch that creeps up by 0.0004 at the
-    /// full rate then lowers it), though it is still the best kept. Default 0: only an epoch that is not the best
-    /// lowers the rate.</summary>
+    /// <summary>An epoch lowers the rate (<see cref="LearningRateDecay"/>) unless its validation Recall@10 beats the best
+    /// of the epochs before it by more than this; an epoch that beats it by this or less is still kept as the best. Default 0:
+    /// only an epoch that is not the best lowers the rate.</summary>
     [JsonPropertyName("lr_decay_min_gain")] public double LearningRateDecayMinGain { get; init; }
     /// <summary>Most epochs; default 20.</summary>
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; init; } = 20;
@@ -59,26 +58,21 @@ public sealed record TrainingOptions
     [JsonPropertyName("skip_validation")] public bool SkipValidation { get; init; }
 
     /// <summary>The learning rate of the epoch after <paramref name="epochs"/>: <see cref="LearningRate"/> times
-    /// <see cref="LearningRateDecay"/> to the number of those epochs that did not improve validation.</summary>
-    public double LearningRateAfter(IEnumerable<EpochMetrics> epochs) =>
-        LearningRate * Math.Pow(LearningRateDecay, LearningRateDecayMinGain > 0 ? EpochsBelowMinGain(epochs) : epochs.Count(e => !e.Best));
-
-    /// <summary>The epochs whose validation Recall@10 did not beat the best before them by <see cref="LearningRateDecayMinGain"/>
-    /// (the first epoch, with none before it, never counts).</summary>
-    private int EpochsBelowMinGain(IEnumerable<EpochMetrics> epochs)
+    /// <see cref="LearningRateDecay"/> to the number of those epochs that did not beat the best before them by more than
+    /// <see cref="LearningRateDecayMinGain"/> (with 0, those that were not the best; the first epoch never counts).</summary>
+    public double LearningRateAfter(IEnumerable<EpochMetrics> epochs)
     {
-        int count = 0;
+        int lowering = 0;
         double? best = null;
         foreach (EpochMetrics e in epochs)
         {
-            double score = e.ValidationRecall10 ?? e.Epoch;
-            if (best is double b && score < b + LearningRateDecayMinGain)
+            if (e.Score <= best + LearningRateDecayMinGain)
             {
-                count++;
+                lowering++;
             }
-            best = best is double previous ? Math.Max(previous, score) : score;
+            best = Math.Max(best ?? e.Score, e.Score);
         }
-        return count;
+        return LearningRate * Math.Pow(LearningRateDecay, lowering);
     }
 
     /// <summary>Why rows cannot be shared between workers (the batch's function would change, or sampling would race),
