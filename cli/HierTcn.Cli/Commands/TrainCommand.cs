@@ -34,10 +34,9 @@ internal static class TrainCommand
             Description = "Multiply the learning rate by this after each epoch that does not improve validation Recall@10 (1: constant).",
             DefaultValueFactory = _ => new TrainingOptions().LearningRateDecay,
         };
-        var lrDecayMinGain = new Option<double>("--lr-decay-min-gain")
+        var lrDecayMinGain = new Option<double?>("--lr-decay-min-gain")
         {
-            Description = "Also lower the rate after an epoch that improves validation Recall@10 by this or less (0: only after one that does not improve).",
-            DefaultValueFactory = _ => new TrainingOptions().LearningRateDecayMinGain,
+            Description = "Also lower the rate after an epoch that improves validation Recall@10 by this or less (0: only after one that does not improve; default: hiertcn and hiergru 0.003, the others 0).",
         };
         var seed = new Option<int>("--seed") { Description = "Seed of weights, order, sampling, dropout.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "libtorch threads.", DefaultValueFactory = _ => 2 };
@@ -135,7 +134,7 @@ internal static class TrainCommand
                 Batching = parse.GetValue(batching)!,
                 LearningRate = parse.GetValue(lr),
                 LearningRateDecay = parse.GetValue(lrDecay),
-                LearningRateDecayMinGain = parse.GetValue(lrDecayMinGain),
+                LearningRateDecayMinGain = parse.GetValue(lrDecayMinGain) ?? TrainingOptions.DefaultLearningRateDecayMinGain(kind),
                 MaxEpochs = parse.GetValue(epochs),
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
