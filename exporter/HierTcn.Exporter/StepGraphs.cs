@@ -169,7 +169,8 @@ public static class StepGraphs
         string x = g.Op("Concat", [.. parts], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
-        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), top), spec.Outputs[0]);
+        string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), top);
+        g.Output(WithItemSkip(g, w, dims, u, () => LastItem(g, dims)), spec.Outputs[0]);
         return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state (and, with the session mean, the mean of the rows up to it); user embedding at each row's last valid position.");
     }
 
@@ -197,7 +198,8 @@ public static class StepGraphs
             x = g.Op("Concat", [Tensors.Item, top], OnnxGraph.Int("axis", 1));
         }
         var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), buffers, TcnShape.FromWeights(w));
-        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), top), spec.Outputs[0]);
+        string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), top);
+        g.Output(WithItemSkip(g, w, dims, u, () => Tensors.Item), spec.Outputs[0]);
         g.Output(sum is null ? next : g.Op("Concat", [next, sum, count!], OnnxGraph.Int("axis", 1)), spec.Outputs[1]);
         return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
@@ -207,6 +209,15 @@ public static class StepGraphs
     private static string WithHighSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, string top) =>
         w.Contains("high_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "high_skip", top, dims.ItemDim, dims.Hidden)]) : u;
 
+    /// <summary>u plus, where the weights have <c>item_skip</c> (<c>--item-skip</c>), the linear map W x (no bias) of the
+    /// row's own input item vector x (the previous item, or the start token): the trainer's <c>+ item_skip(previous)</c>.</summary>
+    private static string WithItemSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, Func<string> row) =>
+        w.Contains("item_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "item_skip", row(), dims.ItemDim, dims.ItemDim)]) : u;
+
+    /// <summary>The items input [B, T, d] at each row's last valid step -> [B, d].</summary>
+    private static string LastItem(OnnxGraph g, ModelDims dims) =>
+        Layers.LastValid(g, g.Op("Transpose", [Tensors.Items], OnnxGraph.Ints("perm", 0, 2, 1)), Tensors.Lengths, dims.ItemDim);
+
     /// <summary>HierGRU embed: the low GRU stack (zero start) over [items, top layer of state], head on its last state.</summary>
     internal static byte[] LowGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
     {
@@ -215,7 +226,8 @@ public static class StepGraphs
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
         string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
         var finals = Layers.GruStackSequence(g, w, "low_gru", x, Tensors.Lengths, low.Input, low.Layers, low.Hidden, null);
-        g.Output(WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), top), spec.Outputs[0]);
+        string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), top);
+        g.Output(WithItemSkip(g, w, dims, u, () => LastItem(g, dims)), spec.Outputs[0]);
         return g.ToBytes("HierGRU low level: GRU stack over the session rows, each concatenated with the top high-level state; user embedding from its state at each row's last valid position.");
     }
 

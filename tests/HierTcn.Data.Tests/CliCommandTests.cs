@@ -168,6 +168,29 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("lr_decay_min_gain").GetDouble(), 9);
     }
 
+    /// <summary><c>--item-skip</c> reaches the run's configuration and its weights (an explicit value wins over the
+    /// kind's default, false included), and a model other than HierTCN and HierGRU refuses it before training.</summary>
+    [Theory]
+    [InlineData("hiertcn", "false", 0)]
+    [InlineData("hiergru", "true", 0)]
+    [InlineData("hrnn", "true", 1)]
+    public void Train_ItemSkip_IsRecordedOrRefused(string model, string itemSkip, int expectedExit)
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--item-skip", itemSkip);
+        Assert.Equal(expectedExit, exit);
+        if (exit != 0)
+        {
+            Assert.Contains("item_skip", error);
+            Assert.False(File.Exists(Path.Combine(run, "model.bin")));
+            return;
+        }
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(bool.Parse(itemSkip), config.RootElement.GetProperty("training").GetProperty("model").GetProperty("item_skip").GetBoolean());
+    }
+
     /// <summary><c>--high-dropout</c> reaches the run's configuration (unset by default: the high level drops at
     /// <c>--dropout</c>), and a model without a high level refuses it before training.</summary>
     [Theory]

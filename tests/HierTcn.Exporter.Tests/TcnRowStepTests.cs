@@ -68,6 +68,15 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the high-level skip");
     }
 
+    /// <summary>With <c>--item-skip</c> the row step adds the linear map of the row's own input (the start token, then
+    /// each item), as the full window and the trainer do.</summary>
+    [Fact]
+    public void TcnRowStep_ItemSkip_EqualsFullWindowAndTorchSharpAtEveryPosition()
+    {
+        var run = Stepped(Tiny with { ItemSkip = true, HighSkip = true, TcnSessionMean = true }, b: 3, t: 60, seed: 17);
+        AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the item skip");
+    }
+
     /// <summary>The step stepped row by row equals the full-window graph on every prefix and TorchSharp at every position.</summary>
     private void AssertEqualsFullWindowAndTorch(SteppedRun run, string what)
     {

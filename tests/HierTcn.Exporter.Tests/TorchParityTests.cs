@@ -95,6 +95,22 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_HierGruHighSkip_OrtMatchesTorchSharp(int b, int t) =>
         Check(Small(ModelKind.HierGru) with { HighSkip = true }, b, t, seed: 43 + t);
 
+    /// <summary>HierTCN and HierGRU with <c>--item-skip</c>: tcn_step and low_gru_step add the linear map of the last row's
+    /// own input item (the start token at a session's first row) to the user vector, as the trainer does, alone and
+    /// with the high-level skip.</summary>
+    [Theory]
+    [InlineData(7, 40, false, false)]
+    [InlineData(64, 1, true, true)]
+    [InlineData(7, 121, true, true)]
+    public void Export_HierTcnItemSkip_OrtMatchesTorchSharp(int b, int t, bool sessionMean, bool highSkip) =>
+        Check(Small(ModelKind.HierTcn) with { ItemSkip = true, HighSkip = highSkip, TcnSessionMean = sessionMean }, b, t, seed: 47 + t);
+
+    [Theory]
+    [InlineData(7, 40, false)]
+    [InlineData(64, 1, true)]
+    public void Export_HierGruItemSkip_OrtMatchesTorchSharp(int b, int t, bool highSkip) =>
+        Check(Small(ModelKind.HierGru) with { ItemSkip = true, HighSkip = highSkip }, b, t, seed: 53 + t);
+
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn) with { TcnBlocks = 4, TcnKernel = 5 }, 7, 121, seed: 5);

@@ -417,4 +417,44 @@ public sealed class ModelTests
         }
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { HighSkip = true }).Validate());
     }
+
+    /// <summary><c>--item-skip</c> adds W x_t to row t's user vector, x_t the row's own input: the start token at row 0,
+    /// then the previous item. The outputs with the skip's weights minus those with them zeroed are the same for two
+    /// sessions at the rows whose inputs are the same, differ where the inputs differ, and are non-zero. HierTCN and
+    /// HierGRU have it; other models refuse it.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void Step_ItemSkip_AddsTheMapOfEachRowsInput(ModelKind kind)
+    {
+        TorchRuntime.Seed(12);
+        using var model = (HierarchicalModel)ModelFactory.Create(Small(kind) with { ItemSkip = true, HighSkip = true }, ItemSource.Ids(Items));
+        model.eval();
+        // Rows 0-2 read the start token, item 1 and item 2 in both sessions; row 3 reads item 3 in the first, item 6 in
+        // the second.
+        using var items = tensor(new long[] { 1, 2, 3, 4, 1, 2, 6, 5 }, [2, 4]);
+        using var lengths = tensor(new long[] { 4, 4 });
+        var s0 = model.InitialState(2);
+        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
+        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        using (no_grad())
+        {
+            model.state_dict()["item_skip.weight"].zero_();
+        }
+        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        var skip = with - without;                                                  // [2, 4, d]
+        for (int t = 0; t < 3; t++)
+        {
+            Assert.True(skip[0, t].allclose(skip[1, t], rtol: 0, atol: 1e-6), $"row {t}");
+            Assert.True(skip[0, t].abs().max().item<float>() > 1e-3, $"row {t}");
+        }
+        Assert.True((skip[0, 3] - skip[1, 3]).abs().max().item<float>() > 1e-3);
+        Assert.True((skip[0, 1] - skip[0, 0]).abs().max().item<float>() > 1e-3);
+        foreach (var s in new[] { s0, s1, s2, s3 })
+        {
+            s.Dispose();
+        }
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { ItemSkip = true }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Tcn) with { ItemSkip = true }).Validate());
+    }
 }

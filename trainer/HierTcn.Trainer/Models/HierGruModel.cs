@@ -20,6 +20,7 @@ public sealed class HierGruModel : HierarchicalModel
     private readonly GruStack low_gru;
     private readonly Linear output;
     private readonly Linear? high_skip;
+    private readonly Linear? item_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -37,6 +38,7 @@ public sealed class HierGruModel : HierarchicalModel
         low_gru = new GruStack("low_gru", d + Options.HighHidden, Options.LowHidden, Options.LowLayers, Options.Dropout);
         output = nn.Linear(Options.LowHidden, d);
         high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
+        item_skip = Options.ItemSkip ? nn.Linear(d, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -60,8 +62,9 @@ public sealed class HierGruModel : HierarchicalModel
     private protected override Tensor LowLevel(Tensor items, Tensor lengths, Tensor top)
     {
         long steps = items.shape[1];
-        Tensor input = InputDropout(cat([ShiftedInput(items, session_start), top.unsqueeze(1).expand(-1, steps, -1)], -1));
+        Tensor previous = ShiftedInput(items, session_start);
+        Tensor input = InputDropout(cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
-        return WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top);
+        return WithItemSkip(WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top), item_skip, previous);
     }
 }

@@ -24,6 +24,7 @@ public sealed class HierTcnModel : HierarchicalModel
     private readonly TemporalConvNet tcn;
     private readonly Linear output;
     private readonly Linear? high_skip;
+    private readonly Linear? item_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -42,6 +43,7 @@ public sealed class HierTcnModel : HierarchicalModel
             Options.TcnContextNewestTap ? d : null, Options.LayerNorm);
         output = nn.Linear(Options.TcnChannels, d);
         high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
+        item_skip = Options.ItemSkip ? nn.Linear(d, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -74,6 +76,6 @@ public sealed class HierTcnModel : HierarchicalModel
             input = cat([input, previous.cumsum(1) / counts], -1);
         }
         input = InputDropout(input);
-        return WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top);
+        return WithItemSkip(WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top), item_skip, previous);
     }
 }

@@ -146,6 +146,11 @@ public abstract class HierarchicalModel : RecommenderModel
     private protected static Tensor WithHighSkip(Tensor u, Linear? skip, Tensor top) =>
         skip is null ? u : Arith.Add(u, skip.forward(top).unsqueeze(1));
 
+    /// <summary>u [B, T, d] plus, with <paramref name="skip"/> (<c>--item-skip</c>), its map of each row's own input item
+    /// vector <paramref name="previous"/> [B, T, d] (the previous item, or the start token at a session's first row).</summary>
+    private protected static Tensor WithItemSkip(Tensor u, Linear? skip, Tensor previous) =>
+        skip is null ? u : Arith.Add(u, skip.forward(previous));
+
     /// <summary>Folds the pending session into the high state where one is pending, then restarts new users' rows.</summary>
     private protected static Tensor Advance(Tensor high, Tensor pendingLengths, Func<Tensor> update, Tensor newUser, Tensor userStart)
     {

@@ -68,6 +68,11 @@ public sealed record ModelOptions
     /// bias), u = output(low level) + W h: a path from the high level to the scores that no convolution, relu or dropout
     /// masks. HierTCN's default; off for the others.</summary>
     [JsonPropertyName("high_skip")] public bool HighSkip { get; init; }
+    /// <summary>HierTCN and HierGRU: the user vector also gets a linear map of the row's own input item vector (the
+    /// previous item, or the start token) (<c>item_skip</c>, d x d, no bias), u_t = output(low level)_t + W x_t: with the
+    /// dot-product score, a learned item-to-item transition term x_t^T W^T e_i beside what the low level makes of the
+    /// session. Default off.</summary>
+    [JsonPropertyName("item_skip")] public bool ItemSkip { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
     [JsonPropertyName("item_bias")] public bool ItemBias { get; init; }
     /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
@@ -157,6 +162,10 @@ public sealed record ModelOptions
         if (HighSkip && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
         {
             throw new Data.UserInputException($"model option high_skip: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
+        }
+        if (ItemSkip && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
+        {
+            throw new Data.UserInputException($"model option item_skip: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
         }
         if (LayerNorm && BatchNorm)
         {

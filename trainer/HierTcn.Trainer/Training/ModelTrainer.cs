@@ -211,6 +211,7 @@ public sealed class ModelTrainer
         ["batch_norm"] = config.Training.Model.BatchNorm,
         ["layer_norm"] = config.Training.Model.LayerNorm,
         ["high_skip"] = config.Training.Model.HighSkip,
+        ["item_skip"] = config.Training.Model.ItemSkip,
         ["recent_pop_prior"] = config.Training.Model.RecentPopPrior,
         ["high_time_gap"] = config.Training.Model.HighTimeGap,
         ["loss"] = config.Training.Loss.Kind.ToString(),
