@@ -162,15 +162,17 @@ public static class StepGraphs
         var g = Begin("tcn_step", spec);
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
         List<string> parts = [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)];
-        if (dims.SessionMean == true)
+        string? means = dims.SessionMean == true ? Layers.RunningMean(g, Tensors.Items) : null;
+        if (means is not null)
         {
-            parts.Add(Layers.RunningMean(g, Tensors.Items));
+            parts.Add(means);
         }
         string x = g.Op("Concat", [.. parts], OnnxGraph.Int("axis", 2));
         string seq = Layers.Tcn(g, w, g.Op("Transpose", [x], OnnxGraph.Ints("perm", 0, 2, 1)), TcnShape.FromWeights(w));
         string last = Layers.LastValid(g, seq, Tensors.Lengths, dims.Channels!.Value);
         string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", last, dims.ItemDim, dims.Channels.Value), top);
-        g.Output(WithItemSkip(g, w, dims, u, () => LastItem(g, dims)), spec.Outputs[0]);
+        u = WithItemSkip(g, w, dims, u, () => LastItem(g, dims));
+        g.Output(WithMeanSkip(g, w, dims, u, () => LastRow(g, means ?? Layers.RunningMean(g, Tensors.Items), dims)), spec.Outputs[0]);
         return g.ToBytes("HierTCN low level (eq. 11, full connection): causal dilated TCN over the session rows, each concatenated with the top high-level state (and, with the session mean, the mean of the rows up to it); user embedding at each row's last valid position.");
     }
 
@@ -182,7 +184,7 @@ public static class StepGraphs
         var g = Begin("tcn_row_step", spec);
         string top = Layers.Layer(g, Tensors.State, dims.Layers - 1);
         string x, buffers = Tensors.Buffers;
-        string? sum = null, count = null;
+        string? sum = null, count = null, mean = null;
         if (dims.SessionMean == true)
         {
             // The buffers end with the session's running row sum [B, d] and row count [B, 1] (zeros at its start).
@@ -191,7 +193,8 @@ public static class StepGraphs
             sum = g.Op("Add", [g.Op("Slice", [Tensors.Buffers, g.Int64s("starts", convolutions), g.Int64s("ends", convolutions + dims.ItemDim), g.Int64s("axes", 1)]), Tensors.Item]);
             count = g.Op("Add", [g.Op("Slice", [Tensors.Buffers, g.Int64s("starts", convolutions + dims.ItemDim), g.Int64s("ends", convolutions + dims.ItemDim + 1), g.Int64s("axes", 1)]),
                 g.Initializer("one_row", [1f], 1)]);
-            x = g.Op("Concat", [Tensors.Item, top, g.Op("Div", [sum, count])], OnnxGraph.Int("axis", 1));
+            mean = g.Op("Div", [sum, count]);
+            x = g.Op("Concat", [Tensors.Item, top, mean], OnnxGraph.Int("axis", 1));
         }
         else
         {
@@ -199,7 +202,9 @@ public static class StepGraphs
         }
         var (row, next) = Layers.TcnRow(g, w, g.Op("Unsqueeze", [x, g.Int64s("axes", 2)]), buffers, TcnShape.FromWeights(w));
         string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", row, dims.ItemDim, dims.Channels!.Value), top);
-        g.Output(WithItemSkip(g, w, dims, u, () => Tensors.Item), spec.Outputs[0]);
+        u = WithItemSkip(g, w, dims, u, () => Tensors.Item);
+        g.Output(WithMeanSkip(g, w, dims, u, () => mean ?? throw new InvalidOperationException("mean_skip without the session mean: the trainer refuses it.")),
+            spec.Outputs[0]);
         g.Output(sum is null ? next : g.Op("Concat", [next, sum, count!], OnnxGraph.Int("axis", 1)), spec.Outputs[1]);
         return g.ToBytes("HierTCN low level, incremental: one new session row (the start token or an item, concatenated with the top high-level state) through the causal TCN, each convolution reading its buffer of the last (K-1) x dilation inputs; the user embedding at that row and the advanced buffers (equal to tcn_step on the whole session).");
     }
@@ -214,9 +219,17 @@ public static class StepGraphs
     private static string WithItemSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, Func<string> row) =>
         w.Contains("item_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "item_skip", row(), dims.ItemDim, dims.ItemDim)]) : u;
 
+    /// <summary>u plus, where the weights have <c>mean_skip</c> (<c>--mean-skip</c>), the linear map W m (no bias) of the
+    /// running mean m of the session's input rows up to the row: the trainer's <c>+ mean_skip(RunningMean(previous))</c>.</summary>
+    private static string WithMeanSkip(OnnxGraph g, ModelWeights w, ModelDims dims, string u, Func<string> mean) =>
+        w.Contains("mean_skip.weight") ? g.Op("Add", [u, Layers.Linear(g, w, "mean_skip", mean(), dims.ItemDim, dims.ItemDim)]) : u;
+
     /// <summary>The items input [B, T, d] at each row's last valid step -> [B, d].</summary>
-    private static string LastItem(OnnxGraph g, ModelDims dims) =>
-        Layers.LastValid(g, g.Op("Transpose", [Tensors.Items], OnnxGraph.Ints("perm", 0, 2, 1)), Tensors.Lengths, dims.ItemDim);
+    private static string LastItem(OnnxGraph g, ModelDims dims) => LastRow(g, Tensors.Items, dims);
+
+    /// <summary>rows [B, T, d] at each row's last valid step -> [B, d].</summary>
+    private static string LastRow(OnnxGraph g, string rows, ModelDims dims) =>
+        Layers.LastValid(g, g.Op("Transpose", [rows], OnnxGraph.Ints("perm", 0, 2, 1)), Tensors.Lengths, dims.ItemDim);
 
     /// <summary>HierGRU embed: the low GRU stack (zero start) over [items, top layer of state], head on its last state.</summary>
     internal static byte[] LowGruStep(ModelWeights w, ModelDims dims, GraphSpec spec)
@@ -227,7 +240,8 @@ public static class StepGraphs
         string x = g.Op("Concat", [Tensors.Items, Layers.RepeatOverTime(g, top, Tensors.Items, dims.Hidden)], OnnxGraph.Int("axis", 2));
         var finals = Layers.GruStackSequence(g, w, "low_gru", x, Tensors.Lengths, low.Input, low.Layers, low.Hidden, null);
         string u = WithHighSkip(g, w, dims, Layers.Linear(g, w, "output", finals[^1], dims.ItemDim, low.Hidden), top);
-        g.Output(WithItemSkip(g, w, dims, u, () => LastItem(g, dims)), spec.Outputs[0]);
+        u = WithItemSkip(g, w, dims, u, () => LastItem(g, dims));
+        g.Output(WithMeanSkip(g, w, dims, u, () => LastRow(g, Layers.RunningMean(g, Tensors.Items), dims)), spec.Outputs[0]);
         return g.ToBytes("HierGRU low level: GRU stack over the session rows, each concatenated with the top high-level state; user embedding from its state at each row's last valid position.");
     }
 

@@ -168,27 +168,44 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("lr_decay_min_gain").GetDouble(), 9);
     }
 
-    /// <summary><c>--item-skip</c> reaches the run's configuration and its weights (an explicit value wins over the
-    /// kind's default, false included), and a model other than HierTCN and HierGRU refuses it before training.</summary>
+    /// <summary><c>--item-skip</c> and <c>--mean-skip</c> reach the run's configuration (an explicit value wins over the
+    /// kind's default, false included), and a model other than HierTCN and HierGRU refuses them before training, as
+    /// HierTCN refuses the mean skip without the session mean.</summary>
     [Theory]
-    [InlineData("hiertcn", "false", 0)]
-    [InlineData("hiergru", "true", 0)]
-    [InlineData("hrnn", "true", 1)]
-    public void Train_ItemSkip_IsRecordedOrRefused(string model, string itemSkip, int expectedExit)
+    [InlineData("hiertcn", "item", "false", 0)]
+    [InlineData("hiergru", "item", "true", 0)]
+    [InlineData("hrnn", "item", "true", 1)]
+    [InlineData("hiertcn", "mean", "false", 0)]
+    [InlineData("hiergru", "mean", "true", 0)]
+    [InlineData("gru", "mean", "true", 1)]
+    public void Train_ItemAndMeanSkip_AreRecordedOrRefused(string model, string skip, string value, int expectedExit)
     {
         string data = SmallPreparedData();
         string run = _tmp.File("run");
         var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
-            "--skip-validation", "--no-final-eval", "--threads", "1", "--item-skip", itemSkip);
+            "--skip-validation", "--no-final-eval", "--threads", "1", $"--{skip}-skip", value);
         Assert.Equal(expectedExit, exit);
         if (exit != 0)
         {
-            Assert.Contains("item_skip", error);
+            Assert.Contains($"{skip}_skip", error);
             Assert.False(File.Exists(Path.Combine(run, "model.bin")));
             return;
         }
         using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
-        Assert.Equal(bool.Parse(itemSkip), config.RootElement.GetProperty("training").GetProperty("model").GetProperty("item_skip").GetBoolean());
+        Assert.Equal(bool.Parse(value), config.RootElement.GetProperty("training").GetProperty("model").GetProperty($"{skip}_skip").GetBoolean());
+    }
+
+    [Fact]
+    public void Train_MeanSkipWithoutTheSessionMean_IsRefusedBeforeTraining()
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--mean-skip", "true", "--tcn-session-mean", "false");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("mean_skip", error);
+        Assert.Contains("tcn_session_mean", error);
+        Assert.False(File.Exists(Path.Combine(run, "model.bin")));
     }
 
     /// <summary><c>--high-dropout</c> reaches the run's configuration (unset by default: the high level drops at

@@ -77,6 +77,15 @@ public sealed class TcnRowStepTests(ITestOutputHelper output)
         AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the item skip");
     }
 
+    /// <summary>With <c>--mean-skip</c> the row step adds the linear map of the session's running mean, which it keeps in
+    /// its buffers, as the full window and the trainer do.</summary>
+    [Fact]
+    public void TcnRowStep_MeanSkip_EqualsFullWindowAndTorchSharpAtEveryPosition()
+    {
+        var run = Stepped(Tiny with { MeanSkip = true, ItemSkip = true, HighSkip = true, TcnSessionMean = true }, b: 3, t: 60, seed: 18);
+        AssertEqualsFullWindowAndTorch(run, "tcn_row_step with the mean skip");
+    }
+
     /// <summary>The step stepped row by row equals the full-window graph on every prefix and TorchSharp at every position.</summary>
     private void AssertEqualsFullWindowAndTorch(SteppedRun run, string what)
     {

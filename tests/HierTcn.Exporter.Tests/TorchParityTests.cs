@@ -111,6 +111,21 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
     public void Export_HierGruItemSkip_OrtMatchesTorchSharp(int b, int t, bool highSkip) =>
         Check(Small(ModelKind.HierGru) with { ItemSkip = true, HighSkip = highSkip }, b, t, seed: 53 + t);
 
+    /// <summary>HierTCN and HierGRU with <c>--mean-skip</c>: tcn_step and low_gru_step add the linear map of the running
+    /// mean of the session's input rows up to the last one, as the trainer does, alone and with the other skips.</summary>
+    [Theory]
+    [InlineData(7, 40, false)]
+    [InlineData(64, 1, true)]
+    [InlineData(7, 121, true)]
+    public void Export_HierTcnMeanSkip_OrtMatchesTorchSharp(int b, int t, bool otherSkips) =>
+        Check(Small(ModelKind.HierTcn) with { MeanSkip = true, ItemSkip = otherSkips, HighSkip = otherSkips, TcnSessionMean = true }, b, t, seed: 59 + t);
+
+    [Theory]
+    [InlineData(7, 40, false)]
+    [InlineData(64, 1, true)]
+    public void Export_HierGruMeanSkip_OrtMatchesTorchSharp(int b, int t, bool otherSkips) =>
+        Check(Small(ModelKind.HierGru) with { MeanSkip = true, ItemSkip = otherSkips, HighSkip = otherSkips }, b, t, seed: 61 + t);
+
     [Fact]
     public void Export_HierTcnPaperSizes_OrtMatchesTorchSharp() =>
         Check(ModelOptions.ForKind(ModelKind.HierTcn) with { TcnBlocks = 4, TcnKernel = 5 }, 7, 121, seed: 5);

@@ -457,4 +457,53 @@ public sealed class ModelTests
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { ItemSkip = true }).Validate());
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Tcn) with { ItemSkip = true }).Validate());
     }
+
+    /// <summary><c>--mean-skip</c> adds W m_t to row t's user vector, m_t the mean of the session's input rows 0..t (the
+    /// start token, then the previous items): the outputs with the skip's weights minus those with them zeroed equal
+    /// that map computed here from the item table, the start token and the weights, at every row of both sessions. HierTCN
+    /// needs the session mean with it; models other than HierTCN and HierGRU refuse it.</summary>
+    [Theory]
+    [InlineData(ModelKind.HierTcn)]
+    [InlineData(ModelKind.HierGru)]
+    public void Step_MeanSkip_AddsTheMapOfTheRunningMean(ModelKind kind)
+    {
+        TorchRuntime.Seed(13);
+        using var model = (HierarchicalModel)ModelFactory.Create(
+            Small(kind) with { MeanSkip = true, ItemSkip = true, TcnSessionMean = kind == ModelKind.HierTcn }, ItemSource.Ids(Items));
+        model.eval();
+        long[] ids = [1, 2, 3, 4, 7, 2, 6, 5];
+        using var items = tensor(ids, [2, 4]);
+        using var lengths = tensor(new long[] { 4, 4 });
+        var s0 = model.InitialState(2);
+        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
+        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        var weights = model.state_dict();
+        using var w = weights["mean_skip.weight"].detach().clone();
+        using (no_grad())
+        {
+            weights["mean_skip.weight"].zero_();
+        }
+        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
+        var skip = with - without;                                                  // [2, 4, d]
+        var table = weights["item_embedding.weight"].detach();
+        var start = weights["session_start"].detach();
+        for (int b = 0; b < 2; b++)
+        {
+            var sum = start.clone();
+            for (int t = 0; t < 4; t++)
+            {
+                var expected = matmul(w, sum / (t + 1));
+                Assert.True(skip[b, t].allclose(expected, rtol: 0, atol: 1e-5), $"session {b}, row {t}");
+                sum = sum + table[ids[b * 4 + t]];
+            }
+        }
+        Assert.True(skip.abs().max().item<float>() > 1e-3);
+        foreach (var s in new[] { s0, s1, s2, s3 })
+        {
+            s.Dispose();
+        }
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.HierTcn) with { MeanSkip = true, TcnSessionMean = false }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { MeanSkip = true }).Validate());
+        Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Gru) with { MeanSkip = true }).Validate());
+    }
 }

@@ -57,6 +57,7 @@ internal static class TrainCommand
         var layerNorm = new Option<bool>("--layer-norm") { Description = "Layer normalization of every TCN convolution's output over its channels (hiertcn, tcn; not exported)." };
         var highSkip = new Option<bool?>("--high-skip") { Description = "hiertcn and hiergru: u = output(low level) + W h, a linear path from the high-level state to the user vector (true or false; default: hiertcn true)." };
         var itemSkip = new Option<bool?>("--item-skip") { Description = "hiertcn and hiergru: u_t = output(low level)_t + W x_t, a linear path from each row's input item (the previous item) to the user vector (true or false; default off)." };
+        var meanSkip = new Option<bool?>("--mean-skip") { Description = "hiertcn and hiergru: u_t += W mean(x_0..x_t), a linear path from the running mean of the session's input rows to the user vector (true or false; default off)." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
@@ -81,7 +82,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, lrDecayMinGain, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
-            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemSkip, meanSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, recentPopPrior, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -110,6 +111,7 @@ internal static class TrainCommand
                 LayerNorm = parse.GetValue(layerNorm),
                 HighSkip = parse.GetValue(highSkip) ?? m.HighSkip,
                 ItemSkip = parse.GetValue(itemSkip) ?? m.ItemSkip,
+                MeanSkip = parse.GetValue(meanSkip) ?? m.MeanSkip,
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
             var options = new TrainingOptions

@@ -21,6 +21,7 @@ public sealed class HierGruModel : HierarchicalModel
     private readonly Linear output;
     private readonly Linear? high_skip;
     private readonly Linear? item_skip;
+    private readonly Linear? mean_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -39,6 +40,7 @@ public sealed class HierGruModel : HierarchicalModel
         output = nn.Linear(Options.LowHidden, d);
         high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
         item_skip = Options.ItemSkip ? nn.Linear(d, d, hasBias: false) : null;
+        mean_skip = Options.MeanSkip ? nn.Linear(d, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -65,6 +67,7 @@ public sealed class HierGruModel : HierarchicalModel
         Tensor previous = ShiftedInput(items, session_start);
         Tensor input = InputDropout(cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
-        return WithItemSkip(WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top), item_skip, previous);
+        Tensor u = WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top);
+        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, previous);
     }
 }

@@ -25,6 +25,7 @@ public sealed class HierTcnModel : HierarchicalModel
     private readonly Linear output;
     private readonly Linear? high_skip;
     private readonly Linear? item_skip;
+    private readonly Linear? mean_skip;
 #pragma warning restore IDE1006
     private readonly ItemLayer _items;
 
@@ -44,6 +45,7 @@ public sealed class HierTcnModel : HierarchicalModel
         output = nn.Linear(Options.TcnChannels, d);
         high_skip = Options.HighSkip ? nn.Linear(Options.HighHidden, d, hasBias: false) : null;
         item_skip = Options.ItemSkip ? nn.Linear(d, d, hasBias: false) : null;
+        mean_skip = Options.MeanSkip ? nn.Linear(d, d, hasBias: false) : null;
         RegisterComponents();
     }
 
@@ -71,11 +73,10 @@ public sealed class HierTcnModel : HierarchicalModel
         Tensor input = cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1);
         if (Options.TcnSessionMean)
         {
-            // Row t: the mean of input rows 0..t (causal; rows past a session's end are never scored).
-            Tensor counts = arange(1, steps + 1, device: items.device).to(previous.dtype).view(1, -1, 1);
-            input = cat([input, previous.cumsum(1) / counts], -1);
+            input = cat([input, RunningMean(previous)], -1);
         }
         input = InputDropout(input);
-        return WithItemSkip(WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top), item_skip, previous);
+        Tensor u = WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top);
+        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, previous);
     }
 }

@@ -151,6 +151,18 @@ public abstract class HierarchicalModel : RecommenderModel
     private protected static Tensor WithItemSkip(Tensor u, Linear? skip, Tensor previous) =>
         skip is null ? u : Arith.Add(u, skip.forward(previous));
 
+    /// <summary>u [B, T, d] plus, with <paramref name="skip"/> (<c>--mean-skip</c>), its map of <see cref="RunningMean"/>
+    /// of the input rows <paramref name="previous"/>.</summary>
+    private protected static Tensor WithMeanSkip(Tensor u, Linear? skip, Tensor previous) =>
+        skip is null ? u : Arith.Add(u, skip.forward(RunningMean(previous)));
+
+    /// <summary>Row t of x [B, T, n]: the mean of rows 0..t (causal; rows past a session's end are never scored).</summary>
+    private protected static Tensor RunningMean(Tensor x)
+    {
+        Tensor counts = arange(1, x.shape[1] + 1, device: x.device).to(x.dtype).view(1, -1, 1);
+        return x.cumsum(1) / counts;
+    }
+
     /// <summary>Folds the pending session into the high state where one is pending, then restarts new users' rows.</summary>
     private protected static Tensor Advance(Tensor high, Tensor pendingLengths, Func<Tensor> update, Tensor newUser, Tensor userStart)
     {

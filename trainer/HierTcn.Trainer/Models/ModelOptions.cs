@@ -73,6 +73,11 @@ public sealed record ModelOptions
     /// dot-product score, a learned item-to-item transition term x_t^T W^T e_i beside what the low level makes of the
     /// session. Default off.</summary>
     [JsonPropertyName("item_skip")] public bool ItemSkip { get; init; }
+    /// <summary>HierTCN and HierGRU: the user vector also gets a linear map of the running mean of the session's input
+    /// rows up to the row (<c>mean_skip</c>, d x d, no bias), u_t = ... + W mean(x_0..x_t), x_0 the start token: a
+    /// bag-of-items term beside what the low level makes of the session. HierTCN needs <see cref="TcnSessionMean"/> with
+    /// it (the incremental serving graph keeps the running mean only then). Default off.</summary>
+    [JsonPropertyName("mean_skip")] public bool MeanSkip { get; init; }
     /// <summary>A learned per-item score bias: score(u, i) = u . e_i + b_i. Default off.</summary>
     [JsonPropertyName("item_bias")] public bool ItemBias { get; init; }
     /// <summary>Feature setting only: learn a linear projection of the fixed item vectors to <see cref="ItemDim"/>.</summary>
@@ -166,6 +171,14 @@ public sealed record ModelOptions
         if (ItemSkip && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
         {
             throw new Data.UserInputException($"model option item_skip: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
+        }
+        if (MeanSkip && Kind is not (ModelKind.HierTcn or ModelKind.HierGru))
+        {
+            throw new Data.UserInputException($"model option mean_skip: hiertcn and hiergru only, not {ModelKinds.Name(Kind)}.");
+        }
+        if (MeanSkip && Kind == ModelKind.HierTcn && !TcnSessionMean)
+        {
+            throw new Data.UserInputException("model option mean_skip: hiertcn needs tcn_session_mean with it (its incremental serving graph keeps the session's running mean only then).");
         }
         if (LayerNorm && BatchNorm)
         {

@@ -212,6 +212,7 @@ public sealed class ModelTrainer
         ["layer_norm"] = config.Training.Model.LayerNorm,
         ["high_skip"] = config.Training.Model.HighSkip,
         ["item_skip"] = config.Training.Model.ItemSkip,
+        ["mean_skip"] = config.Training.Model.MeanSkip,
         ["recent_pop_prior"] = config.Training.Model.RecentPopPrior,
         ["high_time_gap"] = config.Training.Model.HighTimeGap,
         ["loss"] = config.Training.Loss.Kind.ToString(),
