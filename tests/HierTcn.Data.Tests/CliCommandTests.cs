@@ -146,6 +146,8 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("dropout").GetDouble(), 6);
         Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("tcn_session_mean").GetBoolean());
         Assert.Equal(model == "hiertcn", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("high_skip").GetBoolean());
+        Assert.Equal(model is "hiertcn" or "hiergru", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("item_skip").GetBoolean());
+        Assert.Equal(model is "hiertcn" or "hiergru", config.RootElement.GetProperty("training").GetProperty("model").GetProperty("mean_skip").GetBoolean());
         Assert.Equal(3, config.RootElement.GetProperty("training").GetProperty("patience").GetInt32());
         Assert.Equal(model == "hiergru" ? 256 : 128, config.RootElement.GetProperty("training").GetProperty("model").GetProperty("low_hidden").GetInt32());
         Assert.Equal(0.0, config.RootElement.GetProperty("training").GetProperty("weight_decay").GetDouble());
@@ -206,6 +208,23 @@ public sealed class CliCommandTests : IDisposable
         Assert.Contains("mean_skip", error);
         Assert.Contains("tcn_session_mean", error);
         Assert.False(File.Exists(Path.Combine(run, "model.bin")));
+    }
+
+    /// <summary>Turning HierTCN's session mean off turns its default mean skip off with it (and leaves the item skip on),
+    /// rather than refusing an option the user never gave.</summary>
+    [Fact]
+    public void Train_HierTcnWithoutTheSessionMean_DropsTheDefaultMeanSkip()
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--tcn-session-mean", "false");
+        Assert.True(exit == 0, error);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        var model = config.RootElement.GetProperty("training").GetProperty("model");
+        Assert.False(model.GetProperty("tcn_session_mean").GetBoolean());
+        Assert.False(model.GetProperty("mean_skip").GetBoolean());
+        Assert.True(model.GetProperty("item_skip").GetBoolean());
     }
 
     /// <summary><c>--high-dropout</c> reaches the run's configuration (unset by default: the high level drops at

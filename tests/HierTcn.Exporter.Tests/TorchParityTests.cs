@@ -31,6 +31,7 @@ public sealed partial class TorchParityTests(ITestOutputHelper output)
         LowHidden = 28,
         TcnChannels = 32,
         TcnSessionMean = false,                                    // the session mean's own tests set it
+        MeanSkip = false,                                          // and the mean skip's (HierTCN needs the mean with it)
     };
 
     public static TheoryData<string, int, int> Cases()

@@ -31,8 +31,9 @@ public sealed class ModelTests
         // The default reads the running session mean with dropout 0.3 ("HierTCN fits its training users better than HierGRU").
         var d = ModelOptions.ForKind(ModelKind.HierTcn);
         Assert.Equal((1, 1, 3, true, 0.3, 0.0, true), (d.HighLayers, d.TcnBlocks, d.TcnKernel, d.TcnSessionMean, d.Dropout, d.InputDropout, d.HighSkip));
+        Assert.True(d.ItemSkip && d.MeanSkip);
         TorchRuntime.Seed(1);
-        using var model = new HierTcnModel(d with { HighLayers = 4, TcnBlocks = 4, TcnKernel = 5, TcnSessionMean = false }, ItemSource.Ids(2521));
+        using var model = new HierTcnModel(d with { HighLayers = 4, TcnBlocks = 4, TcnKernel = 5, TcnSessionMean = false, MeanSkip = false }, ItemSource.Ids(2521));
         var shapes = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape);
         Assert.Equal([2521L, 128], shapes["item_embedding.weight"]);
         Assert.Equal([128L], shapes["session_start"]);
@@ -52,6 +53,8 @@ public sealed class ModelTests
         Assert.Equal([128L, 128], shapes["output.weight"]);
         Assert.Equal([128L], shapes["output.bias"]);
         Assert.Equal([128L, 128], shapes["high_skip.weight"]);
+        Assert.Equal([128L, 128], shapes["item_skip.weight"]);
+        Assert.DoesNotContain("mean_skip.weight", shapes.Keys);
         Assert.Equal(shapes.Count, model.named_parameters().Count());
         Assert.DoesNotContain(shapes.Keys, k => k.StartsWith('_'));
     }

@@ -56,8 +56,8 @@ internal static class TrainCommand
         var batchNorm = new Option<bool>("--batch-norm") { Description = "Masked per-time-step batch norm in the TCN." };
         var layerNorm = new Option<bool>("--layer-norm") { Description = "Layer normalization of every TCN convolution's output over its channels (hiertcn, tcn; not exported)." };
         var highSkip = new Option<bool?>("--high-skip") { Description = "hiertcn and hiergru: u = output(low level) + W h, a linear path from the high-level state to the user vector (true or false; default: hiertcn true)." };
-        var itemSkip = new Option<bool?>("--item-skip") { Description = "hiertcn and hiergru: u_t = output(low level)_t + W x_t, a linear path from each row's input item (the previous item) to the user vector (true or false; default off)." };
-        var meanSkip = new Option<bool?>("--mean-skip") { Description = "hiertcn and hiergru: u_t += W mean(x_0..x_t), a linear path from the running mean of the session's input rows to the user vector (true or false; default off)." };
+        var itemSkip = new Option<bool?>("--item-skip") { Description = "hiertcn and hiergru: u_t = output(low level)_t + W x_t, a linear path from each row's input item (the previous item) to the user vector (true or false; default: hiertcn and hiergru true)." };
+        var meanSkip = new Option<bool?>("--mean-skip") { Description = "hiertcn and hiergru: u_t += W mean(x_0..x_t), a linear path from the running mean of the session's input rows to the user vector (true or false; default: hiertcn and hiergru true; hiertcn with --tcn-session-mean false, false)." };
         var itemBias = new Option<bool?>("--item-bias") { Description = "A learned per-item score bias (true or false; default off)." };
         var itemDim = new Option<int?>("--item-dim") { Description = "Item and user embedding size (default 128)." };
         var highLayers = new Option<int?>("--high-layers") { Description = "High-level GRU layers (default 1; the paper's 4)." };
@@ -111,7 +111,8 @@ internal static class TrainCommand
                 LayerNorm = parse.GetValue(layerNorm),
                 HighSkip = parse.GetValue(highSkip) ?? m.HighSkip,
                 ItemSkip = parse.GetValue(itemSkip) ?? m.ItemSkip,
-                MeanSkip = parse.GetValue(meanSkip) ?? m.MeanSkip,
+                // HierTCN's mean skip reads the session mean: turning the mean off turns the default skip off with it.
+                MeanSkip = parse.GetValue(meanSkip) ?? (m.MeanSkip && (kind != ModelKind.HierTcn || (parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean))),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
             var options = new TrainingOptions
