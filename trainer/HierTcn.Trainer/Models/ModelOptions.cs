@@ -108,7 +108,15 @@ public sealed record ModelOptions
         // three seeds, test 0.5132 / 0.2579 against 0.5092 / 0.2561, every seed above its own on both.
         ModelKind.HierTcn => new ModelOptions
         {
-            Kind = kind, HighLayers = 1, TcnBlocks = 1, TcnKernel = 3, TcnSessionMean = true, Dropout = 0.3, HighSkip = true, ItemSkip = true, MeanSkip = true,
+            Kind = kind,
+            HighLayers = 1,
+            TcnBlocks = 1,
+            TcnKernel = 3,
+            TcnSessionMean = true,
+            Dropout = 0.3,
+            HighSkip = true,
+            ItemSkip = true,
+            MeanSkip = true,
         },
         // One layer at each level: the best of 1/4 x 1/2/4 (HierGRU) and 1/2/4 at both levels (HRNN, whose session GRU
         // starts from the user GRU's state, so the counts must match) in the search.
