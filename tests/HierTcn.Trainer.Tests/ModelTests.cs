@@ -386,6 +386,30 @@ public sealed class ModelTests
         (Small(ModelKind.Tcn) with { LayerNorm = true }).Validate();
     }
 
+    /// <summary>What the skip whose weight is <paramref name="weight"/> adds to a user's second session (in eval mode):
+    /// the user vectors [B, T, d] of <paramref name="ids"/> (B sessions of <paramref name="lengths"/>, padded to one
+    /// width) stepped after a first session of the same items, minus the same with that weight zeroed.</summary>
+    private static Tensor SkipContribution(HierarchicalModel model, string weight, long[] ids, long[] lengths)
+    {
+        model.eval();
+        int b = lengths.Length;
+        using var items = tensor(ids, [b, ids.Length / b]);
+        using var lengthsTensor = tensor(lengths);
+        var s0 = model.InitialState(b);
+        var (_, s1) = model.Step(s0, items, lengthsTensor, tensor(Enumerable.Repeat(true, b).ToArray()));
+        var (with, s2) = model.Step(s1, items, lengthsTensor, tensor(new bool[b]));
+        using (no_grad())
+        {
+            model.state_dict()[weight].zero_();
+        }
+        var (without, s3) = model.Step(s1, items, lengthsTensor, tensor(new bool[b]));
+        foreach (var s in new[] { s0, s1, s2, s3 })
+        {
+            s.Dispose();
+        }
+        return with - without;
+    }
+
     /// <summary><c>--high-skip</c> adds W h to every row of a session's user vectors: the outputs with the skip's
     /// weights minus those with them zeroed are one non-zero vector per session, the same at every position. Other
     /// models refuse it.</summary>
@@ -394,18 +418,7 @@ public sealed class ModelTests
     {
         TorchRuntime.Seed(11);
         using var model = (HierarchicalModel)ModelFactory.Create(Small(ModelKind.HierTcn) with { HighSkip = true }, ItemSource.Ids(Items));
-        model.eval();
-        using var items = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 0 }, [2, 4]);
-        using var lengths = tensor(new long[] { 4, 3 });
-        var s0 = model.InitialState(2);
-        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
-        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
-        using (no_grad())
-        {
-            model.state_dict()["high_skip.weight"].zero_();
-        }
-        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
-        var skip = with - without;                                                  // [2, 4, d]
+        using var skip = SkipContribution(model, "high_skip.weight", [1, 2, 3, 4, 5, 6, 7, 0], [4, 3]);
         for (int b = 0; b < 2; b++)
         {
             for (int t = 1; t < 3; t++)
@@ -413,10 +426,6 @@ public sealed class ModelTests
                 Assert.True(skip[b, t].allclose(skip[b, 0], rtol: 0, atol: 1e-6));
             }
             Assert.True(skip[b, 0].abs().max().item<float>() > 1e-3);
-        }
-        foreach (var s in new[] { s0, s1, s2, s3 })
-        {
-            s.Dispose();
         }
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { HighSkip = true }).Validate());
     }
@@ -432,20 +441,9 @@ public sealed class ModelTests
     {
         TorchRuntime.Seed(12);
         using var model = (HierarchicalModel)ModelFactory.Create(Small(kind) with { ItemSkip = true, HighSkip = true }, ItemSource.Ids(Items));
-        model.eval();
         // Rows 0-2 read the start token, item 1 and item 2 in both sessions; row 3 reads item 3 in the first, item 6 in
         // the second.
-        using var items = tensor(new long[] { 1, 2, 3, 4, 1, 2, 6, 5 }, [2, 4]);
-        using var lengths = tensor(new long[] { 4, 4 });
-        var s0 = model.InitialState(2);
-        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
-        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
-        using (no_grad())
-        {
-            model.state_dict()["item_skip.weight"].zero_();
-        }
-        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
-        var skip = with - without;                                                  // [2, 4, d]
+        using var skip = SkipContribution(model, "item_skip.weight", [1, 2, 3, 4, 1, 2, 6, 5], [4, 4]);
         for (int t = 0; t < 3; t++)
         {
             Assert.True(skip[0, t].allclose(skip[1, t], rtol: 0, atol: 1e-6), $"row {t}");
@@ -453,10 +451,6 @@ public sealed class ModelTests
         }
         Assert.True((skip[0, 3] - skip[1, 3]).abs().max().item<float>() > 1e-3);
         Assert.True((skip[0, 1] - skip[0, 0]).abs().max().item<float>() > 1e-3);
-        foreach (var s in new[] { s0, s1, s2, s3 })
-        {
-            s.Dispose();
-        }
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { ItemSkip = true }).Validate());
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Tcn) with { ItemSkip = true }).Validate());
     }
@@ -473,21 +467,10 @@ public sealed class ModelTests
         TorchRuntime.Seed(13);
         using var model = (HierarchicalModel)ModelFactory.Create(
             Small(kind) with { MeanSkip = true, ItemSkip = true, TcnSessionMean = kind == ModelKind.HierTcn }, ItemSource.Ids(Items));
-        model.eval();
         long[] ids = [1, 2, 3, 4, 7, 2, 6, 5];
-        using var items = tensor(ids, [2, 4]);
-        using var lengths = tensor(new long[] { 4, 4 });
-        var s0 = model.InitialState(2);
-        var (first, s1) = model.Step(s0, items, lengths, tensor(new[] { true, true }));
-        var (with, s2) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
         var weights = model.state_dict();
         using var w = weights["mean_skip.weight"].detach().clone();
-        using (no_grad())
-        {
-            weights["mean_skip.weight"].zero_();
-        }
-        var (without, s3) = model.Step(s1, items, lengths, tensor(new[] { false, false }));
-        var skip = with - without;                                                  // [2, 4, d]
+        using var skip = SkipContribution(model, "mean_skip.weight", ids, [4, 4]);
         var table = weights["item_embedding.weight"].detach();
         var start = weights["session_start"].detach();
         for (int b = 0; b < 2; b++)
@@ -501,10 +484,6 @@ public sealed class ModelTests
             }
         }
         Assert.True(skip.abs().max().item<float>() > 1e-3);
-        foreach (var s in new[] { s0, s1, s2, s3 })
-        {
-            s.Dispose();
-        }
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.HierTcn) with { MeanSkip = true, TcnSessionMean = false }).Validate());
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Hrnn) with { MeanSkip = true }).Validate());
         Assert.Throws<Data.UserInputException>(() => (Small(ModelKind.Gru) with { MeanSkip = true }).Validate());
