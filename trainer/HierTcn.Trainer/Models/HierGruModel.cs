@@ -68,6 +68,6 @@ public sealed class HierGruModel : HierarchicalModel
         Tensor input = InputDropout(cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1));
         Tensor low0 = zeros(Options.LowLayers, items.shape[0], Options.LowHidden, device: items.device);
         Tensor u = WithHighSkip(output.forward(low_gru.Forward(input, low0)), high_skip, top);
-        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, previous);
+        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, () => RunningMean(previous));
     }
 }

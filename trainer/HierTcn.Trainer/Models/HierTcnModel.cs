@@ -71,12 +71,13 @@ public sealed class HierTcnModel : HierarchicalModel
         long steps = items.shape[1];
         Tensor previous = ShiftedInput(items, session_start);
         Tensor input = cat([previous, top.unsqueeze(1).expand(-1, steps, -1)], -1);
-        if (Options.TcnSessionMean)
+        Tensor? means = Options.TcnSessionMean ? RunningMean(previous) : null;
+        if (means is not null)
         {
-            input = cat([input, RunningMean(previous)], -1);
+            input = cat([input, means], -1);
         }
         input = InputDropout(input);
         Tensor u = WithHighSkip(output.forward(tcn.Forward(input, ValidMask(lengths, steps))), high_skip, top);
-        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, previous);
+        return WithMeanSkip(WithItemSkip(u, item_skip, previous), mean_skip, () => means ?? RunningMean(previous));
     }
 }

@@ -151,10 +151,10 @@ public abstract class HierarchicalModel : RecommenderModel
     private protected static Tensor WithItemSkip(Tensor u, Linear? skip, Tensor previous) =>
         skip is null ? u : Arith.Add(u, skip.forward(previous));
 
-    /// <summary>u [B, T, d] plus, with <paramref name="skip"/> (<c>--mean-skip</c>), its map of <see cref="RunningMean"/>
-    /// of the input rows <paramref name="previous"/>.</summary>
-    private protected static Tensor WithMeanSkip(Tensor u, Linear? skip, Tensor previous) =>
-        skip is null ? u : Arith.Add(u, skip.forward(RunningMean(previous)));
+    /// <summary>u [B, T, d] plus, with <paramref name="skip"/> (<c>--mean-skip</c>), its map of the input rows'
+    /// <see cref="RunningMean"/>, which <paramref name="means"/> gives (computed only when the skip is there).</summary>
+    private protected static Tensor WithMeanSkip(Tensor u, Linear? skip, Func<Tensor> means) =>
+        skip is null ? u : Arith.Add(u, skip.forward(means()));
 
     /// <summary>Row t of x [B, T, n]: the mean of rows 0..t (causal; rows past a session's end are never scored).</summary>
     private protected static Tensor RunningMean(Tensor x)
