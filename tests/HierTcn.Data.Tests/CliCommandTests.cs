@@ -263,6 +263,29 @@ public sealed class CliCommandTests : IDisposable
         }
     }
 
+    /// <summary><c>--label-smoothing</c> reaches the run's configuration; out of range, or with a loss other than the
+    /// full-catalogue cross-entropy, it is refused before training.</summary>
+    [Theory]
+    [InlineData("0.1", "cross-entropy", 0)]
+    [InlineData("1", "cross-entropy", 1)]
+    [InlineData("0.1", "bpr", 1)]
+    public void Train_LabelSmoothing_IsRecordedOrRefused(string smoothing, string loss, int expectedExit)
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        var (exit, error) = Run(TrainCommand.Create(), "--data", data, "--model", "hiertcn", "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--loss", loss, "--label-smoothing", smoothing);
+        Assert.Equal(expectedExit, exit);
+        if (exit != 0)
+        {
+            Assert.Contains("--label-smoothing", error);
+            Assert.False(File.Exists(Path.Combine(run, "model.bin")));
+            return;
+        }
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(0.1, config.RootElement.GetProperty("training").GetProperty("loss").GetProperty("label_smoothing").GetDouble(), 6);
+    }
+
     [Theory]
     [InlineData("-0.1")]
     [InlineData("1000")]

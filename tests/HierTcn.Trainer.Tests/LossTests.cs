@@ -44,6 +44,39 @@ public sealed class LossTests
     }
 
     [Fact]
+    public void Compute_FullCrossEntropyWithLabelSmoothing_MatchesHand()
+    {
+        // Row r with logits l, target t: (1 - e) (lse(l) - l_t) + e (lse(l) - mean(l)).
+        double[] l0 = [0.5, -1, -0.5, -1];
+        double[] l1 = [2, 0, 2, -2];
+        double Row(double[] l, int t, double e)
+        {
+            double lse = Math.Log(l.Sum(Math.Exp));
+            return (1 - e) * (lse - l[t]) + e * (lse - l.Average());
+        }
+        foreach (double e in new[] { 0.1, 0.5 })
+        {
+            Assert.Equal((Row(l0, 2, e) + Row(l1, 1, e)) / 2, Loss(new LossOptions { LabelSmoothing = e }), 5);
+        }
+        Assert.NotEqual(Loss(new LossOptions()), Loss(new LossOptions { LabelSmoothing = 0.1 }), 3);
+    }
+
+    [Theory]
+    [InlineData(-0.1, LossKind.CrossEntropy, false)]
+    [InlineData(1.0, LossKind.CrossEntropy, false)]
+    [InlineData(double.NaN, LossKind.CrossEntropy, false)]
+    [InlineData(0.1, LossKind.Bpr, false)]
+    [InlineData(0.1, LossKind.CrossEntropy, true)]
+    public void Validate_LabelSmoothing_OutOfRangeOrOtherLoss_IsAUserError(double e, LossKind kind, bool sampled)
+    {
+        var options = new LossOptions { Kind = kind, SampledSoftmax = sampled, LabelSmoothing = e };
+        var error = Assert.Throws<Data.UserInputException>(options.Validate);
+        Assert.Contains("--label-smoothing", error.Message);
+        new LossOptions { LabelSmoothing = 0.1 }.Validate();
+        new LossOptions { Kind = kind, SampledSoftmax = sampled }.Validate();
+    }
+
+    [Fact]
     public void Compute_SampledSoftmax_MatchesHandWithLogQCorrection()
     {
         float[] logQ = [(float)Math.Log(0.5), (float)Math.Log(0.25), 0, (float)Math.Log(0.1)];

@@ -49,6 +49,7 @@ internal static class TrainCommand
         var negatives = new Option<int>("--negatives") { Description = "Sampled negatives per event.", DefaultValueFactory = _ => 100 };
         var alpha = new Option<double>("--popularity-alpha") { Description = "Sample negatives by popularity^alpha (0: uniform).", DefaultValueFactory = _ => 0 };
         var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Full-catalogue cross-entropy: weight e of a uniform target over the catalogue beside the clicked item (default 0).", DefaultValueFactory = _ => 0 };
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru, hrnn, gru and tcn 0.2)." };
         var highDropout = new Option<double?>("--high-dropout") { Description = "hiertcn, hiergru and hrnn: the high-level GRU's dropout, when it should differ from --dropout (default: the same)." };
@@ -82,7 +83,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train HierTCN or a neural baseline (HierGRU, HRNN, TCN, GRU) on a prepared dataset.")
         {
             data, model, output, resume, epochs, patience, batch, batching, lr, lrDecay, lrDecayMinGain, seed, threads, device, items, loss, sampledSoftmax, negatives, alpha,
-            margin, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemSkip, meanSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
+            margin, labelSmoothing, noImpressions, dropout, highDropout, inputDropout, batchNorm, layerNorm, highSkip, itemSkip, meanSkip, itemBias, itemDim, highLayers, highHidden, lowLayers, lowHidden, tcnBlocks, tcnChannels,
             tcnKernel, tcnGate, tcnSessionMean, tcnContextNewestTap, highTimeGap, recentPopPrior, maxUsers, clip, weightDecay, skipValidation, noFinal, workers,
         };
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -132,6 +133,7 @@ internal static class TrainCommand
                     Negatives = parse.GetValue(negatives),
                     PopularityAlpha = parse.GetValue(alpha),
                     Margin = parse.GetValue(margin),
+                    LabelSmoothing = parse.GetValue(labelSmoothing),
                     UseImpressions = !parse.GetValue(noImpressions),
                 },
                 Items = parse.GetValue(items)!,

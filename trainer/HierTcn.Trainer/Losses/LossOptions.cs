@@ -18,6 +18,10 @@ public sealed record LossOptions
     [JsonPropertyName("use_impressions")] public bool UseImpressions { get; init; } = true;
     /// <summary>Hinge margin; default 1.</summary>
     [JsonPropertyName("margin")] public double Margin { get; init; } = 1.0;
+    /// <summary>Full-catalogue cross-entropy only: the target distribution puts 1 - e on the clicked item and e spread
+    /// evenly over the whole catalogue, loss = (1 - e) CE + e mean_i(-log p_i). A regulariser of the training loss
+    /// only: scores, evaluation and serving are unchanged. Default 0 (off).</summary>
+    [JsonPropertyName("label_smoothing")] public double LabelSmoothing { get; init; }
 
     /// <summary>Whether this loss needs negatives at all.</summary>
     [JsonIgnore]
@@ -37,6 +41,14 @@ public sealed record LossOptions
         if (PopularityAlpha < 0)
         {
             throw new Data.UserInputException($"--popularity-alpha {PopularityAlpha}: must be >= 0.");
+        }
+        if (LabelSmoothing is < 0 or >= 1 || double.IsNaN(LabelSmoothing))
+        {
+            throw new Data.UserInputException($"--label-smoothing {LabelSmoothing}: must be in [0, 1).");
+        }
+        if (LabelSmoothing > 0 && (Kind != LossKind.CrossEntropy || SampledSoftmax))
+        {
+            throw new Data.UserInputException($"--label-smoothing {LabelSmoothing}: only the full-catalogue cross-entropy loss takes it (this is {(SampledSoftmax ? "the sampled softmax" : Kind.ToString())}).");
         }
         if (Margin < 0)
         {

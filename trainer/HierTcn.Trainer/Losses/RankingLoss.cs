@@ -17,7 +17,8 @@ public static class RankingLoss
         if (options.Kind == LossKind.CrossEntropy && !options.SampledSoftmax)
         {
             Tensor logits = user.matmul(items.t());
-            return nn.functional.cross_entropy(bias is null ? logits : Arith.AddInPlace(logits, bias), targets);
+            return nn.functional.cross_entropy(bias is null ? logits : Arith.AddInPlace(logits, bias), targets,
+                label_smoothing: options.LabelSmoothing);
         }
         Tensor positive = items.index_select(0, targets);                       // [P, d]
         if (options.Kind == LossKind.L2)

@@ -217,6 +217,7 @@ public sealed class ModelTrainer
         ["high_time_gap"] = config.Training.Model.HighTimeGap,
         ["loss"] = config.Training.Loss.Kind.ToString(),
         ["sampled_softmax"] = config.Training.Loss.SampledSoftmax,
+        ["label_smoothing"] = config.Training.Loss.LabelSmoothing,
         ["items"] = config.Training.Items,
         ["batch_size"] = config.Training.BatchSize,
         ["batching"] = config.Training.Batching,
