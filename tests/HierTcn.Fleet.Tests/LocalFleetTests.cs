@@ -163,12 +163,7 @@ public sealed class LocalFleetTests(LocalFleet fleet, ITestOutputHelper output) 
     /// says nothing about what the store holds, so it is asked again (up to 20 times, 250 ms apart).</summary>
     private async Task<RecommendResponse> StoredAnswerAsync(int process, long user)
     {
-        var reply = await RecommendAsync(process, user);
-        for (int attempt = 0; reply.Degraded && attempt < 20; attempt++)
-        {
-            await Task.Delay(250);
-            reply = await RecommendAsync(process, user);
-        }
+        var reply = await Calls.UntilReadFromStoreAsync(() => RecommendAsync(process, user));
         Assert.False(reply.Degraded, $"user {user}: process {"AB"[process]} did not reach the state store in 20 attempts\n{fleet.OutputTails}");
         return reply;
     }

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using HierTcn.Inference.V1;
 
 namespace HierTcn.Fleet.Tests.Support;
 
@@ -21,5 +22,19 @@ public static class Calls
                 await Task.Delay(200 * attempt);
             }
         }
+    }
+
+    /// <summary>Runs <paramref name="ask"/> (a Recommend) again while its answer is degraded (the state store not reached
+    /// in time, ranked as a cold start, which says nothing about what the store holds), up to 20 more times 250 ms
+    /// apart; returns the last answer, which the caller checks.</summary>
+    public static async Task<RecommendResponse> UntilReadFromStoreAsync(Func<Task<RecommendResponse>> ask)
+    {
+        var reply = await ask();
+        for (int attempt = 0; reply.Degraded && attempt < 20; attempt++)
+        {
+            await Task.Delay(250);
+            reply = await ask();
+        }
+        return reply;
     }
 }
