@@ -286,6 +286,30 @@ public sealed class CliCommandTests : IDisposable
         Assert.Equal(0.1, config.RootElement.GetProperty("training").GetProperty("loss").GetProperty("label_smoothing").GetDouble(), 6);
     }
 
+    /// <summary>Without <c>--label-smoothing</c>, every model kind trains with 0.1 when the loss is the full-catalogue
+    /// cross-entropy and with 0 under every other loss (which would refuse a non-zero value), and the run's configuration
+    /// records the value used.</summary>
+    [Theory]
+    [InlineData("hiertcn", "cross-entropy", false, 0.1)]
+    [InlineData("hiergru", "cross-entropy", false, 0.1)]
+    [InlineData("hrnn", "cross-entropy", false, 0.1)]
+    [InlineData("gru", "cross-entropy", false, 0.1)]
+    [InlineData("tcn", "cross-entropy", false, 0.1)]
+    [InlineData("hiertcn", "cross-entropy", true, 0.0)]
+    [InlineData("hiertcn", "bpr", false, 0.0)]
+    [InlineData("gru", "l2", false, 0.0)]
+    public void Train_LabelSmoothingDefault_FollowsTheLoss(string model, string loss, bool sampledSoftmax, double expected)
+    {
+        string data = SmallPreparedData();
+        string run = _tmp.File("run");
+        string[] args = ["--data", data, "--model", model, "--out", run, "--epochs", "1", "--max-train-users", "10",
+            "--skip-validation", "--no-final-eval", "--threads", "1", "--loss", loss, .. (sampledSoftmax ? new[] { "--sampled-softmax" } : [])];
+        var (exit, error) = Run(TrainCommand.Create(), args);
+        Assert.True(exit == 0, error);
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json")));
+        Assert.Equal(expected, config.RootElement.GetProperty("training").GetProperty("loss").GetProperty("label_smoothing").GetDouble(), 6);
+    }
+
     [Theory]
     [InlineData("-0.1")]
     [InlineData("1000")]

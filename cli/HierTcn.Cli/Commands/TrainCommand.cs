@@ -49,7 +49,7 @@ internal static class TrainCommand
         var negatives = new Option<int>("--negatives") { Description = "Sampled negatives per event.", DefaultValueFactory = _ => 100 };
         var alpha = new Option<double>("--popularity-alpha") { Description = "Sample negatives by popularity^alpha (0: uniform).", DefaultValueFactory = _ => 0 };
         var margin = new Option<double>("--margin") { Description = "Hinge margin.", DefaultValueFactory = _ => 1 };
-        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "Full-catalogue cross-entropy: weight e of a uniform target over the catalogue beside the clicked item (default 0).", DefaultValueFactory = _ => 0 };
+        var labelSmoothing = new Option<double?>("--label-smoothing") { Description = "Full-catalogue cross-entropy: weight e of a uniform target over the catalogue beside the clicked item (default 0.1; every other loss 0)." };
         var noImpressions = new Option<bool>("--no-impressions") { Description = "Sample negatives even when the dataset has impressions." };
         var dropout = new Option<double?>("--dropout") { Description = "Dropout (GRU candidate activation, TCN convolutions; default: hiertcn 0.3, hiergru, hrnn, gru and tcn 0.2)." };
         var highDropout = new Option<double?>("--high-dropout") { Description = "hiertcn, hiergru and hrnn: the high-level GRU's dropout, when it should differ from --dropout (default: the same)." };
@@ -116,24 +116,26 @@ internal static class TrainCommand
                 MeanSkip = parse.GetValue(meanSkip) ?? (m.MeanSkip && (kind != ModelKind.HierTcn || (parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean))),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
+            LossKind lossKind = parse.GetValue(loss) switch
+            {
+                "l2" => LossKind.L2,
+                "nce" => LossKind.Nce,
+                "bpr" => LossKind.Bpr,
+                "hinge" => LossKind.Hinge,
+                _ => LossKind.CrossEntropy,
+            };
+            bool sampled = parse.GetValue(sampledSoftmax);
             var options = new TrainingOptions
             {
                 Model = m,
                 Loss = new LossOptions
                 {
-                    Kind = parse.GetValue(loss) switch
-                    {
-                        "l2" => LossKind.L2,
-                        "nce" => LossKind.Nce,
-                        "bpr" => LossKind.Bpr,
-                        "hinge" => LossKind.Hinge,
-                        _ => LossKind.CrossEntropy,
-                    },
-                    SampledSoftmax = parse.GetValue(sampledSoftmax),
+                    Kind = lossKind,
+                    SampledSoftmax = sampled,
                     Negatives = parse.GetValue(negatives),
                     PopularityAlpha = parse.GetValue(alpha),
                     Margin = parse.GetValue(margin),
-                    LabelSmoothing = parse.GetValue(labelSmoothing),
+                    LabelSmoothing = parse.GetValue(labelSmoothing) ?? LossOptions.DefaultLabelSmoothing(lossKind, sampled),
                     UseImpressions = !parse.GetValue(noImpressions),
                 },
                 Items = parse.GetValue(items)!,
