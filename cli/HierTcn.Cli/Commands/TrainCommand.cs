@@ -116,28 +116,26 @@ internal static class TrainCommand
                 MeanSkip = parse.GetValue(meanSkip) ?? (m.MeanSkip && (kind != ModelKind.HierTcn || (parse.GetValue(tcnSessionMean) ?? m.TcnSessionMean))),
                 ItemBias = parse.GetValue(itemBias) ?? m.ItemBias,
             };
-            LossKind lossKind = parse.GetValue(loss) switch
+            var lossOptions = new LossOptions
             {
-                "l2" => LossKind.L2,
-                "nce" => LossKind.Nce,
-                "bpr" => LossKind.Bpr,
-                "hinge" => LossKind.Hinge,
-                _ => LossKind.CrossEntropy,
+                Kind = parse.GetValue(loss) switch
+                {
+                    "l2" => LossKind.L2,
+                    "nce" => LossKind.Nce,
+                    "bpr" => LossKind.Bpr,
+                    "hinge" => LossKind.Hinge,
+                    _ => LossKind.CrossEntropy,
+                },
+                SampledSoftmax = parse.GetValue(sampledSoftmax),
+                Negatives = parse.GetValue(negatives),
+                PopularityAlpha = parse.GetValue(alpha),
+                Margin = parse.GetValue(margin),
+                UseImpressions = !parse.GetValue(noImpressions),
             };
-            bool sampled = parse.GetValue(sampledSoftmax);
             var options = new TrainingOptions
             {
                 Model = m,
-                Loss = new LossOptions
-                {
-                    Kind = lossKind,
-                    SampledSoftmax = sampled,
-                    Negatives = parse.GetValue(negatives),
-                    PopularityAlpha = parse.GetValue(alpha),
-                    Margin = parse.GetValue(margin),
-                    LabelSmoothing = parse.GetValue(labelSmoothing) ?? LossOptions.DefaultLabelSmoothing(lossKind, sampled),
-                    UseImpressions = !parse.GetValue(noImpressions),
-                },
+                Loss = lossOptions with { LabelSmoothing = parse.GetValue(labelSmoothing) ?? lossOptions.DefaultLabelSmoothing },
                 Items = parse.GetValue(items)!,
                 BatchSize = parse.GetValue(batch),
                 Batching = parse.GetValue(batching)!,

@@ -20,18 +20,23 @@ public sealed record LossOptions
     [JsonPropertyName("margin")] public double Margin { get; init; } = 1.0;
     /// <summary>Full-catalogue cross-entropy only: the target distribution puts 1 - e on the clicked item and e spread
     /// evenly over the whole catalogue, loss = (1 - e) CE + e mean_i(-log p_i). A regulariser of the training loss
-    /// only: scores, evaluation and serving are unchanged. 0 (off) here; the CLI's default is the model kind's
-    /// (<see cref="DefaultLabelSmoothing"/>).</summary>
+    /// only: scores, evaluation and serving are unchanged. 0 (off) here; the CLI trains with
+    /// <see cref="DefaultLabelSmoothing"/> unless told otherwise.</summary>
     [JsonPropertyName("label_smoothing")] public double LabelSmoothing { get; init; }
 
+    /// <summary>Whether the loss is the cross-entropy over the whole catalogue (not the sampled softmax): the only loss
+    /// that takes <see cref="LabelSmoothing"/> and the recent-popularity prior.</summary>
+    [JsonIgnore]
+    public bool IsFullCrossEntropy => Kind == LossKind.CrossEntropy && !SampledSoftmax;
+
     /// <summary>The <see cref="LabelSmoothing"/> the CLI trains with unless told otherwise: 0.1 where the loss takes it
-    /// (the full-catalogue cross-entropy), 0 for every other loss. On the full Globo split, seed 42 on one machine, 0.1
+    /// (<see cref="IsFullCrossEntropy"/>), 0 for every other loss. On the full Globo split, seed 42 on one machine, 0.1
     /// lifts the test Recall@10 / MRR of every neural model: HierTCN +0.0006 / +0.0005, HierGRU +0.0023 / +0.0015, HRNN
     /// +0.0021 / +0.0008, the flat GRU +0.0019 / +0.0008, the flat TCN +0.0010 / +0.0014; and all six runs of the two hierarchical
     /// models (three seeds each) beat their seed's default on best validation Recall@10 (bench/RESULTS.md, "Label
     /// smoothing 0.1 as the default").</summary>
-    public static double DefaultLabelSmoothing(LossKind loss, bool sampledSoftmax) =>
-        loss == LossKind.CrossEntropy && !sampledSoftmax ? 0.1 : 0;
+    [JsonIgnore]
+    public double DefaultLabelSmoothing => IsFullCrossEntropy ? 0.1 : 0;
 
     /// <summary>Whether this loss needs negatives at all.</summary>
     [JsonIgnore]
@@ -56,7 +61,7 @@ public sealed record LossOptions
         {
             throw new Data.UserInputException($"--label-smoothing {LabelSmoothing}: must be in [0, 1).");
         }
-        if (LabelSmoothing > 0 && (Kind != LossKind.CrossEntropy || SampledSoftmax))
+        if (LabelSmoothing > 0 && !IsFullCrossEntropy)
         {
             throw new Data.UserInputException($"--label-smoothing {LabelSmoothing}: only the full-catalogue cross-entropy loss takes it (this is {(SampledSoftmax ? "the sampled softmax" : Kind.ToString())}).");
         }

@@ -14,7 +14,7 @@ public static class RankingLoss
     /// <param name="bias">Per-item score bias [N] added to every score (not to the L2 loss's distance), or null.</param>
     public static Tensor Compute(LossOptions options, Tensor user, Tensor targets, Tensor items, Negatives? negatives, Tensor? bias = null)
     {
-        if (options.Kind == LossKind.CrossEntropy && !options.SampledSoftmax)
+        if (options.IsFullCrossEntropy)
         {
             Tensor logits = user.matmul(items.t());
             return nn.functional.cross_entropy(bias is null ? logits : Arith.AddInPlace(logits, bias), targets,

@@ -116,7 +116,7 @@ public sealed record TrainingOptions
         Check(Batching is "queue" or "users", $"--batching {Batching}: expected queue or users.");
         Check(Batching == "queue" || Model.Kind != ModelKind.Hrnn, "--batching users: HRNN's user level reads its session level; use --batching queue.");
         Check(Batching == "queue" || !Model.HighTimeGap, "--batching users: --high-time-gap trains with --batching queue only.");
-        Check(!Model.RecentPopPrior || (Batching == "queue" && Loss.Kind == LossKind.CrossEntropy && !Loss.SampledSoftmax),
+        Check(!Model.RecentPopPrior || (Batching == "queue" && Loss.IsFullCrossEntropy),
             "--recent-pop-prior: trains with the full-catalogue cross-entropy and --batching queue only.");
         Check(Model.InputDropout == 0 || Model.Kind is ModelKind.HierTcn or ModelKind.HierGru,
             $"--input-dropout {Model.InputDropout}: only hiertcn and hiergru have a low level's input rows to drop.");
